@@ -1,0 +1,10 @@
+"""The Chalice app: wiring only. Routes and event handlers live in chalicelib/handlers/."""
+
+from chalice.app import Chalice
+
+from chalicelib.handlers import applicants, events, organisers
+
+app = Chalice(app_name="cfp")
+app.register_blueprint(applicants.bp)
+app.register_blueprint(organisers.bp)
+app.register_blueprint(events.bp)

@@ -1,0 +1,1 @@
+"""The CfP application's code: everything here ships to Lambda."""

@@ -1,0 +1,54 @@
+"""Taking in applications: the call must be open, and a repeat returns the first one."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import ValidationError
+
+from chalicelib.call import Call
+from chalicelib.models import Application, ApplicationForm, field_errors
+from chalicelib.storage import ApplicationStore
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class CallClosed(Exception):
+    """The call's deadline has passed."""
+
+
+class InvalidApplication(Exception):
+    """The form has mistakes; `errors` maps each field to a sentence that says what to do."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__(", ".join(errors))
+        self.errors = errors
+
+
+def read_form(fields: Mapping[str, Any], call: Call) -> ApplicationForm:
+    try:
+        return ApplicationForm.model_validate(dict(fields), context={"summary_max_chars": call.summary_max_chars})
+    except ValidationError as exc:
+        raise InvalidApplication(field_errors(exc)) from exc
+
+
+class Submissions:
+    def __init__(self, store: ApplicationStore, call: Call, clock: Callable[[], datetime] = utc_now) -> None:
+        self._store = store
+        self._call = call
+        self._clock = clock
+
+    def submit(self, fields: Mapping[str, Any]) -> tuple[Application, bool]:
+        """Validate and store; returns the application and whether it is new."""
+        now = self._clock()
+        if not self._call.is_open(now):
+            raise CallClosed(self._call.deadline.isoformat())
+        form = read_form(fields, self._call)
+        return self._store.submit(Application.from_form(form, self._call.id, now))
+
+    def status(self, application_id: str) -> Application:
+        return self._store.get(application_id)

@@ -1,0 +1,73 @@
+"""The call for participation: loaded from a TOML file, so each conference configures its own."""
+
+from __future__ import annotations
+
+import tomllib
+from datetime import UTC, date, datetime, time, timedelta
+from functools import cache
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+CALLS_DIR = Path(__file__).parent / "calls"
+
+
+class Call(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{2,62}$")
+    conference: str
+    title: str
+    blurb: str
+    session_format: str
+    date: date
+    starts: time
+    ends: time
+    timezone: str
+    room: str
+    venue: str = ""
+    guest_slots: int = Field(ge=1)
+    talk_minutes: int = Field(ge=1)
+    summary_max_chars: int = Field(ge=100, le=5000)
+    deadline: datetime
+    sender: str
+    organisers: tuple[str, ...] = Field(min_length=1)
+    review_window_hours: float = Field(gt=0)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        ZoneInfo(value)  # raises for an unknown zone
+        return value
+
+    @field_validator("deadline")
+    @classmethod
+    def _aware_deadline(cls, value: datetime) -> datetime:
+        if value.tzinfo is None:
+            raise ValueError("the deadline needs a UTC offset, e.g. 2024-06-02T23:59:00+02:00")
+        return value
+
+    @property
+    def review_window(self) -> timedelta:
+        return timedelta(hours=self.review_window_hours)
+
+    @property
+    def when(self) -> str:
+        """The session's slot as people read it: 'Tuesday 11 June 2024, 16:40–17:40'."""
+        day = f"{self.date:%A} {self.date.day} {self.date:%B %Y}"
+        return f"{day}, {self.starts:%H:%M}–{self.ends:%H:%M}"
+
+    def is_open(self, now: datetime | None = None) -> bool:
+        return (now or datetime.now(UTC)) <= self.deadline
+
+
+@cache
+def load_call(file_name: str, deadline: datetime | None = None) -> Call:
+    """Read a call file from chalicelib/calls/; `deadline` overrides the file's (local runs, rehearsals)."""
+    path = CALLS_DIR / file_name
+    with path.open("rb") as handle:
+        raw = tomllib.load(handle)
+    if deadline is not None:
+        raw["deadline"] = deadline
+    return Call.model_validate(raw)

@@ -1,0 +1,1 @@
+"""Chalice blueprints: HTTP routes and event handlers, wired together in app.py."""

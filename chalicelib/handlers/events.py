@@ -1,0 +1,36 @@
+"""Event handlers: the table's stream starts each review; the task queue's worker sends email."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from chalice.app import Blueprint, DynamoDBEvent, SQSEvent
+
+from chalicelib import deps
+from chalicelib.models import TaskMessage
+from chalicelib.settings import table_stream_arn, task_queue_name
+
+bp = Blueprint(__name__)
+log = logging.getLogger(__name__)
+
+
+@bp.on_dynamodb_record(stream_arn=table_stream_arn(), batch_size=10, starting_position="TRIM_HORIZON")
+def start_review(event: DynamoDBEvent) -> None:
+    """One execution per new application, named after it; a replayed record starts nothing new."""
+    for record in event:
+        keys = record.keys or {}
+        if record.event_name != "INSERT" or keys.get("sk", {}).get("S") != "APPLICATION":
+            continue
+        application_id = keys["pk"]["S"].removeprefix("APP#")
+        execution_arn = deps.workflow().start(application_id, deps.call())
+        log.info(json.dumps({"event": "review_started", "application": application_id, "execution": execution_arn}))
+
+
+@bp.on_sqs_message(queue=task_queue_name(), batch_size=1)
+def run_task(event: SQSEvent) -> None:
+    """An exception here leaves the message on the queue: SQS retries it, then dead-letters it."""
+    for record in event:
+        message = TaskMessage.model_validate_json(record.body)
+        deps.task_worker().run(message)
+        log.info(json.dumps({"event": "task_done", "task": message.task, "application": message.application_id}))

@@ -1,0 +1,62 @@
+"""Sends rendered emails through SES v2, as multipart MIME with a text and an HTML part."""
+
+from __future__ import annotations
+
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
+from typing import TYPE_CHECKING
+
+from botocore.exceptions import ClientError
+
+from chalicelib.rendering import Email
+
+if TYPE_CHECKING:
+    from mypy_boto3_sesv2 import SESV2Client
+
+# SES error codes worth another try later; everything else is a permanent refusal.
+_TRANSIENT_CODES = {
+    "TooManyRequestsException",
+    "Throttling",
+    "ThrottlingException",
+    "LimitExceededException",
+    "InternalFailure",
+    "ServiceUnavailable",
+}
+
+
+class EmailThrottled(Exception):
+    """SES asked us to slow down or failed for a moment: the queue delivers the task again."""
+
+
+class EmailRejected(Exception):
+    """SES refused the message for good (unverified address, malformed recipient...)."""
+
+
+class Mailer:
+    def __init__(self, client: SESV2Client, sender: str) -> None:
+        self._client = client
+        self._sender = sender
+
+    def send(self, recipient: str, message: Email, recipient_name: str = "") -> str:
+        mime = EmailMessage()
+        mime["From"] = self._sender
+        # Address() refuses CR/LF, so no header can be injected through a name.
+        mime["To"] = Address(display_name=recipient_name, addr_spec=recipient) if recipient_name else recipient
+        mime["Subject"] = message.subject
+        mime["Date"] = formatdate(localtime=False)
+        mime["Message-ID"] = make_msgid(domain=self._sender.rpartition("@")[2].rstrip(">") or None)
+        mime.set_content(message.text)
+        mime.add_alternative(message.html, subtype="html")
+        try:
+            response = self._client.send_email(
+                FromEmailAddress=self._sender,
+                Destination={"ToAddresses": [recipient]},
+                Content={"Raw": {"Data": mime.as_bytes()}},
+            )
+        except ClientError as exc:
+            code = exc.response.get("Error", {}).get("Code", "")
+            if code in _TRANSIENT_CODES:
+                raise EmailThrottled(code) from exc
+            raise EmailRejected(code or str(exc)) from exc
+        return response.get("MessageId", "")

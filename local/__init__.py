@@ -1,0 +1,1 @@
+"""Local-only tools: the emulated AWS, the event-source runner and the outbox. Never shipped."""

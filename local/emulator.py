@@ -1,0 +1,118 @@
+"""moto in server mode on loopback: start it, switch on Step Functions execution, reset it."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass
+
+REGION = "eu-west-3"
+
+
+class EmulatorError(RuntimeError):
+    pass
+
+
+def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def aws_environment(endpoint: str) -> dict[str, str]:
+    """What boto3 needs to talk to the emulator, with credentials that can reach nothing real."""
+    return {
+        "AWS_ENDPOINT_URL": endpoint,
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_REGION": REGION,
+        "AWS_ACCESS_KEY_ID": "local",
+        "AWS_SECRET_ACCESS_KEY": "local",
+    }
+
+
+@dataclass
+class Emulator:
+    port: int
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, log_path: str | None = None) -> Emulator:
+        if not port_is_free(self.port):
+            raise EmulatorError(
+                f"port {self.port} is already in use; stop what uses it or choose another with MOTO_PORT=..."
+            )
+        # The Step Functions interpreter calls SQS and DynamoDB at localhost:$MOTO_PORT.
+        env = os.environ | {"MOTO_PORT": str(self.port)}
+        # Kept open for the life of the child process, which writes to it.
+        output = open(log_path, "ab") if log_path else subprocess.DEVNULL  # noqa: SIM115
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)],
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+        self._wait_until_ready()
+        self.configure()
+        return self
+
+    def _wait_until_ready(self, seconds: float = 30) -> None:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            if self.process is not None and self.process.poll() is not None:
+                raise EmulatorError(f"the emulator exited with code {self.process.returncode}")
+            try:
+                with urllib.request.urlopen(f"{self.endpoint}/moto-api/", timeout=1):
+                    return
+            except OSError:
+                time.sleep(0.1)
+        raise EmulatorError(f"the emulator did not answer on {self.endpoint} within {seconds:.0f} s")
+
+    def _post(self, path: str, body: object) -> bytes:
+        request = urllib.request.Request(
+            f"{self.endpoint}{path}",
+            data=json.dumps(body).encode(),
+            headers={"Content-Type": "application/json"},
+            method="POST",
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return bytes(response.read())
+
+    def configure(self) -> None:
+        self._post("/moto-api/config", {"stepfunctions": {"execute_state_machine": True}})
+
+    def reset(self) -> None:
+        """Forget every resource and message; the configuration is set again."""
+        self._post("/moto-api/reset", {})
+        self.configure()
+
+    def model_data(self) -> dict[str, dict[str, list[dict[str, object]]]]:
+        with urllib.request.urlopen(f"{self.endpoint}/moto-api/data.json", timeout=10) as response:
+            data: dict[str, dict[str, list[dict[str, object]]]] = json.loads(response.read())
+        return data
+
+    def stop(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()

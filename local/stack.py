@@ -1,0 +1,114 @@
+"""Creates the local resources from infra/resources.json: the very template that deploys."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from chalicelib import aws, settings
+
+INFRA = Path(__file__).resolve().parent.parent / "infra"
+
+
+@dataclass(frozen=True)
+class Resources:
+    table_name: str
+    table_stream_arn: str
+    task_queue_name: str
+    task_queue_url: str
+    dead_letter_queue_url: str
+    state_machine_arn: str
+
+    def environment(self) -> dict[str, str]:
+        return {
+            settings.TABLE_NAME: self.table_name,
+            settings.TABLE_STREAM_ARN: self.table_stream_arn,
+            settings.TASK_QUEUE_NAME: self.task_queue_name,
+            settings.STATE_MACHINE_ARN: self.state_machine_arn,
+        }
+
+
+STATE_MACHINE = "ReviewStateMachine"
+
+
+def local_template() -> tuple[dict[str, Any], dict[str, Any]]:
+    """The deploy template without its state machine, and that state machine's properties.
+
+    Gap: moto's CloudFormation creates state machines in a Step Functions backend that does not
+    execute them (the executing one is switched on by `stepfunctions.execute_state_machine`).
+    So the state machine declared in the template is created through the Step Functions API
+    instead, from the same ASL file and the same DefinitionSubstitutions.
+    """
+    template: dict[str, Any] = json.loads((INFRA / "resources.json").read_text())
+    machine: dict[str, Any] = template["Resources"].pop(STATE_MACHINE)["Properties"]
+    template["Outputs"] = {
+        key: output for key, output in template["Outputs"].items() if STATE_MACHINE not in json.dumps(output)
+    }
+    return template, machine
+
+
+def create(stage: str, sender: str) -> Resources:
+    """Create the stack `cfp-<stage>` and its state machine, and verify the sender with SES."""
+    cloudformation = aws.client("cloudformation")
+    name = f"cfp-{stage}"
+    template, machine = local_template()
+    cloudformation.create_stack(
+        StackName=name,
+        TemplateBody=json.dumps(template),
+        Parameters=[{"ParameterKey": "Stage", "ParameterValue": stage}],
+        Capabilities=["CAPABILITY_IAM"],
+    )
+    outputs = _wait_for_outputs(cloudformation, name)
+    physical = {
+        r["LogicalResourceId"]: r["PhysicalResourceId"]
+        for r in cloudformation.describe_stack_resources(StackName=name)["StackResources"]
+    }
+    state_machine_arn = aws.stepfunctions().create_state_machine(
+        name=f"cfp-{stage}-review",
+        definition=_definition(machine, physical),
+        roleArn=_role_arn(physical[machine["RoleArn"]["Fn::GetAtt"][0]]),
+        type="STANDARD",
+    )["stateMachineArn"]
+    # Gap: moto's CloudFormation has no AWS::SES::EmailIdentity, so the sender is verified directly.
+    aws.sesv2().create_email_identity(EmailIdentity=_address(sender))
+    return Resources(
+        table_name=outputs["TableName"],
+        table_stream_arn=outputs["TableStreamArn"],
+        task_queue_name=outputs["TaskQueueName"],
+        task_queue_url=outputs["TaskQueueUrl"],
+        dead_letter_queue_url=outputs["DeadLetterQueueUrl"],
+        state_machine_arn=state_machine_arn,
+    )
+
+
+def _definition(machine: dict[str, Any], physical: dict[str, str]) -> str:
+    """The ASL file with its ${...} substitutions applied, as Step Functions does on AWS."""
+    definition = (INFRA / str(machine["DefinitionS3Location"])).read_text()
+    for key, value in machine["DefinitionSubstitutions"].items():
+        definition = definition.replace("${" + key + "}", physical[value["Ref"]])
+    return definition
+
+
+def _role_arn(role_name: str) -> str:
+    arn: str = aws.client("iam").get_role(RoleName=role_name)["Role"]["Arn"]
+    return arn
+
+
+def _wait_for_outputs(cloudformation: Any, name: str, seconds: float = 30) -> dict[str, str]:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        stack = cloudformation.describe_stacks(StackName=name)["Stacks"][0]
+        if stack["StackStatus"] == "CREATE_COMPLETE":
+            return {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
+        if stack["StackStatus"].endswith("FAILED") or "ROLLBACK" in stack["StackStatus"]:
+            raise RuntimeError(f"stack {name} failed: {stack.get('StackStatusReason', stack['StackStatus'])}")
+        time.sleep(0.2)
+    raise RuntimeError(f"stack {name} was not created within {seconds:.0f} s")
+
+
+def _address(sender: str) -> str:
+    """'Name <a@b>' -> 'a@b'."""
+    return sender.rpartition("<")[2].rstrip(">").strip()

@@ -64,8 +64,11 @@ class Call(BaseModel):
 
 @cache
 def load_call(file_name: str, deadline: datetime | None = None) -> Call:
-    """Read a call file from chalicelib/calls/; `deadline` overrides the file's (local runs, rehearsals)."""
-    path = CALLS_DIR / file_name
+    """Read a call file: a name in chalicelib/calls/, or a path.
+
+    `deadline` overrides the file's (local runs, rehearsals).
+    """
+    path = CALLS_DIR / file_name  # an absolute path replaces CALLS_DIR
     with path.open("rb") as handle:
         raw = tomllib.load(handle)
     if deadline is not None:

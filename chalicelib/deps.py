@@ -72,6 +72,6 @@ def task_worker() -> TaskWorker:
 
 def reset() -> None:
     """Forget every built service and the settings (tests change the environment)."""
-    for built in (call, links, store, workflow, submissions, review_desk, task_worker, settings):
+    for built in (call, links, store, workflow, submissions, review_desk, task_worker, settings, load_call):
         built.cache_clear()
     aws.reset()

@@ -1,0 +1,32 @@
+# Two commands on a fresh machine: `make run` and `make test`. Each installs what it needs.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
+
+.PHONY: install run test lint typecheck clean
+
+install: $(STAMP)
+
+$(STAMP): requirements.txt requirements-dev.txt
+	@echo "… installing into $(VENV) (first run takes a minute)"
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || { echo "✗ could not create $(VENV): is Python 3.11 installed?"; exit 1; }
+	@$(BIN)/python -m pip install --quiet --upgrade pip
+	@$(BIN)/python -m pip install --quiet -r requirements-dev.txt || { echo "✗ pip could not install requirements-dev.txt; see its output above"; exit 1; }
+	@rm -f $(VENV)/.installed-* && touch $@
+
+run: install
+	@PYTHONPATH=. $(BIN)/python -m local.run
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: install
+	$(BIN)/mypy
+
+test: lint typecheck
+	PYTHONPATH=. $(BIN)/pytest
+
+clean:
+	rm -rf $(VENV) out .local .pytest_cache .mypy_cache .ruff_cache

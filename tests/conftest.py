@@ -1,0 +1,45 @@
+"""Test set-up: fake credentials and the stage environment before the app is imported, and the emulator."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from local.emulator import Emulator, aws_environment, free_port
+
+# Nothing here may reach real AWS: credentials that work nowhere, and an emulator endpoint.
+os.environ.update(aws_environment("http://127.0.0.1:1"))
+os.environ.update(
+    {
+        "STAGE": "test",
+        "LINK_SECRET": "test-secret-not-for-production",
+        "PUBLIC_URL": "http://testserver",
+        "CALL_DEADLINE": "2099-12-31T23:59:00+01:00",
+        "TABLE_NAME": "unset-until-the-stack-exists",
+        "STATE_MACHINE_ARN": "arn:aws:states:eu-west-3:123456789012:stateMachine:unset",
+    }
+)
+
+from tests.support import CfP  # noqa: E402 (after the environment is set)
+
+
+@pytest.fixture(scope="session")
+def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
+    """One moto server for the session, on a free loopback port."""
+    log = tmp_path_factory.mktemp("moto") / "moto.log"
+    running = Emulator(free_port()).start(log_path=str(log))
+    os.environ.update(aws_environment(running.endpoint))
+    yield running
+    running.stop()
+
+
+@pytest.fixture
+def cfp(emulator: Emulator, tmp_path: Path) -> Iterator[CfP]:
+    """A fresh emulated account with the stack created from infra/, and the app wired to it."""
+    emulator.reset()
+    harness = CfP.create(emulator, tmp_path)
+    yield harness
+    harness.close()

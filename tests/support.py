@@ -1,0 +1,130 @@
+"""The test harness: the app on chalice.test.Client, the event pump, and what a person would see."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from chalice.test import Client
+
+from chalicelib import aws, deps
+from chalicelib.call import CALLS_DIR
+from chalicelib.models import Application
+from chalicelib.storage import application_from_item
+from local import stack
+from local.emulator import Emulator
+from local.outbox import OutboxMessage, read_outbox
+from local.pump import Pump
+
+DEFAULT_CALL = CALLS_DIR / "ow2con24-ospo-heroes.toml"
+
+STORY = {
+    "name": "Ada Lovelace",
+    "email": "ada@example.org",
+    "organisation": "Analytical Engines Ltd",
+    "kind": "ugly",
+    "title": "Our OSPO ate the legal team",
+    "summary": "We started an OSPO and the first thing it did was get stuck in licence review for six months. "
+    "Here is how we got out, and the checklist we wish we had on day one.",
+    "consent": "on",
+}
+
+
+def call_file(tmp_path: Path, **overrides: Any) -> Path:
+    """A copy of the default call with some settings changed (e.g. a review window of seconds)."""
+    text = DEFAULT_CALL.read_text()
+    for key, value in overrides.items():
+        text, count = re.subn(rf"(?m)^{key} = .*$", f"{key} = {json.dumps(value)}", text)
+        assert count == 1, f"{key} is not a setting of the call file"
+    path = tmp_path / "call.toml"
+    path.write_text(text)
+    return path
+
+
+@dataclass
+class CfP:
+    emulator: Emulator
+    client: Client
+    pump: Pump
+    resources: stack.Resources
+    tmp_path: Path
+
+    @classmethod
+    def create(cls, emulator: Emulator, tmp_path: Path, **call_overrides: Any) -> CfP:
+        os.environ["CALL_FILE"] = str(call_file(tmp_path, **call_overrides))
+        deps.reset()
+        resources = stack.create("test", deps.call().sender)
+        os.environ.update(resources.environment())
+        deps.reset()
+        from app import app
+
+        # Stage `test` has no settings in .chalice/config.json: the environment set here stays in force.
+        return cls(
+            emulator,
+            Client(app, stage_name="test"),
+            Pump.for_app(app, resources.table_stream_arn, resources.task_queue_url),
+            resources,
+            tmp_path,
+        )
+
+    def with_call(self, **overrides: Any) -> CfP:
+        """Start again on a fresh account, with a call whose settings differ from the default."""
+        self.close()
+        self.emulator.reset()
+        return CfP.create(self.emulator, self.tmp_path, **overrides)
+
+    def close(self) -> None:
+        self.client.__exit__(None, None, None)
+        deps.reset()
+
+    # What a person would see -------------------------------------------------------------
+
+    def outbox(self) -> list[OutboxMessage]:
+        return read_outbox(self.emulator.endpoint)
+
+    def emails_to(self, address: str) -> list[OutboxMessage]:
+        return [m for m in self.outbox() if address in m.recipients]
+
+    def wait_for_email(self, address: str, subject_part: str, timeout: float = 30) -> OutboxMessage:
+        self.pump.run_until(lambda: any(subject_part in m.subject for m in self.emails_to(address)), timeout)
+        return next(m for m in self.emails_to(address) if subject_part in m.subject)
+
+    def applications(self) -> list[Application]:
+        items = aws.dynamodb().scan(TableName=self.resources.table_name)["Items"]
+        return [application_from_item(i) for i in items if i["sk"]["S"] == "APPLICATION"]
+
+    def application(self, application_id: str) -> Application:
+        return deps.store().get(application_id)
+
+    def executions(self) -> list[dict[str, Any]]:
+        response = aws.stepfunctions().list_executions(stateMachineArn=self.resources.state_machine_arn)
+        return list(response["executions"])
+
+    def execution_status(self, application_id: str) -> str:
+        arn = deps.workflow().execution_arn(application_id)
+        return str(aws.stepfunctions().describe_execution(executionArn=arn)["status"])
+
+    def wait_for_execution(self, application_id: str, status: str, timeout: float = 30) -> None:
+        self.pump.run_until(lambda: self.execution_status(application_id) == status, timeout)
+
+    def submit(self, fields: dict[str, str] | None = None) -> Any:
+        from urllib.parse import urlencode
+
+        return self.client.http.post(
+            "/applications",
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+            body=urlencode(fields if fields is not None else STORY),
+        )
+
+    @staticmethod
+    def path(url: str) -> str:
+        """A link from an email, as a path the test client can request."""
+        return "/" + url.split("/", 3)[3]
+
+    @staticmethod
+    def link(message: OutboxMessage, label: str) -> str:
+        return next(url for name, url in message.links if name == label)

@@ -14,16 +14,16 @@ from local.emulator import Emulator, aws_environment, free_port
 os.environ.update(aws_environment("http://127.0.0.1:1"))
 os.environ.update(
     {
+        "CALL_DEADLINE": "2099-12-31T23:59:00+01:00",
         "STAGE": "test",
         "LINK_SECRET": "test-secret-not-for-production",
         "PUBLIC_URL": "http://testserver",
-        "CALL_DEADLINE": "2099-12-31T23:59:00+01:00",
         "TABLE_NAME": "unset-until-the-stack-exists",
         "STATE_MACHINE_ARN": "arn:aws:states:eu-west-3:123456789012:stateMachine:unset",
     }
 )
 
-from tests.support import CfP  # noqa: E402 (after the environment is set)
+from tests.support import CfP
 
 
 @pytest.fixture(scope="session")

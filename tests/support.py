@@ -14,12 +14,14 @@ from chalice.test import Client
 from chalicelib import aws, deps
 from chalicelib.call import CALLS_DIR
 from chalicelib.models import Application
+from chalicelib.settings import CALL_DEADLINE
 from chalicelib.storage import application_from_item
 from local import stack
 from local.emulator import Emulator
 from local.outbox import OutboxMessage, read_outbox
 from local.pump import Pump
 
+OPEN_UNTIL = "2099-12-31T23:59:00+01:00"
 DEFAULT_CALL = CALLS_DIR / "ow2con24-ospo-heroes.toml"
 
 STORY = {
@@ -77,8 +79,14 @@ class CfP:
         self.emulator.reset()
         return CfP.create(self.emulator, self.tmp_path, **overrides)
 
+    def with_deadline(self, deadline: str) -> CfP:
+        """Move the call's deadline, as CALL_DEADLINE does for a stage."""
+        os.environ[CALL_DEADLINE] = deadline
+        deps.reset()
+        return self
+
     def close(self) -> None:
-        self.client.__exit__(None, None, None)
+        os.environ[CALL_DEADLINE] = OPEN_UNTIL
         deps.reset()
 
     # What a person would see -------------------------------------------------------------
@@ -102,7 +110,10 @@ class CfP:
 
     def executions(self) -> list[dict[str, Any]]:
         response = aws.stepfunctions().list_executions(stateMachineArn=self.resources.state_machine_arn)
-        return list(response["executions"])
+        return [dict(e) for e in response["executions"]]
+
+    def describe_execution(self, execution_arn: str) -> dict[str, Any]:
+        return dict(aws.stepfunctions().describe_execution(executionArn=execution_arn))
 
     def execution_status(self, application_id: str) -> str:
         arn = deps.workflow().execution_arn(application_id)

@@ -1,0 +1,169 @@
+"""End to end over HTTP: `python -m local.run` as `make run` starts it, driven as a person would."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+import requests
+
+from local.emulator import aws_environment, free_port, port_is_free
+from tests.support import STORY
+
+PROJECT = Path(__file__).resolve().parent.parent
+ORGANISER = "moderator@ow2con.example"
+
+
+@dataclass
+class LocalRun:
+    app: str
+    outbox_url: str
+    emulator: str
+    output: list[str]
+
+    def outbox(self) -> list[dict[str, Any]]:
+        messages: list[dict[str, Any]] = requests.get(f"{self.outbox_url}/messages.json", timeout=10).json()
+        return messages
+
+    def wait_for_email(self, to: str, subject_part: str, after: int = 0, timeout: float = 30) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for message in self.outbox()[after:]:
+                if to in message["recipients"] and subject_part in message["subject"]:
+                    return message
+            time.sleep(0.2)
+        raise AssertionError(f"no email to {to} about {subject_part!r} within {timeout:.0f} s")
+
+    def executions(self) -> dict[str, str]:
+        """Each execution's name (the application id) and status, straight from the emulator."""
+        sfn = boto3.client("stepfunctions", endpoint_url=self.emulator, region_name="eu-west-3")
+        machine = sfn.list_state_machines()["stateMachines"][0]["stateMachineArn"]
+        return {e["name"]: e["status"] for e in sfn.list_executions(stateMachineArn=machine)["executions"]}
+
+    def wait_for_execution(self, application_id: str, status: str, timeout: float = 30) -> None:
+        deadline = time.monotonic() + timeout
+        while self.executions().get(application_id) != status:
+            assert time.monotonic() < deadline, f"execution {application_id} is {self.executions().get(application_id)}"
+            time.sleep(0.2)
+
+
+@pytest.fixture(scope="module")
+def local_run() -> Iterator[LocalRun]:
+    ports = {"PORT": free_port(), "MOTO_PORT": free_port(), "OUTBOX_PORT": free_port()}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "TABLE_", "STATE_", "CALL_", "LINK_"))}
+    env |= {name: str(port) for name, port in ports.items()} | {"PYTHONPATH": str(PROJECT)}
+    process = subprocess.Popen(
+        [sys.executable, "-u", "-m", "local.run"],
+        cwd=PROJECT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    output: list[str] = []
+    assert process.stdout is not None
+    for line in process.stdout:
+        output.append(line)
+        if "Emulated AWS endpoint" in line or process.poll() is not None:
+            break
+    printed = "".join(output)
+    assert "✓ ready" in printed, printed
+    run = LocalRun(
+        app=f"http://127.0.0.1:{ports['PORT']}",
+        outbox_url=f"http://127.0.0.1:{ports['OUTBOX_PORT']}",
+        emulator=f"http://127.0.0.1:{ports['MOTO_PORT']}",
+        output=output,
+    )
+    os.environ.update(aws_environment(run.emulator))
+    yield run
+
+    process.send_signal(signal.SIGINT)  # what Ctrl-C sends
+    rest = process.communicate(timeout=30)[0]
+    assert process.returncode == 0, rest
+    assert "✓ stopped" in rest
+    assert all(port_is_free(port) for port in ports.values()), "Ctrl-C left something running"
+
+
+def follow(link: str) -> requests.Response:
+    return requests.get(link, timeout=10)
+
+
+def press_button(page: requests.Response) -> requests.Response:
+    """Submit the page's only form, as the browser would."""
+    action = re.search(r'<form method="post" action="([^"]+)"', page.text)
+    assert action, "the page has no button to press"
+    return requests.post(page.url.split("/review/")[0] + action.group(1), data={}, timeout=10)
+
+
+def apply(run: LocalRun, **changes: str) -> str:
+    response = requests.post(f"{run.app}/applications", data=STORY | changes, timeout=10)
+    assert response.status_code == 201, response.text
+    reference = re.search(r"Your reference: <strong>(\w+)</strong>", response.text)
+    assert reference
+    return reference.group(1)
+
+
+def test_it_prints_the_urls(local_run: LocalRun) -> None:
+    printed = "".join(local_run.output)
+    assert f"{local_run.app}/" in printed
+    assert local_run.outbox_url in printed
+    assert local_run.emulator in printed
+    assert "OSPO, you can be heroes!" in requests.get(local_run.app, timeout=10).text
+    assert "Outbox" in requests.get(local_run.outbox_url, timeout=10).text
+
+
+def test_apply_then_approve_from_the_outbox(local_run: LocalRun) -> None:
+    application_id = apply(local_run, title="Inner source saved our budget", email="grace@example.org")
+    acknowledgement = local_run.wait_for_email("grace@example.org", "We received your application")
+    review = local_run.wait_for_email(ORGANISER, "Inner source saved our budget")
+    links = dict(review["links"])
+
+    preview = follow(links["Approve"])
+    assert preview.status_code == 200 and "Approve this application?" in preview.text
+    decided = press_button(preview)
+    assert decided.status_code == 200 and "Decision recorded" in decided.text
+
+    acceptance = local_run.wait_for_email("grace@example.org", "You are a speaker")
+    assert "February room" in acceptance["text"]
+    local_run.wait_for_execution(application_id, "SUCCEEDED")
+    status = requests.get(dict(acknowledgement["links"])["Follow its status here"], timeout=10)
+    assert re.search(r'<strong id="status">accepted</strong>', status.text)
+    for step in ("submitted", "acknowledgement sent", "review requested", "approved", "acceptance sent"):
+        assert step in status.text
+
+    sent = len(local_run.outbox())
+    again = follow(links["Approve"])
+    assert "Already decided" in again.text and "<form" not in again.text
+    time.sleep(1)
+    assert len(local_run.outbox()) == sent
+
+
+def test_apply_then_reject_from_the_outbox(local_run: LocalRun) -> None:
+    application_id = apply(local_run, title="The CLA that nobody signed", email="linus@example.org")
+    review = local_run.wait_for_email(ORGANISER, "The CLA that nobody signed")
+    preview = follow(dict(review["links"])["Reject"])
+    assert "Reject this application?" in preview.text
+    assert press_button(preview).status_code == 200
+
+    decline = local_run.wait_for_email("linus@example.org", "About your application")
+    assert "cannot include yours this time" in decline["text"]
+    local_run.wait_for_execution(application_id, "SUCCEEDED")
+
+
+def test_bad_input_over_http_is_a_422_that_names_the_field(local_run: LocalRun) -> None:
+    before = len(local_run.outbox()), len(local_run.executions())
+    response = requests.post(f"{local_run.app}/applications", json={"name": "Ada", "email": "nope"}, timeout=10)
+    assert response.status_code == 422
+    assert set(response.json()["errors"]) >= {"email", "kind", "title", "summary", "consent"}
+    time.sleep(1)
+    assert (len(local_run.outbox()), len(local_run.executions())) == before

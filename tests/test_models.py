@@ -1,0 +1,59 @@
+"""The application form's rules, on their own."""
+
+from __future__ import annotations
+
+import pytest
+
+from chalicelib.applications import InvalidApplication, read_form
+from chalicelib.call import load_call
+from tests.support import STORY
+
+CALL = load_call("ow2con24-ospo-heroes.toml")
+
+
+def errors_for(**changes: object) -> dict[str, str]:
+    with pytest.raises(InvalidApplication) as caught:
+        read_form(STORY | changes, CALL)
+    return caught.value.errors
+
+
+def test_a_good_form_reads_cleanly() -> None:
+    form = read_form(STORY | {"organisation": "  ", "name": "  Ada Lovelace "}, CALL)
+    assert form.name == "Ada Lovelace"
+    assert form.organisation is None
+    assert form.consent is True
+
+
+def test_the_same_story_from_the_same_person_has_the_same_id() -> None:
+    first = read_form(STORY, CALL).application_id(CALL.id)
+    assert read_form(STORY | {"email": "ADA@EXAMPLE.ORG"}, CALL).application_id(CALL.id) == first
+    assert read_form(STORY | {"title": "Another story"}, CALL).application_id(CALL.id) != first
+    assert read_form(STORY, CALL).application_id("another-call") != first
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("email", "ada@", "must be an email address"),
+        ("email", "Ada <ada@example.org>", "must be an email address"),
+        ("name", "", "must be at least 1 characters"),
+        ("name", "Ada\nBcc: x@example.org", "one line of text"),
+        ("title", "Hi", "at least 3 characters"),
+        ("summary", "Too short.", "at least 40 characters"),
+        ("summary", "a" * 601, "keep it to 600"),
+        ("kind", "great", "one of: good, bad, ugly"),
+        ("consent", "", "must be ticked"),
+    ],
+)
+def test_each_mistake_names_its_field(field: str, value: str, message: str) -> None:
+    errors = errors_for(**{field: value})
+    assert list(errors) == [field]
+    assert message in errors[field]
+
+
+def test_a_missing_field_is_named() -> None:
+    form = dict(STORY)
+    del form["title"]
+    with pytest.raises(InvalidApplication) as caught:
+        read_form(form, CALL)
+    assert caught.value.errors == {"title": "Story title is required."}

@@ -1,0 +1,111 @@
+"""Submitting an application: the form, the JSON API, mistakes, repeats and a closed call."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+from tests.support import STORY, CfP
+
+JSON = {"Content-Type": "application/json"}
+
+
+def test_the_form_presents_the_call(cfp: CfP) -> None:
+    page = cfp.client.http.get("/").body.decode()
+    assert "OSPO, you can be heroes!" in page
+    assert "Tuesday 11 June 2024, 16:40–17:40" in page
+    assert "February room" in page
+    assert "3-minute story, no slides" in page
+    for field in ("name", "email", "organisation", "title", "summary", "consent"):
+        assert f'name="{field}"' in page
+    assert page.count('type="radio" name="kind"') == 3
+
+
+def test_a_form_with_mistakes_comes_back_with_the_errors_and_the_text_kept(cfp: CfP) -> None:
+    response = cfp.submit(STORY | {"email": "ada.example.org", "kind": "", "consent": ""})
+    page = response.body.decode()
+
+    assert response.status_code == 422
+    assert 'id="email-error">Email must be an email address' in page
+    assert 'id="kind-error">Kind of experience must be one of: good, bad, ugly' in page
+    assert 'id="consent-error">Consent must be ticked' in page
+    assert 'href="#email"' in page  # the summary links to the field
+    assert 'value="ada.example.org"' in page  # what they typed is kept
+    assert STORY["summary"] in page
+    assert cfp.applications() == []
+    cfp.pump.poll_once()
+    assert cfp.executions() == []
+
+
+def test_a_summary_longer_than_a_three_minute_talk_is_refused(cfp: CfP) -> None:
+    response = cfp.submit(STORY | {"summary": "word " * 200})
+    assert response.status_code == 422
+    assert "keep it to 600 so it fits the talk" in response.body.decode()
+    assert cfp.applications() == []
+
+
+def test_the_json_api_names_each_wrong_field_and_stores_nothing(cfp: CfP) -> None:
+    body = {"name": "Ada\r\nBcc: everyone@example.org", "email": "ada@example.org", "kind": "great", "extra": 1}
+    response = cfp.client.http.post("/applications", headers=JSON, body=json.dumps(body).encode())
+    errors = json.loads(response.body)["errors"]
+
+    assert response.status_code == 422
+    assert set(errors) == {"name", "kind", "title", "summary", "consent", "extra"}
+    assert "one line of text" in errors["name"]
+    assert "good, bad, ugly" in errors["kind"]
+    assert cfp.applications() == []
+    cfp.pump.poll_once()
+    assert cfp.executions() == []
+
+
+def test_a_body_that_is_not_json_gets_a_clear_400(cfp: CfP) -> None:
+    response = cfp.client.http.post("/applications", headers=JSON, body=b'{"name": ')
+    assert response.status_code == 400
+    assert "not valid JSON" in json.loads(response.body)["detail"]
+    assert cfp.applications() == []
+
+
+def test_the_json_api_accepts_an_application(cfp: CfP) -> None:
+    body = STORY | {"consent": True, "organisation": None}
+    response = cfp.client.http.post("/applications", headers=JSON, body=json.dumps(body).encode())
+    answer = json.loads(response.body)
+
+    assert response.status_code == 201
+    assert answer["created"] is True
+    assert answer["status"] == "submitted"
+    assert answer["status_url"].startswith("http://testserver/status/")
+    [stored] = cfp.applications()
+    assert stored.id == answer["id"]
+    assert stored.organisation is None
+    assert stored.kind == "ugly"
+
+
+def test_a_repeated_submission_gives_back_the_first_application(cfp: CfP) -> None:
+    first = cfp.submit()
+    assert first.status_code == 201
+    assert "Thank you, Ada Lovelace!" in first.body.decode()
+
+    # Same person, same story (title case and spacing aside), a reworded summary.
+    again = cfp.submit(
+        STORY | {"email": "ADA@example.org", "title": "our  OSPO ate the legal team", "summary": "x" * 80}
+    )
+    assert again.status_code == 200
+    assert "You have already applied with this story" in again.body.decode()
+
+    [stored] = cfp.applications()
+    assert stored.id in first.body.decode() and stored.id in again.body.decode()
+    assert stored.summary == STORY["summary"]
+    cfp.wait_for_email(STORY["email"], "We received your application")
+    assert len(cfp.executions()) == 1
+    assert len(cfp.emails_to(STORY["email"])) == 1
+
+
+def test_a_closed_call_refuses_applications(cfp: CfP) -> None:
+    yesterday = (datetime.now(UTC) - timedelta(days=1)).isoformat()
+    cfp = cfp.with_deadline(yesterday)
+
+    assert "The call is closed" in cfp.client.http.get("/").body.decode()
+    response = cfp.submit()
+    assert response.status_code == 403
+    assert "Applications closed on" in response.body.decode()
+    assert cfp.applications() == []

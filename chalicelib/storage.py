@@ -63,10 +63,6 @@ def application_from_item(item: dict[str, Any]) -> Application:
     return Application.model_validate(from_item(item))
 
 
-def _is_condition_failure(exc: ClientError) -> bool:
-    return exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
-
-
 class ApplicationStore:
     def __init__(self, client: DynamoDBClient, table_name: str) -> None:
         self._client = client
@@ -75,25 +71,31 @@ class ApplicationStore:
     def submit(self, application: Application) -> tuple[Application, bool]:
         """Store a new application; if it exists already, return the stored one and False."""
         item = application_key(application.id) | to_item(application.model_dump(mode="json"))
+        if self._put_new(item):
+            return application, True
+        return self.get(application.id), False
+
+    def _put_new(self, item: dict[str, Any]) -> bool:
+        """Write an item that must not exist yet; False (and nothing written) if it does."""
         try:
-            self._client.put_item(
-                TableName=self._table,
-                Item=item,
-                ConditionExpression="attribute_not_exists(pk)",
-            )
+            self._client.put_item(TableName=self._table, Item=item, ConditionExpression="attribute_not_exists(pk)")
         except ClientError as exc:
-            if _is_condition_failure(exc):
-                return self.get(application.id), False
+            if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+                return False
             raise
-        return application, True
+        return True
 
     def get(self, application_id: str) -> Application:
-        response = self._client.get_item(
-            TableName=self._table, Key=application_key(application_id), ConsistentRead=True
-        )
-        if "Item" not in response:
+        item = self._item(application_id, APPLICATION)
+        if item is None:
             raise ApplicationNotFound(application_id)
-        return application_from_item(response["Item"])
+        return Application.model_validate(item)
+
+    def _item(self, application_id: str, sort_key: str) -> dict[str, Any] | None:
+        response = self._client.get_item(
+            TableName=self._table, Key=application_key(application_id, sort_key), ConsistentRead=True
+        )
+        return from_item(response["Item"]) if "Item" in response else None
 
     def save_review_request(self, request: ReviewRequest) -> None:
         # Overwriting is right: a retried task carries a newer token than the one it replaces.
@@ -103,54 +105,29 @@ class ApplicationStore:
         )
 
     def review_request(self, application_id: str) -> ReviewRequest | None:
-        response = self._client.get_item(
-            TableName=self._table, Key=application_key(application_id, REVIEW), ConsistentRead=True
-        )
-        if "Item" not in response:
-            return None
-        return ReviewRequest.model_validate(from_item(response["Item"]))
+        item = self._item(application_id, REVIEW)
+        return ReviewRequest.model_validate(item) if item else None
 
     def claim_decision(self, application_id: str, decision: Decision) -> None:
         """Record the decision unless one exists; raises AlreadyDecided with the first one."""
-        try:
-            self._client.put_item(
-                TableName=self._table,
-                Item=application_key(application_id, DECISION) | to_item(decision.model_dump()),
-                ConditionExpression="attribute_not_exists(pk)",
-            )
-        except ClientError as exc:
-            if _is_condition_failure(exc):
-                existing = self.decision(application_id)
-                if existing is not None:
-                    raise AlreadyDecided(existing) from exc
-            raise
+        if not self._put_new(application_key(application_id, DECISION) | to_item(decision.model_dump())):
+            existing = self.decision(application_id)
+            if existing is None:  # released between the two calls: a retry will settle it
+                raise StorageError(f"the decision on {application_id} changed while it was being read")
+            raise AlreadyDecided(existing)
 
     def release_decision(self, application_id: str) -> None:
         """Undo a claim the workflow refused (its wait had already ended)."""
         self._client.delete_item(TableName=self._table, Key=application_key(application_id, DECISION))
 
     def decision(self, application_id: str) -> Decision | None:
-        response = self._client.get_item(
-            TableName=self._table, Key=application_key(application_id, DECISION), ConsistentRead=True
-        )
-        if "Item" not in response:
-            return None
-        return Decision.model_validate(from_item(response["Item"]))
+        item = self._item(application_id, DECISION)
+        return Decision.model_validate(item) if item else None
 
     def mark_email(self, application_id: str, kind: str, recipient: str, at: str) -> bool:
         """Claim the right to send one email; False when it was sent (or claimed) before."""
-        try:
-            self._client.put_item(
-                TableName=self._table,
-                Item=application_key(application_id, _email_sort_key(kind, recipient))
-                | to_item({"kind": kind, "at": at}),
-                ConditionExpression="attribute_not_exists(pk)",
-            )
-        except ClientError as exc:
-            if _is_condition_failure(exc):
-                return False
-            raise
-        return True
+        key = application_key(application_id, _email_sort_key(kind, recipient))
+        return self._put_new(key | to_item({"kind": kind, "at": at}))
 
     def unmark_email(self, application_id: str, kind: str, recipient: str) -> None:
         """Give the claim back after a failed send, so the retry sends it."""

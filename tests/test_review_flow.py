@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
+from chalicelib import deps
 from tests.support import STORY, CfP
 
 ORGANISERS = ("moderator@ow2con.example", "programme@ow2con.example")
@@ -132,3 +133,22 @@ def test_the_status_page_shows_the_path_so_far(cfp: CfP) -> None:
     assert "in review" in page
     assert "acknowledgement sent" in page
     assert STORY["email"] not in page
+
+
+def test_a_changed_review_link_gets_a_clear_page_and_decides_nothing(cfp: CfP) -> None:
+    application_id = submit_and_wait_for_review(cfp)
+    approve = cfp.path(cfp.link(cfp.emails_to(ORGANISERS[0])[0], "Approve"))
+    payload, stamp, signature = approve.removeprefix("/review/").split(".")
+    tampered = f"/review/{payload}.{stamp}.{signature[::-1]}"
+
+    for response in (
+        cfp.client.http.get(tampered),
+        cfp.client.http.post(tampered, headers={"Content-Type": "application/x-www-form-urlencoded"}),
+        cfp.client.http.get("/review/not-a-link"),
+    ):
+        assert response.status_code == 400
+        page = response.body.decode()
+        assert "This review link cannot be used" in page
+        assert "may have been cut or changed" in page
+    assert cfp.application(application_id).status == "in_review"
+    assert deps.store().decision(application_id) is None

@@ -2,9 +2,10 @@
 
 from chalice.app import Chalice
 
-from chalicelib.handlers import applicants, events, organisers
+from chalicelib.handlers import applicants, events, organisers, speakers
 
 app = Chalice(app_name="cfp")
 app.register_blueprint(applicants.bp)
 app.register_blueprint(organisers.bp)
+app.register_blueprint(speakers.bp)
 app.register_blueprint(events.bp)

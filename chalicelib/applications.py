@@ -9,6 +9,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from chalicelib.call import Call
+from chalicelib.callbacks import Callbacks
 from chalicelib.models import Application, ApplicationForm, field_errors
 from chalicelib.storage import ApplicationStore
 
@@ -52,3 +53,18 @@ class Submissions:
 
     def status(self, application_id: str) -> Application:
         return self._store.get(application_id)
+
+
+class Withdrawals:
+    """An applicant withdrawing from their status link: flag it, then tell the waiting workflow."""
+
+    def __init__(self, store: ApplicationStore, callbacks: Callbacks) -> None:
+        self._store = store
+        self._callbacks = callbacks
+
+    def withdraw(self, application_id: str) -> Application:
+        """Raises CannotWithdraw once the application has reached an end."""
+        application = self._store.request_withdrawal(application_id)
+        # If the workflow is between two waits, the worker storing the next one sees the flag.
+        self._callbacks.fail(application_id, "Withdrawn", "The applicant withdrew.")
+        return application

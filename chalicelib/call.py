@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import tomllib
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 CALLS_DIR = Path(__file__).parent / "calls"
 
@@ -33,7 +34,13 @@ class Call(BaseModel):
     deadline: datetime
     sender: str
     organisers: tuple[str, ...] = Field(min_length=1)
+    approvals_needed: int = Field(default=1, ge=1)
+    rejections_needed: int = Field(default=1, ge=1)
     review_window_hours: float = Field(gt=0)
+    review_reminders: int = Field(default=0, ge=0, le=10)
+    confirmation_window_hours: float = Field(default=72, gt=0)
+    confirmation_reminders: int = Field(default=1, ge=0, le=10)
+    waitlist_window_hours: float = Field(default=2160, gt=0)
 
     @field_validator("timezone")
     @classmethod
@@ -47,6 +54,26 @@ class Call(BaseModel):
         if value.tzinfo is None:
             raise ValueError("the deadline needs a UTC offset, e.g. 2024-06-02T23:59:00+02:00")
         return value
+
+    @model_validator(mode="after")
+    def _reachable_quorum(self) -> Call:
+        for name in ("approvals_needed", "rejections_needed"):
+            if getattr(self, name) > len(self.organisers):
+                raise ValueError(f"{name} cannot exceed the number of organisers ({len(self.organisers)})")
+        return self
+
+    @property
+    def starts_at(self) -> datetime:
+        return datetime.combine(self.date, self.starts, ZoneInfo(self.timezone))
+
+    @property
+    def ends_at(self) -> datetime:
+        return datetime.combine(self.date, self.ends, ZoneInfo(self.timezone))
+
+    @property
+    def sender_address(self) -> str:
+        """'Name <a@b>' -> 'a@b'."""
+        return self.sender.rpartition("<")[2].rstrip(">").strip()
 
     @property
     def review_window(self) -> timedelta:
@@ -62,15 +89,26 @@ class Call(BaseModel):
         return (now or datetime.now(UTC)) <= self.deadline
 
 
+class CallFileError(ValueError):
+    """The call's file, or the stage's overrides of it, cannot be read."""
+
+
 @cache
-def load_call(file_name: str, deadline: datetime | None = None) -> Call:
+def load_call(file_name: str, overrides: str = "") -> Call:
     """Read a call file: a name in chalicelib/calls/, or a path.
 
-    `deadline` overrides the file's (local runs, rehearsals).
+    `overrides` is a JSON object of settings that replace the file's for one stage: the local
+    run, for example, reopens the 2024 call and uses two slots, so the waitlist shows.
     """
     path = CALLS_DIR / file_name  # an absolute path replaces CALLS_DIR
     with path.open("rb") as handle:
         raw = tomllib.load(handle)
-    if deadline is not None:
-        raw["deadline"] = deadline
+    if overrides:
+        try:
+            changes = json.loads(overrides)
+        except json.JSONDecodeError as exc:
+            raise CallFileError(f"the call overrides are not JSON: {exc.msg}") from exc
+        if not isinstance(changes, dict):
+            raise CallFileError("the call overrides must be a JSON object of call settings")
+        raw |= changes
     return Call.model_validate(raw)

@@ -11,11 +11,14 @@ from typing import TYPE_CHECKING
 
 from chalicelib import aws
 from chalicelib.call import Call, load_call
-from chalicelib.links import Links
+from chalicelib.links import LinkLifetimes, Links
 from chalicelib.settings import settings
 
 if TYPE_CHECKING:
-    from chalicelib.applications import Submissions
+    from chalicelib.applications import Submissions, Withdrawals
+    from chalicelib.attendance import AttendanceDesk
+    from chalicelib.callbacks import Callbacks
+    from chalicelib.overview import OverviewDesk
     from chalicelib.review import ReviewDesk
     from chalicelib.storage import ApplicationStore
     from chalicelib.tasks import TaskWorker
@@ -25,13 +28,20 @@ if TYPE_CHECKING:
 @cache
 def call() -> Call:
     current = settings()
-    return load_call(current.call_file, current.call_deadline)
+    return load_call(current.call_file, current.call_overrides)
 
 
 @cache
 def links() -> Links:
-    # A link stays valid a day past the review window; the workflow decides what it may still do.
-    return Links(settings().link_secret, settings().public_url, call().review_window + timedelta(days=1))
+    # Links outlive their window by a day; the workflow decides what they may still do.
+    grace = timedelta(days=1)
+    current = call()
+    lifetimes = LinkLifetimes(
+        review=current.review_window + grace,
+        attendance=timedelta(hours=current.waitlist_window_hours + current.confirmation_window_hours) + grace,
+        overview=timedelta(days=365),
+    )
+    return Links(settings().link_secret, settings().public_url, lifetimes)
 
 
 @cache
@@ -49,6 +59,13 @@ def workflow() -> Workflow:
 
 
 @cache
+def callbacks() -> Callbacks:
+    from chalicelib.callbacks import Callbacks
+
+    return Callbacks(store(), workflow())
+
+
+@cache
 def submissions() -> Submissions:
     from chalicelib.applications import Submissions
 
@@ -56,10 +73,31 @@ def submissions() -> Submissions:
 
 
 @cache
+def withdrawals() -> Withdrawals:
+    from chalicelib.applications import Withdrawals
+
+    return Withdrawals(store(), callbacks())
+
+
+@cache
 def review_desk() -> ReviewDesk:
     from chalicelib.review import ReviewDesk
 
-    return ReviewDesk(store(), workflow(), links(), call())
+    return ReviewDesk(store(), callbacks(), links(), call())
+
+
+@cache
+def attendance_desk() -> AttendanceDesk:
+    from chalicelib.attendance import AttendanceDesk
+
+    return AttendanceDesk(store(), callbacks(), links())
+
+
+@cache
+def overview_desk() -> OverviewDesk:
+    from chalicelib.overview import OverviewDesk
+
+    return OverviewDesk(store(), links(), call())
 
 
 @cache
@@ -72,6 +110,7 @@ def task_worker() -> TaskWorker:
 
 def reset() -> None:
     """Forget every built service and the settings (tests change the environment)."""
-    for built in (call, links, store, workflow, submissions, review_desk, task_worker, settings, load_call):
-        built.cache_clear()
+    built = (call, links, store, workflow, callbacks, submissions, withdrawals, review_desk)
+    for getter in (*built, attendance_desk, overview_desk, task_worker, settings, load_call):
+        getter.cache_clear()
     aws.reset()

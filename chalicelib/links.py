@@ -1,13 +1,16 @@
-"""Signed, expiring links: the organisers' review links and the applicant's status link."""
+"""Signed, expiring links: review links, attendance links, status links and the overview link."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any, Literal
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from chalicelib.models import Outcome
+
+AttendanceAnswer = Literal["yes", "no"]
 
 
 class LinkError(Exception):
@@ -29,42 +32,80 @@ class ReviewClaim:
     outcome: Outcome
 
 
-class Links:
-    """Signs with itsdangerous (HMAC-SHA1 by default, compared in constant time)."""
+@dataclass(frozen=True)
+class AttendanceClaim:
+    application_id: str
+    answer: AttendanceAnswer
 
-    def __init__(self, secret: str, public_url: str, review_max_age: timedelta) -> None:
-        self._review = URLSafeTimedSerializer(secret, salt="cfp.review-link")
-        self._status = URLSafeTimedSerializer(secret, salt="cfp.status-link")
+
+@dataclass(frozen=True)
+class LinkLifetimes:
+    review: timedelta
+    attendance: timedelta
+    overview: timedelta
+
+
+class Links:
+    """Signs with itsdangerous (HMAC, compared in constant time); each kind of link has its own salt,
+    so one kind can never be used as another."""
+
+    def __init__(self, secret: str, public_url: str, lifetimes: LinkLifetimes) -> None:
+        self._signers = {
+            kind: URLSafeTimedSerializer(secret, salt=f"cfp.{kind}-link")
+            for kind in ("review", "attendance", "status", "overview")
+        }
         self._public_url = public_url
-        self._review_max_age = int(review_max_age.total_seconds())
+        self._lifetimes = lifetimes
 
     def review_url(self, application_id: str, organiser_index: int, outcome: Outcome) -> str:
-        token = self._review.dumps({"a": application_id, "o": organiser_index, "d": outcome.value})
-        return f"{self._public_url}/review/{token}"
+        return self._url("review", {"a": application_id, "o": organiser_index, "d": outcome.value})
 
     def read_review(self, token: str) -> ReviewClaim:
-        payload = _load(self._review, token, self._review_max_age)
-        if not isinstance(payload, dict):
-            raise LinkInvalid("This review link is not valid.")
+        payload = self._load("review", token, self._lifetimes.review)
         try:
             return ReviewClaim(str(payload["a"]), int(payload["o"]), Outcome(payload["d"]))
         except (KeyError, TypeError, ValueError) as exc:
             raise LinkInvalid("This review link is not valid.") from exc
 
+    def attendance_url(self, application_id: str, answer: AttendanceAnswer) -> str:
+        return self._url("attendance", {"a": application_id, "d": answer})
+
+    def read_attendance(self, token: str) -> AttendanceClaim:
+        payload = self._load("attendance", token, self._lifetimes.attendance)
+        answer = payload.get("d")
+        if answer not in ("yes", "no") or not isinstance(payload.get("a"), str):
+            raise LinkInvalid("This attendance link is not valid.")
+        return AttendanceClaim(payload["a"], answer)
+
     def status_url(self, application_id: str) -> str:
-        return f"{self._public_url}/status/{self._status.dumps(application_id)}"
+        return self._url("status", {"a": application_id})
 
     def read_status(self, token: str) -> str:
-        payload = _load(self._status, token, None)
-        if not isinstance(payload, str):
+        payload = self._load("status", token, None)
+        if not isinstance(payload.get("a"), str):
             raise LinkInvalid("This status link is not valid.")
+        return str(payload["a"])
+
+    def overview_url(self, organiser_index: int) -> str:
+        return self._url("overview", {"o": organiser_index})
+
+    def read_overview(self, token: str) -> int:
+        payload = self._load("overview", token, self._lifetimes.overview)
+        if not isinstance(payload.get("o"), int):
+            raise LinkInvalid("This overview link is not valid.")
+        return int(payload["o"])
+
+    def _url(self, kind: str, payload: dict[str, Any]) -> str:
+        return f"{self._public_url}/{kind}/{self._signers[kind].dumps(payload)}"
+
+    def _load(self, kind: str, token: str, max_age: timedelta | None) -> dict[str, Any]:
+        seconds = int(max_age.total_seconds()) if max_age is not None else None
+        try:
+            payload = self._signers[kind].loads(token, max_age=seconds)
+        except SignatureExpired as exc:
+            raise LinkExpired("This link has expired.") from exc
+        except BadSignature as exc:
+            raise LinkInvalid("This link is not valid: it may have been cut or changed.") from exc
+        if not isinstance(payload, dict):
+            raise LinkInvalid("This link is not valid: it may have been cut or changed.")
         return payload
-
-
-def _load(serializer: URLSafeTimedSerializer, token: str, max_age: int | None) -> object:
-    try:
-        return serializer.loads(token, max_age=max_age)
-    except SignatureExpired as exc:
-        raise LinkExpired("This link has expired.") from exc
-    except BadSignature as exc:
-        raise LinkInvalid("This link is not valid: it may have been cut or changed.") from exc

@@ -48,6 +48,16 @@ class Mailer:
         mime["Message-ID"] = make_msgid(domain=self._sender.rpartition("@")[2].rstrip(">") or None)
         mime.set_content(message.text)
         mime.add_alternative(message.html, subtype="html")
+        for attachment in message.attachments:
+            maintype, _, subtype = attachment.content_type.partition("/")
+            subtype, *parameters = (part.strip() for part in subtype.split(";"))
+            mime.add_attachment(
+                attachment.content,
+                maintype=maintype,
+                subtype=subtype,
+                filename=attachment.filename,
+                params=dict(p.split("=", 1) for p in parameters),
+            )
         try:
             response = self._client.send_email(
                 FromEmailAddress=self._sender,

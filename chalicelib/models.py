@@ -33,10 +33,21 @@ class ExperienceKind(StrEnum):
 class Status(StrEnum):
     SUBMITTED = "submitted"
     IN_REVIEW = "in_review"
+    APPROVED = "approved"
     ACCEPTED = "accepted"
+    WAITLISTED = "waitlisted"
+    CONFIRMED = "confirmed"
     DECLINED = "declined"
     EXPIRED = "expired"
+    RELEASED = "released"
+    CANCELLED = "cancelled"
+    WITHDRAWN = "withdrawn"
+    NOT_SELECTED = "not_selected"
     FAILED = "failed"
+
+
+# While the workflow waits on one of these, the applicant may still withdraw.
+WITHDRAWABLE = frozenset({Status.SUBMITTED, Status.IN_REVIEW, Status.APPROVED, Status.ACCEPTED, Status.WAITLISTED})
 
 
 class Outcome(StrEnum):
@@ -163,8 +174,17 @@ class HistoryEvent(BaseModel):
     by: str | None = None
 
 
+class Vote(BaseModel):
+    """One organiser's vote on one application."""
+
+    organiser: str
+    outcome: Outcome
+    at: str
+    note: str = ""
+
+
 class Application(BaseModel):
-    """An application as stored, with its status and the path it took."""
+    """An application as stored, with its status, the votes and the path it took."""
 
     id: str
     call_id: str
@@ -177,8 +197,11 @@ class Application(BaseModel):
     submitted_at: datetime
     status: Status
     history: list[HistoryEvent] = Field(default_factory=list)
-    decided_by: str | None = None
-    decided_at: str | None = None
+    approvals: int = 0
+    rejections: int = 0
+    votes: list[Vote] = Field(default_factory=list)
+    withdraw_requested: bool = False
+    waitlisted_at: str | None = None
 
     @classmethod
     def from_form(cls, form: ApplicationForm, call_id: str, now: datetime) -> Application:
@@ -196,28 +219,49 @@ class Application(BaseModel):
             history=[HistoryEvent(event="submitted", at=now.isoformat())],
         )
 
-
-class Decision(BaseModel):
-    """An organiser's decision: what the review link's POST sends back to the workflow."""
-
-    outcome: Outcome
-    organiser: str
-    decided_at: str
-    note: str = ""
+    def vote_of(self, organiser: str) -> Vote | None:
+        return next((vote for vote in self.votes if vote.organiser == organiser), None)
 
 
-class ReviewRequest(BaseModel):
-    """The workflow's wait for a decision. The task token never leaves the server."""
+class WaitKind(StrEnum):
+    VOTE = "vote"
+    CONFIRMATION = "confirmation"
+    PROMOTION = "promotion"
+
+
+class Wait(BaseModel):
+    """The callback the workflow is waiting on. The task token never leaves the server."""
 
     application_id: str
+    kind: WaitKind
     task_token: str
-    requested_at: str
+    since: str
+
+
+class Answer(BaseModel):
+    """A speaker's answer to "will you be there?", taken once."""
+
+    answer: Literal["yes", "no"]
+    at: str
 
 
 TaskName = Literal[
     "acknowledge",
     "request_review",
+    "await_vote",
+    "remind_organisers",
     "announce_acceptance",
+    "await_confirmation",
+    "remind_speaker",
+    "announce_confirmation",
+    "tell_organisers",
+    "announce_cancellation",
+    "announce_release",
+    "announce_withdrawal",
+    "promote_next",
+    "announce_waitlist",
+    "join_waitlist",
+    "announce_waitlist_closed",
     "announce_decline",
     "announce_expiry",
 ]
@@ -231,3 +275,5 @@ class TaskMessage(BaseModel):
     task: TaskName
     application_id: str
     task_token: str
+    round: int = 0
+    votes_seen: int = 0

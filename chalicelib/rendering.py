@@ -28,13 +28,21 @@ def page(template: str, **context: Any) -> str:
 
 
 @dataclass(frozen=True)
+class Attachment:
+    filename: str
+    content_type: str  # e.g. "text/calendar; method=PUBLISH"
+    content: bytes
+
+
+@dataclass(frozen=True)
 class Email:
     subject: str
     text: str
     html: str
+    attachments: tuple[Attachment, ...] = ()
 
 
-def email(name: str, **context: Any) -> Email:
+def email(name: str, attachments: tuple[Attachment, ...] = (), **context: Any) -> Email:
     """Render emails/<name>.txt and emails/<name>.html.
 
     The text template's first line is `Subject: …`, so subject and body are kept together.
@@ -45,4 +53,4 @@ def email(name: str, **context: Any) -> Email:
         raise ValueError(f"emails/{name}.txt must start with a 'Subject: ' line")
     subject = " ".join(first_line.removeprefix("Subject: ").split())
     html = environment().get_template(f"emails/{name}.html").render(subject=subject, **context)
-    return Email(subject=subject, text=body.lstrip("\n"), html=html)
+    return Email(subject=subject, text=body.lstrip("\n"), html=html, attachments=attachments)

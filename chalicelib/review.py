@@ -1,4 +1,4 @@
-"""Organisers' decisions from their review links: a GET previews, only a POST decides."""
+"""Organisers' votes from their review links: a GET previews, only a POST votes."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ from datetime import datetime
 
 from chalicelib.applications import utc_now
 from chalicelib.call import Call
+from chalicelib.callbacks import Callbacks
 from chalicelib.links import LinkInvalid, Links, ReviewClaim
-from chalicelib.models import Application, Decision, Status
-from chalicelib.storage import AlreadyDecided, ApplicationNotFound, ApplicationStore
-from chalicelib.workflow import ReviewClosed, Workflow
+from chalicelib.models import Application, Status, Vote, WaitKind
+from chalicelib.storage import AlreadyVoted, ApplicationNotFound, ApplicationStore, ReviewOver
 
 
 @dataclass(frozen=True)
@@ -19,27 +19,31 @@ class ReviewView:
     application: Application
     claim: ReviewClaim
     organiser: str
-    decision: Decision | None
-    closed: bool
+    my_vote: Vote | None
+    votes_count: bool
+
+    @property
+    def approving(self) -> bool:
+        return self.claim.outcome.value == "approve"
 
 
 class ReviewDesk:
     def __init__(
         self,
         store: ApplicationStore,
-        workflow: Workflow,
+        callbacks: Callbacks,
         links: Links,
         call: Call,
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
         self._store = store
-        self._workflow = workflow
+        self._callbacks = callbacks
         self._links = links
         self._call = call
         self._clock = clock
 
     def open(self, token: str) -> ReviewView:
-        """What the link will do, and whether it still can. Changes nothing."""
+        """What the link will do, and whether a vote still counts. Changes nothing."""
         claim = self._links.read_review(token)
         try:
             organiser = self._call.organisers[claim.organiser_index]
@@ -50,28 +54,32 @@ class ReviewDesk:
             application=application,
             claim=claim,
             organiser=organiser,
-            decision=self._store.decision(application.id),
-            closed=application.status in {Status.EXPIRED, Status.FAILED},
+            my_vote=application.vote_of(organiser),
+            votes_count=application.status is Status.IN_REVIEW
+            and not application.withdraw_requested
+            and application.approvals < self._call.approvals_needed
+            and application.rejections < self._call.rejections_needed,
         )
 
-    def decide(self, token: str, note: str = "") -> Decision:
-        """Take the decision once; raises AlreadyDecided, ReviewClosed or a LinkError."""
+    def vote(self, token: str, note: str = "") -> Application:
+        """Count this organiser's vote; raises AlreadyVoted, ReviewOver or a LinkError."""
         view = self.open(token)
-        if view.decision is not None:
-            raise AlreadyDecided(view.decision)
-        request = self._store.review_request(view.application.id)
-        if view.closed or request is None:
-            raise ReviewClosed(view.application.id)
-        decision = Decision(
-            outcome=view.claim.outcome,
+        if view.my_vote is not None:
+            raise AlreadyVoted(view.my_vote)
+        if not view.votes_count:
+            raise ReviewOver(view.application)
+        vote = Vote(
             organiser=view.organiser,
-            decided_at=self._clock().isoformat(timespec="seconds"),
+            outcome=view.claim.outcome,
+            at=self._clock().isoformat(timespec="seconds"),
             note=note.strip()[:2000],
         )
-        self._store.claim_decision(view.application.id, decision)
-        try:
-            self._workflow.task_succeeded(request.task_token, decision.model_dump())
-        except ReviewClosed:
-            self._store.release_decision(view.application.id)
-            raise
-        return decision
+        application = self._store.record_vote(
+            view.application.id,
+            view.claim.organiser_index,
+            vote,
+            self._call.approvals_needed,
+            self._call.rejections_needed,
+        )
+        self._callbacks.answer(application.id, WaitKind.VOTE, {"votes": len(application.votes)})
+        return application

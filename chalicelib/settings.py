@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from datetime import datetime
 from functools import cache
 
 # Environment variable names, set per stage in .chalice/config.json (or by the local run).
@@ -15,7 +14,7 @@ STATE_MACHINE_ARN = "STATE_MACHINE_ARN"
 LINK_SECRET = "LINK_SECRET"
 PUBLIC_URL = "PUBLIC_URL"
 CALL_FILE = "CALL_FILE"
-CALL_DEADLINE = "CALL_DEADLINE"
+CALL_OVERRIDES = "CALL_OVERRIDES"
 STAGE = "STAGE"
 
 DEFAULT_CALL_FILE = "ow2con24-ospo-heroes.toml"
@@ -37,15 +36,10 @@ class Settings:
     link_secret: str
     public_url: str
     call_file: str
-    call_deadline: datetime | None
+    call_overrides: str
 
     @classmethod
     def from_env(cls) -> Settings:
-        deadline = os.environ.get(CALL_DEADLINE, "").strip()
-        try:
-            call_deadline = datetime.fromisoformat(deadline) if deadline else None
-        except ValueError as exc:
-            raise SettingsError(f"{CALL_DEADLINE} is not an ISO 8601 date-time: {deadline!r}") from exc
         return cls(
             stage=os.environ.get(STAGE, "local"),
             table_name=_required(TABLE_NAME),
@@ -53,7 +47,7 @@ class Settings:
             link_secret=_required(LINK_SECRET),
             public_url=os.environ.get(PUBLIC_URL, "http://127.0.0.1:8000").rstrip("/"),
             call_file=os.environ.get(CALL_FILE, DEFAULT_CALL_FILE),
-            call_deadline=call_deadline,
+            call_overrides=os.environ.get(CALL_OVERRIDES, "").strip(),
         )
 
 

@@ -1,33 +1,43 @@
-"""Applications, review requests, decisions and email markers in the one DynamoDB table.
+"""Applications, votes, workflow callbacks, slots and email markers in the one DynamoDB table.
 
 Keys (partition key `pk`, sort key `sk`):
 
-    pk = APP#<application id>   sk = APPLICATION           the application, its status and history
-    pk = APP#<application id>   sk = REVIEW                the workflow's pending wait for a decision
-                                                           (holds the task token; never sent out)
-    pk = APP#<application id>   sk = DECISION              the decision; written once, conditionally
-    pk = APP#<application id>   sk = EMAIL#<kind>#<hash>   marks an email as sent, so a retried
-                                                           task never sends it twice
+    pk = APP#<application id>   sk = APPLICATION       the application: status, history, tallies, votes
+    pk = APP#<application id>   sk = VOTE#<n>          organiser n's vote; written once, with the tally
+    pk = APP#<application id>   sk = WAIT              the callback the workflow waits on (its task
+                                                       token, which never leaves the server)
+    pk = APP#<application id>   sk = ANSWER            the speaker's attendance answer; written once
+    pk = APP#<application id>   sk = EMAIL#<kind>#<round>#<hash>
+                                                       an email sent, so a retried task never repeats it
+    pk = CALL#<call id>         sk = SLOTS             the call's slot counter `taken`; only the
+                                                       workflow changes it, conditionally
+    pk = CALL#<call id>         sk = WAITLIST#<since>#<application id>
+                                                       a waitlisted application's place in the queue
 
-The table's stream (NEW_IMAGE) starts one workflow per inserted APPLICATION item.
+The index `by_call` (call_id, submitted_at) lists a call's applications; only APPLICATION items
+carry both attributes. The table's stream (NEW_IMAGE) starts one workflow per new APPLICATION.
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
-from chalicelib.models import Application, Decision, ReviewRequest
+from chalicelib.models import WITHDRAWABLE, Answer, Application, Outcome, Status, Vote, Wait
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
 APPLICATION = "APPLICATION"
-REVIEW = "REVIEW"
-DECISION = "DECISION"
+WAIT = "WAIT"
+ANSWER = "ANSWER"
+SLOTS = "SLOTS"
+WAITLIST = "WAITLIST#"
+BY_CALL = "by_call"
 
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
@@ -41,14 +51,38 @@ class ApplicationNotFound(StorageError):
     pass
 
 
-class AlreadyDecided(StorageError):
-    def __init__(self, decision: Decision) -> None:
-        super().__init__(f"already decided: {decision.outcome} by {decision.organiser}")
-        self.decision = decision
+class AlreadyVoted(StorageError):
+    def __init__(self, vote: Vote) -> None:
+        super().__init__(f"{vote.organiser} already voted {vote.outcome}")
+        self.vote = vote
+
+
+class ReviewOver(StorageError):
+    """The review has ended (decided, expired or withdrawn): no vote counts any more."""
+
+    def __init__(self, application: Application) -> None:
+        super().__init__(f"the review of {application.id} is over: {application.status}")
+        self.application = application
+
+
+class AlreadyAnswered(StorageError):
+    def __init__(self, answer: Answer) -> None:
+        super().__init__(f"already answered {answer.answer}")
+        self.answer = answer
+
+
+class CannotWithdraw(StorageError):
+    def __init__(self, application: Application) -> None:
+        super().__init__(f"{application.id} is {application.status} and can no longer be withdrawn")
+        self.application = application
 
 
 def application_key(application_id: str, sort_key: str = APPLICATION) -> dict[str, Any]:
     return {"pk": {"S": f"APP#{application_id}"}, "sk": {"S": sort_key}}
+
+
+def call_key(call_id: str, sort_key: str) -> dict[str, Any]:
+    return {"pk": {"S": f"CALL#{call_id}"}, "sk": {"S": sort_key}}
 
 
 def to_item(values: dict[str, Any]) -> dict[str, Any]:
@@ -63,10 +97,16 @@ def application_from_item(item: dict[str, Any]) -> Application:
     return Application.model_validate(from_item(item))
 
 
+def _error_code(exc: ClientError) -> str:
+    return str(exc.response.get("Error", {}).get("Code", ""))
+
+
 class ApplicationStore:
     def __init__(self, client: DynamoDBClient, table_name: str) -> None:
         self._client = client
         self._table = table_name
+
+    # Applications ---------------------------------------------------------------------
 
     def submit(self, application: Application) -> tuple[Application, bool]:
         """Store a new application; if it exists already, return the stored one and False."""
@@ -75,54 +115,176 @@ class ApplicationStore:
             return application, True
         return self.get(application.id), False
 
-    def _put_new(self, item: dict[str, Any]) -> bool:
-        """Write an item that must not exist yet; False (and nothing written) if it does."""
-        try:
-            self._client.put_item(TableName=self._table, Item=item, ConditionExpression="attribute_not_exists(pk)")
-        except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
-
     def get(self, application_id: str) -> Application:
-        item = self._item(application_id, APPLICATION)
+        item = self._item(application_key(application_id))
         if item is None:
             raise ApplicationNotFound(application_id)
         return Application.model_validate(item)
 
-    def _item(self, application_id: str, sort_key: str) -> dict[str, Any] | None:
-        response = self._client.get_item(
-            TableName=self._table, Key=application_key(application_id, sort_key), ConsistentRead=True
-        )
-        return from_item(response["Item"]) if "Item" in response else None
+    def applications(self, call_id: str) -> Iterator[Application]:
+        """Every application of the call, oldest first."""
+        paginator = self._client.get_paginator("query")
+        for page in paginator.paginate(
+            TableName=self._table,
+            IndexName=BY_CALL,
+            KeyConditionExpression="call_id = :call",
+            ExpressionAttributeValues={":call": {"S": call_id}},
+        ):
+            for item in page["Items"]:
+                yield application_from_item(item)
 
-    def save_review_request(self, request: ReviewRequest) -> None:
-        # Overwriting is right: a retried task carries a newer token than the one it replaces.
+    # Votes ----------------------------------------------------------------------------
+
+    def record_vote(
+        self, application_id: str, organiser_index: int, vote: Vote, approvals_needed: int, rejections_needed: int
+    ) -> Application:
+        """Count one organiser's vote, once, and only while the review is open.
+
+        Raises AlreadyVoted (this organiser voted before) or ReviewOver (a quorum, an expiry
+        or a withdrawal ended the review). Vote and tally are one transaction.
+        """
+        tally = "approvals" if vote.outcome is Outcome.APPROVE else "rejections"
+        try:
+            self._client.transact_write_items(
+                TransactItems=[
+                    {
+                        "Put": {
+                            "TableName": self._table,
+                            "Item": application_key(application_id, f"VOTE#{organiser_index}")
+                            | to_item(vote.model_dump(mode="json")),
+                            "ConditionExpression": "attribute_not_exists(pk)",
+                        }
+                    },
+                    {
+                        "Update": {
+                            "TableName": self._table,
+                            "Key": application_key(application_id),
+                            "UpdateExpression": f"ADD {tally} :one SET votes = list_append(votes, :vote)",
+                            "ConditionExpression": "#status = :in_review AND approvals < :approvals_needed "
+                            "AND rejections < :rejections_needed AND withdraw_requested = :no",
+                            "ExpressionAttributeNames": {"#status": "status"},
+                            "ExpressionAttributeValues": to_item(
+                                {
+                                    ":one": 1,
+                                    ":vote": [vote.model_dump(mode="json")],
+                                    ":in_review": Status.IN_REVIEW.value,
+                                    ":approvals_needed": approvals_needed,
+                                    ":rejections_needed": rejections_needed,
+                                    ":no": False,
+                                }
+                            ),
+                        }
+                    },
+                ]
+            )
+        except ClientError as exc:
+            if _error_code(exc) != "TransactionCanceledException":
+                raise
+            reasons = [r.get("Code") for r in exc.response.get("CancellationReasons", [])]
+            application = self.get(application_id)
+            earlier = application.vote_of(vote.organiser)
+            if earlier is not None or (reasons and reasons[0] == "ConditionalCheckFailed"):
+                raise AlreadyVoted(earlier or vote) from exc
+            raise ReviewOver(application) from exc
+        return self.get(application_id)
+
+    # The workflow's callbacks -----------------------------------------------------------
+
+    def save_wait(self, wait: Wait) -> None:
+        # Overwriting is right: each wait replaces the one before it.
         self._client.put_item(
             TableName=self._table,
-            Item=application_key(request.application_id, REVIEW) | to_item(request.model_dump()),
+            Item=application_key(wait.application_id, WAIT) | to_item(wait.model_dump(mode="json")),
         )
 
-    def review_request(self, application_id: str) -> ReviewRequest | None:
-        item = self._item(application_id, REVIEW)
-        return ReviewRequest.model_validate(item) if item else None
+    def wait(self, application_id: str) -> Wait | None:
+        item = self._item(application_key(application_id, WAIT))
+        return Wait.model_validate(item) if item else None
 
-    def claim_decision(self, application_id: str, decision: Decision) -> None:
-        """Record the decision unless one exists; raises AlreadyDecided with the first one."""
-        if not self._put_new(application_key(application_id, DECISION) | to_item(decision.model_dump())):
-            existing = self.decision(application_id)
-            if existing is None:  # released between the two calls: a retry will settle it
-                raise StorageError(f"the decision on {application_id} changed while it was being read")
-            raise AlreadyDecided(existing)
+    def claim_answer(self, application_id: str, answer: Answer) -> None:
+        """Record the speaker's answer unless one exists; raises AlreadyAnswered with the first."""
+        if not self._put_new(application_key(application_id, ANSWER) | to_item(answer.model_dump())):
+            existing = self._item(application_key(application_id, ANSWER))
+            if existing is None:  # released between the two calls: the next try will settle it
+                raise StorageError(f"the answer on {application_id} changed while it was being read")
+            raise AlreadyAnswered(Answer.model_validate(existing))
 
-    def release_decision(self, application_id: str) -> None:
+    def release_answer(self, application_id: str) -> None:
         """Undo a claim the workflow refused (its wait had already ended)."""
-        self._client.delete_item(TableName=self._table, Key=application_key(application_id, DECISION))
+        self._client.delete_item(TableName=self._table, Key=application_key(application_id, ANSWER))
 
-    def decision(self, application_id: str) -> Decision | None:
-        item = self._item(application_id, DECISION)
-        return Decision.model_validate(item) if item else None
+    def answer(self, application_id: str) -> Answer | None:
+        item = self._item(application_key(application_id, ANSWER))
+        return Answer.model_validate(item) if item else None
+
+    def request_withdrawal(self, application_id: str) -> Application:
+        """Flag the application as withdrawn by its applicant; the workflow does the rest."""
+        try:
+            response = self._client.update_item(
+                TableName=self._table,
+                Key=application_key(application_id),
+                UpdateExpression="SET withdraw_requested = :yes",
+                ConditionExpression="attribute_exists(pk) AND #status IN ("
+                + ", ".join(f":s{i}" for i in range(len(WITHDRAWABLE)))
+                + ")",
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues=to_item(
+                    {":yes": True} | {f":s{i}": status.value for i, status in enumerate(sorted(WITHDRAWABLE))}
+                ),
+                ReturnValues="ALL_NEW",
+            )
+        except ClientError as exc:
+            if _error_code(exc) != "ConditionalCheckFailedException":
+                raise
+            raise CannotWithdraw(self.get(application_id)) from exc
+        return application_from_item(response["Attributes"])
+
+    # Slots and the waitlist ---------------------------------------------------------------
+
+    def slots_taken(self, call_id: str) -> int:
+        item = self._item(call_key(call_id, SLOTS))
+        return int(item.get("taken", 0)) if item else 0
+
+    def join_waitlist(self, application: Application, now: str) -> str:
+        """Queue the application; a promoted one that comes back keeps its first place."""
+        response = self._client.update_item(
+            TableName=self._table,
+            Key=application_key(application.id),
+            UpdateExpression="SET waitlisted_at = if_not_exists(waitlisted_at, :now)",
+            ExpressionAttributeValues={":now": {"S": now}},
+            ReturnValues="ALL_NEW",
+        )
+        since = response["Attributes"]["waitlisted_at"]["S"]
+        entry = f"{WAITLIST}{since}#{application.id}"
+        self._client.put_item(
+            TableName=self._table,
+            Item=call_key(application.call_id, entry) | to_item({"application_id": application.id}),
+        )
+        return entry
+
+    def waitlist(self, call_id: str) -> list[tuple[str, str]]:
+        """The queue, first come first: (entry key, application id) pairs."""
+        response = self._client.query(
+            TableName=self._table,
+            KeyConditionExpression="pk = :pk AND begins_with(sk, :prefix)",
+            ExpressionAttributeValues={":pk": {"S": f"CALL#{call_id}"}, ":prefix": {"S": WAITLIST}},
+            ConsistentRead=True,
+        )
+        return [(item["sk"]["S"], item["application_id"]["S"]) for item in response["Items"]]
+
+    def leave_waitlist(self, call_id: str, entry: str) -> bool:
+        """Take an entry off the queue; False if someone else already did."""
+        try:
+            self._client.delete_item(
+                TableName=self._table, Key=call_key(call_id, entry), ConditionExpression="attribute_exists(pk)"
+            )
+        except ClientError as exc:
+            if _error_code(exc) == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    # Email markers ----------------------------------------------------------------------
 
     def mark_email(self, application_id: str, kind: str, recipient: str, at: str) -> bool:
         """Claim the right to send one email; False when it was sent (or claimed) before."""
@@ -134,6 +296,22 @@ class ApplicationStore:
         self._client.delete_item(
             TableName=self._table, Key=application_key(application_id, _email_sort_key(kind, recipient))
         )
+
+    # The two primitives --------------------------------------------------------------------
+
+    def _item(self, key: dict[str, Any]) -> dict[str, Any] | None:
+        response = self._client.get_item(TableName=self._table, Key=key, ConsistentRead=True)
+        return from_item(response["Item"]) if "Item" in response else None
+
+    def _put_new(self, item: dict[str, Any]) -> bool:
+        """Write an item that must not exist yet; False (and nothing written) if it does."""
+        try:
+            self._client.put_item(TableName=self._table, Item=item, ConditionExpression="attribute_not_exists(pk)")
+        except ClientError as exc:
+            if _error_code(exc) == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
 
 
 def _email_sort_key(kind: str, recipient: str) -> str:

@@ -1,4 +1,5 @@
-"""The task queue's worker: renders and sends each email a workflow step asks for, then reports back."""
+"""The task queue's worker: sends the emails a workflow step asks for, keeps the workflow's
+callbacks, and hands a freed slot to the waitlist. Then it reports back to the workflow."""
 
 from __future__ import annotations
 
@@ -9,11 +10,29 @@ from typing import Any
 from chalicelib import rendering
 from chalicelib.applications import utc_now
 from chalicelib.call import Call
+from chalicelib.invitation import invitation
 from chalicelib.links import Links
 from chalicelib.mailer import EmailRejected, Mailer
-from chalicelib.models import Application, Outcome, ReviewRequest, TaskMessage
+from chalicelib.models import Application, Outcome, TaskMessage, Wait, WaitKind
 from chalicelib.storage import ApplicationNotFound, ApplicationStore
-from chalicelib.workflow import Workflow
+from chalicelib.workflow import WaitEnded, Workflow
+
+# Tasks that only send one email to the applicant, and the template each uses.
+APPLICANT_EMAILS = {
+    "acknowledge": "acknowledge",
+    "announce_acceptance": "acceptance",
+    "remind_speaker": "confirmation_reminder",
+    "announce_confirmation": "confirmation",
+    "announce_cancellation": "cancellation",
+    "announce_release": "release",
+    "announce_withdrawal": "withdrawal",
+    "announce_waitlist": "waitlist",
+    "announce_waitlist_closed": "waitlist_closed",
+    "announce_decline": "decline",
+    "announce_expiry": "expiry",
+}
+# Tasks that store a callback: the workflow is answered later, by a person or by promote_next.
+WAITS = {"await_vote": WaitKind.VOTE, "await_confirmation": WaitKind.CONFIRMATION, "join_waitlist": WaitKind.PROMOTION}
 
 
 class TaskWorker:
@@ -41,49 +60,115 @@ class TaskWorker:
         except ApplicationNotFound:
             self._workflow.task_failed(message.task_token, "ApplicationMissing", message.application_id)
             return
+        if message.task in WAITS:
+            self._wait(application, message, WAITS[message.task])
+            return
         try:
-            if message.task == "request_review":
-                self._request_review(application, message.task_token)
-                return  # the organiser's decision answers this task, not the worker
-            self._tell_applicant(application, message.task)
+            if message.task in APPLICANT_EMAILS:
+                self._email_applicant(application, message)
+            elif message.task == "request_review":
+                self._email_organisers(application, "review_request", self._call.organisers, message.round)
+            elif message.task == "remind_organisers":
+                voted = {vote.organiser for vote in application.votes}
+                pending = [o for o in self._call.organisers if o not in voted]
+                self._email_organisers(application, "review_reminder", pending, message.round)
+            elif message.task == "tell_organisers":
+                self._email_organisers(application, "speaker_confirmed", self._call.organisers, message.round)
+            elif message.task == "promote_next":
+                self._promote_next()
         except EmailRejected as exc:
             self._workflow.task_failed(message.task_token, "EmailRejected", str(exc))
             return
-        self._workflow.task_succeeded(message.task_token, {"sent": message.task})
+        self._workflow.task_succeeded(message.task_token, {"done": message.task})
 
-    def _request_review(self, application: Application, task_token: str) -> None:
-        self._store.save_review_request(
-            ReviewRequest(
-                application_id=application.id,
-                task_token=task_token,
-                requested_at=self._clock().isoformat(timespec="seconds"),
-            )
+    def _wait(self, application: Application, message: TaskMessage, kind: WaitKind) -> None:
+        """Store the callback, then look for what may have happened before it was stored."""
+        self._store.save_wait(
+            Wait(application_id=application.id, kind=kind, task_token=message.task_token, since=self._now())
         )
-        for index, organiser in enumerate(self._call.organisers):
+        if kind is WaitKind.PROMOTION:
+            entry = self._store.join_waitlist(application, self._now())
+        current = self._store.get(application.id)
+        answer = self._store.answer(application.id) if kind is WaitKind.CONFIRMATION else None
+        try:
+            if current.withdraw_requested:
+                self._workflow.task_failed(message.task_token, "Withdrawn", "The applicant withdrew.")
+            elif kind is WaitKind.VOTE and len(current.votes) != message.votes_seen:
+                self._workflow.task_succeeded(message.task_token, {"votes": len(current.votes)})
+            elif answer is not None:
+                self._workflow.task_succeeded(message.task_token, {"answer": answer.answer})
+            elif (
+                kind is WaitKind.PROMOTION
+                and self._store.slots_taken(self._call.id) < self._call.guest_slots
+                and self._store.leave_waitlist(self._call.id, entry)
+            ):
+                # A slot was freed before this application joined the queue: it goes first.
+                self._workflow.task_succeeded(message.task_token, {"promoted": True})
+        except WaitEnded:
+            pass  # the workflow moved on meanwhile; nothing is waiting for this answer
+
+    def _promote_next(self) -> None:
+        """Wake the longest-waiting application on the waitlist, if any."""
+        for entry, application_id in self._store.waitlist(self._call.id):
+            if not self._store.leave_waitlist(self._call.id, entry):
+                continue  # another worker took it
+            wait = self._store.wait(application_id)
+            if wait is None or wait.kind is not WaitKind.PROMOTION:
+                continue
+            try:
+                self._workflow.task_succeeded(wait.task_token, {"promoted": True})
+            except WaitEnded:
+                continue  # it withdrew or its waitlist time ran out
+            return
+
+    def _email_applicant(self, application: Application, message: TaskMessage) -> None:
+        template = APPLICANT_EMAILS[message.task]
+        context: dict[str, Any] = {}
+        if message.task in ("announce_acceptance", "remind_speaker"):
+            context["yes_url"] = self._links.attendance_url(application.id, "yes")
+            context["no_url"] = self._links.attendance_url(application.id, "no")
+        if message.task == "announce_decline":
+            context["notes"] = [v.note for v in application.votes if v.outcome is Outcome.REJECT and v.note]
+        if message.task == "announce_confirmation":
+            context["attachments"] = (
+                rendering.Attachment(
+                    filename="invitation.ics",
+                    content_type="text/calendar; method=PUBLISH",
+                    content=invitation(self._call, application, self._clock()),
+                ),
+            )
+        self._send(application, template, application.email, message.round, application.name, **context)
+
+    def _email_organisers(self, application: Application, template: str, organisers: Any, round_: int) -> None:
+        for organiser in organisers:
+            index = self._call.organisers.index(organiser)
             self._send(
                 application,
-                "review_request",
+                template,
                 organiser,
+                round_,
                 approve_url=self._links.review_url(application.id, index, Outcome.APPROVE),
                 reject_url=self._links.review_url(application.id, index, Outcome.REJECT),
+                overview_url=self._links.overview_url(index),
             )
 
-    def _tell_applicant(self, application: Application, task: str) -> None:
-        template = task.removeprefix("announce_")
-        context: dict[str, Any] = {}
-        if task == "announce_decline":
-            decision = self._store.decision(application.id)
-            context["note"] = decision.note if decision else ""
-        self._send(application, template, application.email, application.name, **context)
-
     def _send(
-        self, application: Application, template: str, recipient: str, recipient_name: str = "", **context: Any
+        self,
+        application: Application,
+        template: str,
+        recipient: str,
+        round_: int,
+        recipient_name: str = "",
+        attachments: tuple[rendering.Attachment, ...] = (),
+        **context: Any,
     ) -> None:
         """Send once: a marker written with a conditional put stops a redelivered task from repeating it."""
-        if not self._store.mark_email(application.id, template, recipient, self._clock().isoformat()):
+        marker = f"{template}#{round_}"
+        if not self._store.mark_email(application.id, marker, recipient, self._now()):
             return
         message = rendering.email(
             template,
+            attachments=attachments,
             application=application,
             call=self._call,
             status_url=self._links.status_url(application.id),
@@ -92,5 +177,8 @@ class TaskWorker:
         try:
             self._mailer.send(recipient, message, recipient_name)
         except Exception:
-            self._store.unmark_email(application.id, template, recipient)
+            self._store.unmark_email(application.id, marker, recipient)
             raise
+
+    def _now(self) -> str:
+        return self._clock().isoformat()

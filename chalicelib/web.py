@@ -12,6 +12,8 @@ from chalicelib import rendering
 
 HTML = "text/html; charset=utf-8"
 JSON = "application/json"
+# Routes that take a body accept both what a browser form sends and what an API client sends.
+FORM_OR_JSON = ["application/x-www-form-urlencoded", JSON]
 
 
 class BadBody(Exception):

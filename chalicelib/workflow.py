@@ -1,4 +1,4 @@
-"""The review workflow's Step Functions calls: start it, and answer its waiting tasks."""
+"""The review workflow's Step Functions calls: start it, and answer the callbacks it waits on."""
 
 from __future__ import annotations
 
@@ -8,28 +8,49 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import ClientError
 
 from chalicelib.call import Call
-from chalicelib.storage import application_key
+from chalicelib.storage import SLOTS, application_key, call_key
 
 if TYPE_CHECKING:
     from mypy_boto3_stepfunctions import SFNClient
 
-# How long an email task may wait for the worker before the state machine retries it.
+# How long an email task may wait for the worker before the state machine asks again.
 EMAIL_TASK_SECONDS = 300
+_GONE = {"TaskTimedOut", "InvalidToken", "TaskDoesNotExist"}
 
 
-class ReviewClosed(Exception):
-    """The workflow is no longer waiting for this decision (it expired or ended)."""
+class WaitEnded(Exception):
+    """The workflow is no longer waiting on this callback (it timed out, or moved on)."""
+
+
+def _seconds(hours: float) -> int:
+    return max(1, round(hours * 3600))
 
 
 def execution_input(application_id: str, call: Call) -> dict[str, Any]:
-    """The workflow's input; built only from stable values, so a repeated start is idempotent."""
+    """The workflow's input; built only from stable values, so a repeated start is idempotent.
+
+    Reminders are spread evenly over their window: with 2 reminders in 168 hours, they go at
+    56 and 112 hours, and the review expires at 168.
+    """
     return {
         "application_id": application_id,
         "call_id": call.id,
         "key": application_key(application_id),
+        "slots_key": call_key(call.id, SLOTS),
+        "slots": str(call.guest_slots),
+        "review": {
+            "approvals_needed": call.approvals_needed,
+            "rejections_needed": call.rejections_needed,
+            "reminders": call.review_reminders,
+            "reminder_seconds": _seconds(call.review_window_hours / (call.review_reminders + 1)),
+        },
+        "confirmation": {
+            "reminders": call.confirmation_reminders,
+            "reminder_seconds": _seconds(call.confirmation_window_hours / (call.confirmation_reminders + 1)),
+        },
         "timeouts": {
-            "review_seconds": int(call.review_window.total_seconds()),
             "email_seconds": EMAIL_TASK_SECONDS,
+            "waitlist_seconds": _seconds(call.waitlist_window_hours),
         },
     }
 
@@ -57,16 +78,18 @@ class Workflow:
         return self._arn.replace(":stateMachine:", ":execution:", 1) + f":{application_id}"
 
     def task_succeeded(self, task_token: str, output: dict[str, Any]) -> None:
+        """Answer a callback; raises WaitEnded if the workflow no longer waits on it."""
         try:
             self._client.send_task_success(taskToken=task_token, output=json.dumps(output))
         except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") in {"TaskTimedOut", "InvalidToken", "TaskDoesNotExist"}:
-                raise ReviewClosed(str(exc)) from exc
+            if exc.response.get("Error", {}).get("Code") in _GONE:
+                raise WaitEnded(str(exc)) from exc
             raise
 
     def task_failed(self, task_token: str, error: str, cause: str) -> None:
+        """Fail a callback with an error the state machine catches by name. A gone wait is ignored."""
         try:
             self._client.send_task_failure(taskToken=task_token, error=error, cause=cause[:32000])
         except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") not in {"TaskTimedOut", "InvalidToken", "TaskDoesNotExist"}:
+            if exc.response.get("Error", {}).get("Code") not in _GONE:
                 raise

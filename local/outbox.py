@@ -34,6 +34,7 @@ class OutboxMessage:
     text: str
     html: str
     links: list[tuple[str, str]]
+    attachments: list[tuple[str, str, str]]  # file name, content type, text content
 
 
 def read_outbox(emulator_endpoint: str) -> list[OutboxMessage]:
@@ -59,6 +60,11 @@ def parse(number: int, raw: dict[str, Any]) -> OutboxMessage:
         text=text,
         html=html,
         links=labelled_links(text),
+        attachments=[
+            (part.get_filename() or "", part.get_content_type(), str(part.get_content()))
+            for part in mime.iter_attachments()
+            if part.get_content_maintype() == "text"
+        ],
     )
 
 

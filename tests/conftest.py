@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -14,7 +13,6 @@ from local.emulator import Emulator, aws_environment, free_port
 os.environ.update(aws_environment("http://127.0.0.1:1"))
 os.environ.update(
     {
-        "CALL_DEADLINE": "2099-12-31T23:59:00+01:00",
         "STAGE": "test",
         "LINK_SECRET": "test-secret-not-for-production",
         "PUBLIC_URL": "http://testserver",
@@ -37,9 +35,9 @@ def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
 
 
 @pytest.fixture
-def cfp(emulator: Emulator, tmp_path: Path) -> Iterator[CfP]:
+def cfp(emulator: Emulator) -> Iterator[CfP]:
     """A fresh emulated account with the stack created from infra/, and the app wired to it."""
     emulator.reset()
-    harness = CfP.create(emulator, tmp_path)
+    harness = CfP.create(emulator)
     yield harness
     harness.close()

@@ -4,17 +4,14 @@ from __future__ import annotations
 
 import json
 import os
-import re
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from chalice.test import Client
 
 from chalicelib import aws, deps
-from chalicelib.call import CALLS_DIR
 from chalicelib.models import Application
-from chalicelib.settings import CALL_DEADLINE
+from chalicelib.settings import CALL_OVERRIDES
 from chalicelib.storage import application_from_item
 from local import stack
 from local.emulator import Emulator
@@ -22,7 +19,6 @@ from local.outbox import OutboxMessage, read_outbox
 from local.pump import Pump
 
 OPEN_UNTIL = "2099-12-31T23:59:00+01:00"
-DEFAULT_CALL = CALLS_DIR / "ow2con24-ospo-heroes.toml"
 
 STORY = {
     "name": "Ada Lovelace",
@@ -36,15 +32,10 @@ STORY = {
 }
 
 
-def call_file(tmp_path: Path, **overrides: Any) -> Path:
-    """A copy of the default call with some settings changed (e.g. a review window of seconds)."""
-    text = DEFAULT_CALL.read_text()
-    for key, value in overrides.items():
-        text, count = re.subn(rf"(?m)^{key} = .*$", f"{key} = {json.dumps(value)}", text)
-        assert count == 1, f"{key} is not a setting of the call file"
-    path = tmp_path / "call.toml"
-    path.write_text(text)
-    return path
+def configure_call(**overrides: Any) -> None:
+    """Change the call's settings for this test, as a stage's CALL_OVERRIDES does."""
+    os.environ[CALL_OVERRIDES] = json.dumps({"deadline": OPEN_UNTIL} | overrides, default=str)
+    deps.reset()
 
 
 @dataclass
@@ -53,12 +44,10 @@ class CfP:
     client: Client
     pump: Pump
     resources: stack.Resources
-    tmp_path: Path
 
     @classmethod
-    def create(cls, emulator: Emulator, tmp_path: Path, **call_overrides: Any) -> CfP:
-        os.environ["CALL_FILE"] = str(call_file(tmp_path, **call_overrides))
-        deps.reset()
+    def create(cls, emulator: Emulator, **call_overrides: Any) -> CfP:
+        configure_call(**call_overrides)
         resources = stack.create("test", deps.call().sender)
         os.environ.update(resources.environment())
         deps.reset()
@@ -70,24 +59,16 @@ class CfP:
             Client(app, stage_name="test"),
             Pump.for_app(app, resources.table_stream_arn, resources.task_queue_url),
             resources,
-            tmp_path,
         )
 
     def with_call(self, **overrides: Any) -> CfP:
         """Start again on a fresh account, with a call whose settings differ from the default."""
         self.close()
         self.emulator.reset()
-        return CfP.create(self.emulator, self.tmp_path, **overrides)
-
-    def with_deadline(self, deadline: str) -> CfP:
-        """Move the call's deadline, as CALL_DEADLINE does for a stage."""
-        os.environ[CALL_DEADLINE] = deadline
-        deps.reset()
-        return self
+        return CfP.create(self.emulator, **overrides)
 
     def close(self) -> None:
-        os.environ[CALL_DEADLINE] = OPEN_UNTIL
-        deps.reset()
+        configure_call()
 
     # What a person would see -------------------------------------------------------------
 
@@ -130,6 +111,28 @@ class CfP:
             headers={"Content-Type": "application/x-www-form-urlencoded"},
             body=urlencode(fields if fields is not None else STORY),
         )
+
+    def post(self, url_or_path: str, **fields: str) -> Any:
+        """Press a page's button: a form-encoded POST."""
+        from urllib.parse import urlencode
+
+        path = self.path(url_or_path) if url_or_path.startswith("http") else url_or_path
+        form = {"Content-Type": "application/x-www-form-urlencoded"}
+        return self.client.http.post(path, headers=form, body=urlencode(fields))
+
+    def review_link(self, organiser: str, label: str, title: str = STORY["title"]) -> str:
+        """The Approve or Reject link of the organiser's review email about that story."""
+        self.wait_for_email(organiser, f"New application to review: “{title}”")
+        email = next(m for m in self.emails_to(organiser) if title in m.subject)
+        return self.path(self.link(email, label))
+
+    def vote(self, organiser: str, label: str, title: str = STORY["title"], note: str = "") -> Any:
+        return self.post(self.review_link(organiser, label, title), note=note)
+
+    def attendance_link(self, answer: str, email: str = STORY["email"]) -> str:
+        """A link of the speaker's latest "Action required" email: answer is 'yes' or 'no'."""
+        message = [m for m in self.emails_to(email) if m.subject.startswith("Action required")][-1]
+        return self.path([url for _, url in message.links if "/attendance/" in url][0 if answer == "yes" else 1])
 
     @staticmethod
     def path(url: str) -> str:

@@ -1,4 +1,4 @@
-"""Review and status links: signed, expiring, and useless when changed. No AWS needed."""
+"""Signed links: each says what it may do, expires, and is useless when changed. No AWS needed."""
 
 from __future__ import annotations
 
@@ -7,10 +7,11 @@ from datetime import timedelta
 
 import pytest
 
-from chalicelib.links import LinkExpired, LinkInvalid, Links
+from chalicelib.links import LinkExpired, LinkInvalid, LinkLifetimes, Links
 from chalicelib.models import Outcome
 
-LINKS = Links("a-secret", "https://cfp.example", timedelta(days=8))
+WEEK = LinkLifetimes(review=timedelta(days=8), attendance=timedelta(days=8), overview=timedelta(days=365))
+LINKS = Links("a-secret", "https://cfp.example", WEEK)
 
 
 def token(url: str) -> str:
@@ -24,6 +25,13 @@ def test_a_review_link_says_which_application_organiser_and_decision() -> None:
     assert (claim.application_id, claim.organiser_index, claim.outcome) == ("app1", 1, Outcome.REJECT)
 
 
+def test_attendance_status_and_overview_links_round_trip() -> None:
+    attendance = LINKS.read_attendance(token(LINKS.attendance_url("app1", "no")))
+    assert (attendance.application_id, attendance.answer) == ("app1", "no")
+    assert LINKS.read_status(token(LINKS.status_url("app1"))) == "app1"
+    assert LINKS.read_overview(token(LINKS.overview_url(2))) == 2
+
+
 def test_a_changed_link_is_refused() -> None:
     good = token(LINKS.review_url("app1", 0, Outcome.APPROVE))
     payload, stamp, signature = good.split(".")
@@ -34,21 +42,30 @@ def test_a_changed_link_is_refused() -> None:
 
 
 def test_a_link_signed_with_another_secret_is_refused() -> None:
-    other = Links("another-secret", "https://cfp.example", timedelta(days=8))
+    other = Links("another-secret", "https://cfp.example", WEEK)
     with pytest.raises(LinkInvalid):
         LINKS.read_review(token(other.review_url("app1", 0, Outcome.APPROVE)))
 
 
-def test_a_status_link_is_not_a_review_link() -> None:
+def test_one_kind_of_link_cannot_be_used_as_another() -> None:
+    status = token(LINKS.status_url("app1"))
+    review = token(LINKS.review_url("app1", 0, Outcome.APPROVE))
     with pytest.raises(LinkInvalid):
-        LINKS.read_review(token(LINKS.status_url("app1")))
+        LINKS.read_review(status)
     with pytest.raises(LinkInvalid):
-        LINKS.read_status(token(LINKS.review_url("app1", 0, Outcome.APPROVE)))
+        LINKS.read_status(review)
+    with pytest.raises(LinkInvalid):
+        LINKS.read_attendance(review)
+    with pytest.raises(LinkInvalid):
+        LINKS.read_overview(status)
 
 
 def test_an_old_review_link_has_expired() -> None:
-    short = Links("a-secret", "https://cfp.example", timedelta(seconds=0))
-    url = short.review_url("app1", 0, Outcome.APPROVE)
+    short = Links("a-secret", "https://cfp.example", LinkLifetimes(timedelta(0), timedelta(0), timedelta(0)))
+    review = short.review_url("app1", 0, Outcome.APPROVE)
+    attendance = short.attendance_url("app1", "yes")
     time.sleep(1.1)  # itsdangerous stamps whole seconds
     with pytest.raises(LinkExpired):
-        short.read_review(token(url))
+        short.read_review(token(review))
+    with pytest.raises(LinkExpired):
+        short.read_attendance(token(attendance))

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urljoin
 
 import boto3
 import pytest
@@ -21,7 +22,8 @@ from local.emulator import aws_environment, free_port, port_is_free
 from tests.support import STORY
 
 PROJECT = Path(__file__).resolve().parent.parent
-ORGANISER = "moderator@ow2con.example"
+MODERATOR = "moderator@ow2con.example"
+PROGRAMME = "programme@ow2con.example"
 
 
 @dataclass
@@ -102,7 +104,7 @@ def press_button(page: requests.Response) -> requests.Response:
     """Submit the page's only form, as the browser would."""
     action = re.search(r'<form method="post" action="([^"]+)"', page.text)
     assert action, "the page has no button to press"
-    return requests.post(page.url.split("/review/")[0] + action.group(1), data={}, timeout=10)
+    return requests.post(urljoin(page.url, action.group(1)), data={}, timeout=10)
 
 
 def apply(run: LocalRun, **changes: str) -> str:
@@ -122,38 +124,44 @@ def test_it_prints_the_urls(local_run: LocalRun) -> None:
     assert "Outbox" in requests.get(local_run.outbox_url, timeout=10).text
 
 
-def test_apply_then_approve_from_the_outbox(local_run: LocalRun) -> None:
+def test_apply_two_approvals_then_the_speaker_confirms(local_run: LocalRun) -> None:
     application_id = apply(local_run, title="Inner source saved our budget", email="grace@example.org")
     acknowledgement = local_run.wait_for_email("grace@example.org", "We received your application")
-    review = local_run.wait_for_email(ORGANISER, "Inner source saved our budget")
-    links = dict(review["links"])
+    for organiser in (MODERATOR, PROGRAMME):
+        review = local_run.wait_for_email(organiser, "Inner source saved our budget")
+        preview = follow(dict(review["links"])["Approve"])
+        assert preview.status_code == 200 and "Approve this application?" in preview.text
+        voted = press_button(preview)
+        assert voted.status_code == 200 and "Vote recorded" in voted.text
 
-    preview = follow(links["Approve"])
-    assert preview.status_code == 200 and "Approve this application?" in preview.text
-    decided = press_button(preview)
-    assert decided.status_code == 200 and "Decision recorded" in decided.text
-
-    acceptance = local_run.wait_for_email("grace@example.org", "You are a speaker")
+    acceptance = local_run.wait_for_email("grace@example.org", "Action required")
     assert "February room" in acceptance["text"]
+    question = follow([url for _, url in acceptance["links"] if "/attendance/" in url][0])
+    assert "Will you be there?" in question.text
+    assert "You are confirmed" in press_button(question).text
+    confirmation = local_run.wait_for_email("grace@example.org", "Confirmed: you speak at")
+    assert confirmation["attachments"][0][0] == "invitation.ics"
     local_run.wait_for_execution(application_id, "SUCCEEDED")
+
     status = requests.get(dict(acknowledgement["links"])["Follow its status here"], timeout=10)
-    assert re.search(r'<strong id="status">accepted</strong>', status.text)
-    for step in ("submitted", "acknowledgement sent", "review requested", "approved", "acceptance sent"):
+    assert re.search(r'<strong id="status">confirmed</strong>', status.text)
+    for step in ("submitted", "acknowledgement sent", "review requested", "approved", "slot taken", "confirmed"):
         assert step in status.text
 
     sent = len(local_run.outbox())
-    again = follow(links["Approve"])
-    assert "Already decided" in again.text and "<form" not in again.text
+    again = follow(dict(review["links"])["Approve"])
+    assert "You have already voted" in again.text and "<form" not in again.text
     time.sleep(1)
     assert len(local_run.outbox()) == sent
 
 
-def test_apply_then_reject_from_the_outbox(local_run: LocalRun) -> None:
+def test_apply_then_two_rejections_from_the_outbox(local_run: LocalRun) -> None:
     application_id = apply(local_run, title="The CLA that nobody signed", email="linus@example.org")
-    review = local_run.wait_for_email(ORGANISER, "The CLA that nobody signed")
-    preview = follow(dict(review["links"])["Reject"])
-    assert "Reject this application?" in preview.text
-    assert press_button(preview).status_code == 200
+    for organiser in (MODERATOR, PROGRAMME):
+        review = local_run.wait_for_email(organiser, "The CLA that nobody signed")
+        preview = follow(dict(review["links"])["Reject"])
+        assert "Reject this application?" in preview.text
+        assert press_button(preview).status_code == 200
 
     decline = local_run.wait_for_email("linus@example.org", "About your application")
     assert "cannot include yours this time" in decline["text"]

@@ -1,154 +1,162 @@
-"""The review-and-accept flow through chalice.test.Client, the real state machine and the event pump."""
+"""Review to confirmation through chalice.test.Client, the real state machine on moto and the event pump.
+
+The default call has three organisers; two approvals accept, two rejections decline.
+"""
 
 from __future__ import annotations
 
-from urllib.parse import urlencode
-
-from chalicelib import deps
 from tests.support import STORY, CfP
 
-ORGANISERS = ("moderator@ow2con.example", "programme@ow2con.example")
+MODERATOR, PROGRAMME, TRACK = ORGANISERS = (
+    "moderator@ow2con.example",
+    "programme@ow2con.example",
+    "ospo-track@ow2con.example",
+)
 
 
-def submit_and_wait_for_review(cfp: CfP) -> str:
+def submit(cfp: CfP) -> str:
     response = cfp.submit()
     assert response.status_code == 201, response.body
     [application] = cfp.applications()
-    for organiser in ORGANISERS:
-        cfp.wait_for_email(organiser, "New application to review")
     return application.id
 
 
-def test_approval_ends_in_the_speaker_acceptance_email(cfp: CfP) -> None:
-    application_id = submit_and_wait_for_review(cfp)
-
+def test_a_quorum_accepts_and_the_speaker_confirms_with_a_calendar_invitation(cfp: CfP) -> None:
+    application_id = submit(cfp)
     acknowledgement = cfp.wait_for_email(STORY["email"], "We received your application")
     assert application_id in acknowledgement.text
-    review_email = cfp.emails_to(ORGANISERS[0])[0]
-    assert STORY["summary"] in review_email.text
-    assert STORY["summary"] in review_email.html
-    assert [label for label, _ in review_email.links] == ["Approve", "Reject"]
+    review_email = cfp.wait_for_email(MODERATOR, "New application to review")
+    assert STORY["summary"] in review_email.text and STORY["summary"] in review_email.html
+    assert [label for label, _ in review_email.links] == ["Approve", "Reject", "All applications of the call"]
 
-    approve = cfp.path(cfp.link(review_email, "Approve"))
-    preview = cfp.client.http.get(approve)
-    assert preview.status_code == 200
-    assert "Approve this application?" in preview.body.decode()
-    assert STORY["title"] in preview.body.decode()
-    # A GET (a mail scanner, a link preview) decides nothing.
-    assert cfp.application(application_id).status == "in_review"
+    approve = cfp.review_link(MODERATOR, "Approve")
+    preview = cfp.client.http.get(approve).body.decode()
+    assert "Approve this application?" in preview and STORY["title"] in preview
+    assert cfp.application(application_id).votes == []  # a GET (a mail scanner) votes nothing
 
-    decided = cfp.client.http.post(approve, headers={"Content-Type": "application/x-www-form-urlencoded"})
-    assert decided.status_code == 200
-    assert "Decision recorded" in decided.body.decode()
+    first = cfp.post(approve).body.decode()
+    assert "Vote recorded" in first and "The decision waits for more votes" in first
+    second = cfp.vote(TRACK, "Approve").body.decode()
+    assert "That makes the quorum" in second
 
-    acceptance = cfp.wait_for_email(STORY["email"], "You are a speaker")
-    assert "February room" in acceptance.text
-    assert "Tuesday 11 June 2024, 16:40–17:40" in acceptance.text
+    acceptance = cfp.wait_for_email(STORY["email"], "Action required")
+    assert "Tuesday 11 June 2024, 16:40–17:40" in acceptance.text and "February room" in acceptance.text
+    assert cfp.application(application_id).status == "accepted"
+    question = cfp.client.http.get(cfp.attendance_link("yes")).body.decode()
+    assert "Will you be there?" in question
+    assert "You are confirmed" in cfp.post(cfp.attendance_link("yes")).body.decode()
+
+    confirmation = cfp.wait_for_email(STORY["email"], "Confirmed: you speak at")
+    [(filename, content_type, ics)] = confirmation.attachments
+    assert (filename, content_type) == ("invitation.ics", "text/calendar")
+    assert "DTSTART;TZID=Europe/Paris:20240611T164000" in ics
+    for organiser in ORGANISERS:
+        cfp.wait_for_email(organiser, "Speaker confirmed: Ada Lovelace")
     cfp.wait_for_execution(application_id, "SUCCEEDED")
     stored = cfp.application(application_id)
-    assert stored.status == "accepted"
-    assert stored.decided_by == ORGANISERS[0]
+    assert stored.status == "confirmed"
+    assert [(v.organiser, v.outcome) for v in stored.votes] == [(MODERATOR, "approve"), (TRACK, "approve")]
     assert [step.event for step in stored.history] == [
         "submitted",
         "acknowledgement_sent",
         "review_requested",
         "approved",
-        "acceptance_sent",
+        "slot_taken",
+        "confirmed",
+        "confirmation_sent",
     ]
 
 
-def test_rejection_sends_a_polite_decline_with_the_organisers_note(cfp: CfP) -> None:
-    application_id = submit_and_wait_for_review(cfp)
-    reject = cfp.path(cfp.link(cfp.emails_to(ORGANISERS[1])[0], "Reject"))
+def test_a_split_vote_waits_for_the_deciding_vote(cfp: CfP) -> None:
+    application_id = submit(cfp)
+    assert cfp.vote(MODERATOR, "Approve").status_code == 200
+    assert cfp.vote(PROGRAMME, "Reject", note="Great story, but we have three like it.").status_code == 200
+    cfp.pump.poll_once()
+    stored = cfp.application(application_id)
+    assert (stored.status, stored.approvals, stored.rejections) == ("in_review", 1, 1)
+    assert not cfp.emails_to(STORY["email"])[1:]  # nothing but the acknowledgement
 
-    page = cfp.client.http.get(reject).body.decode()
-    assert "Reject this application?" in page
-    assert 'name="note"' in page
-    response = cfp.client.http.post(
-        reject,
-        headers={"Content-Type": "application/x-www-form-urlencoded"},
-        body=urlencode({"note": "Please bring this story to our next meetup!"}),
-    )
-    assert response.status_code == 200
+    # The third organiser sees the votes so far before deciding.
+    page = cfp.client.http.get(cfp.review_link(TRACK, "Reject")).body.decode()
+    assert "1 of 2 approvals needed" in page and "1 of 2 rejections needed" in page
+    assert f"{MODERATOR}: <strong>approve</strong>" in page and f"{PROGRAMME}: <strong>reject</strong>" in page
 
+    cfp.vote(TRACK, "Reject", note="Please bring it to the OSPO meetup!")
     decline = cfp.wait_for_email(STORY["email"], "About your application")
     assert "we are sorry" in decline.text.lower()
-    assert "Please bring this story to our next meetup!" in decline.text
-    assert "Please bring this story to our next meetup!" in decline.html
+    for note in ("Great story, but we have three like it.", "Please bring it to the OSPO meetup!"):
+        assert note in decline.text and note in decline.html
     cfp.wait_for_execution(application_id, "SUCCEEDED")
-    stored = cfp.application(application_id)
-    assert stored.status == "declined"
-    assert stored.decided_by == ORGANISERS[1]
-    assert cfp.emails_to(STORY["email"])[-1].subject.startswith("About your application")
-    assert not any("speaker" in m.subject for m in cfp.emails_to(STORY["email"]))
+    assert cfp.application(application_id).status == "declined"
+    assert not any(m.subject.startswith("Action required") for m in cfp.emails_to(STORY["email"]))
 
 
-def test_a_second_click_says_already_decided_and_sends_nothing(cfp: CfP) -> None:
-    application_id = submit_and_wait_for_review(cfp)
-    approve = cfp.path(cfp.link(cfp.emails_to(ORGANISERS[0])[0], "Approve"))
-    other_reject = cfp.path(cfp.link(cfp.emails_to(ORGANISERS[1])[0], "Reject"))
-    form = {"Content-Type": "application/x-www-form-urlencoded"}
-
-    assert cfp.client.http.post(approve, headers=form).status_code == 200
-    cfp.wait_for_execution(application_id, "SUCCEEDED")
-    sent = len(cfp.outbox())
-
-    again = cfp.client.http.post(approve, headers=form)
+def test_a_second_click_or_a_late_vote_is_told_politely_and_sends_nothing(cfp: CfP) -> None:
+    application_id = submit(cfp)
+    approve = cfp.review_link(MODERATOR, "Approve")
+    cfp.post(approve)
+    again = cfp.post(approve)
     assert again.status_code == 409
-    assert "Already decided" in again.body.decode()
-    assert "approved" in again.body.decode() and ORGANISERS[0] in again.body.decode()
-    late = cfp.client.http.post(other_reject, headers=form)
+    assert "You have already voted" in again.body.decode()
+
+    cfp.vote(PROGRAMME, "Approve")
+    cfp.wait_for_email(STORY["email"], "Action required")
+    sent = len(cfp.outbox())
+    late = cfp.vote(TRACK, "Reject")
     assert late.status_code == 409
-    assert "already approved" in late.body.decode()
-    revisit = cfp.client.http.get(approve).body.decode()
-    assert "Already decided" in revisit and "<form" not in revisit
+    page = late.body.decode()
+    assert "The review is over" in page and "accepted" in page and "Thank you all the same" in page
+    assert "<form" not in cfp.client.http.get(cfp.review_link(TRACK, "Approve")).body.decode()
 
     cfp.pump.poll_once()
     assert len(cfp.outbox()) == sent
-    assert cfp.application(application_id).status == "accepted"
+    stored = cfp.application(application_id)
+    assert (stored.approvals, stored.rejections, len(stored.votes)) == (2, 0, 2)
 
 
-def test_a_review_that_nobody_decides_expires_and_tells_the_applicant(cfp: CfP) -> None:
-    cfp = cfp.with_call(review_window_hours=0.001)  # 3.6 seconds
-    application_id = submit_and_wait_for_review(cfp)
+def test_reminders_go_only_to_organisers_who_have_not_voted_then_the_review_expires(cfp: CfP) -> None:
+    # A 7.2-second review window with one reminder, halfway.
+    cfp = cfp.with_call(review_window_hours=0.002, review_reminders=1)
+    application_id = submit(cfp)
+    cfp.vote(MODERATOR, "Approve")
 
+    for organiser in (PROGRAMME, TRACK):
+        reminder = cfp.wait_for_email(organiser, "Reminder:")
+        assert "Votes so far: 1/2 approvals, 0/2 rejections" in reminder.text
+        assert [label for label, _ in reminder.links][:2] == ["Approve", "Reject"]
     expiry = cfp.wait_for_email(STORY["email"], "could not be reviewed in time")
     assert STORY["title"] in expiry.text
     cfp.wait_for_execution(application_id, "SUCCEEDED")
-    assert cfp.application(application_id).status == "expired"
 
-    late = cfp.client.http.post(
-        cfp.path(cfp.link(cfp.emails_to(ORGANISERS[0])[0], "Approve")),
-        headers={"Content-Type": "application/x-www-form-urlencoded"},
-    )
-    assert late.status_code == 409
-    assert "can no longer be decided" in late.body.decode()
-    assert cfp.application(application_id).decided_by is None
+    assert not any("Reminder" in m.subject for m in cfp.emails_to(MODERATOR))
+    assert sum("Reminder" in m.subject for m in cfp.outbox()) == 2
+    stored = cfp.application(application_id)
+    assert stored.status == "expired"
+    assert [e.event for e in stored.history][-3:] == ["organisers_reminded", "review_expired", "expiry_sent"]
+    assert cfp.vote(PROGRAMME, "Approve").status_code == 409
 
 
-def test_the_status_page_shows_the_path_so_far(cfp: CfP) -> None:
-    submit_and_wait_for_review(cfp)
-    acknowledgement = cfp.wait_for_email(STORY["email"], "We received your application")
-    page = cfp.client.http.get(cfp.path(cfp.link(acknowledgement, "Follow its status here"))).body.decode()
-    assert "in review" in page
-    assert "acknowledgement sent" in page
-    assert STORY["email"] not in page
-
-
-def test_a_changed_review_link_gets_a_clear_page_and_decides_nothing(cfp: CfP) -> None:
-    application_id = submit_and_wait_for_review(cfp)
-    approve = cfp.path(cfp.link(cfp.emails_to(ORGANISERS[0])[0], "Approve"))
+def test_a_changed_review_link_gets_a_clear_page_and_counts_nothing(cfp: CfP) -> None:
+    application_id = submit(cfp)
+    approve = cfp.review_link(MODERATOR, "Approve")
     payload, stamp, signature = approve.removeprefix("/review/").split(".")
     tampered = f"/review/{payload}.{stamp}.{signature[::-1]}"
 
-    for response in (
-        cfp.client.http.get(tampered),
-        cfp.client.http.post(tampered, headers={"Content-Type": "application/x-www-form-urlencoded"}),
-        cfp.client.http.get("/review/not-a-link"),
-    ):
+    for response in (cfp.client.http.get(tampered), cfp.post(tampered), cfp.client.http.get("/review/not-a-link")):
         assert response.status_code == 400
         page = response.body.decode()
         assert "This review link cannot be used" in page
         assert "may have been cut or changed" in page
-    assert cfp.application(application_id).status == "in_review"
-    assert deps.store().decision(application_id) is None
+    assert cfp.application(application_id).votes == []
+
+
+def test_the_status_page_shows_the_path_so_far_and_what_comes_next(cfp: CfP) -> None:
+    submit(cfp)
+    cfp.wait_for_email(MODERATOR, "New application to review")
+    acknowledgement = cfp.wait_for_email(STORY["email"], "We received your application")
+    page = cfp.client.http.get(cfp.path(cfp.link(acknowledgement, "Follow its status here"))).body.decode()
+    assert '<strong id="status">in review</strong>' in page
+    assert "The organisers are reviewing your story" in page
+    assert "acknowledgement sent" in page and "review requested" in page
+    assert "Withdraw my application" in page
+    assert STORY["email"] not in page

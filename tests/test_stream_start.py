@@ -19,4 +19,11 @@ def test_only_new_applications_start_a_review_and_a_replay_starts_nothing_new(cf
     arn = executions[0]["executionArn"]
     started = json.loads(cfp.describe_execution(arn)["input"])
     assert started["application_id"] == "fixtureapplication0001"
-    assert started["timeouts"]["review_seconds"] == 168 * 3600
+    # The call's settings: 2 reminders spread over a 168-hour review, 2 of 3 votes decide, 5 slots.
+    assert started["review"] == {
+        "approvals_needed": 2,
+        "rejections_needed": 2,
+        "reminders": 2,
+        "reminder_seconds": 56 * 3600,
+    }
+    assert started["slots"] == "5"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 
-from tests.support import STORY, CfP
+from tests.support import STORY, CfP, configure_call
 
 JSON = {"Content-Type": "application/json"}
 
@@ -102,7 +102,7 @@ def test_a_repeated_submission_gives_back_the_first_application(cfp: CfP) -> Non
 
 def test_a_closed_call_refuses_applications(cfp: CfP) -> None:
     yesterday = (datetime.now(UTC) - timedelta(days=1)).isoformat()
-    cfp = cfp.with_deadline(yesterday)
+    configure_call(deadline=yesterday)
 
     assert "The call is closed" in cfp.client.http.get("/").body.decode()
     response = cfp.submit()

@@ -8,12 +8,10 @@ from chalicelib import deps
 from chalicelib.applications import CallClosed, InvalidApplication
 from chalicelib.links import LinkError
 from chalicelib.models import FIELD_LABELS
-from chalicelib.storage import ApplicationNotFound
-from chalicelib.web import BadBody, html, json_response, problem, read_fields, wants_json
+from chalicelib.storage import ApplicationNotFound, CannotWithdraw
+from chalicelib.web import FORM_OR_JSON, BadBody, html, json_response, problem, read_fields, wants_json
 
 bp = Blueprint(__name__)
-
-FORM_CONTENT_TYPES = ["application/x-www-form-urlencoded", "application/json"]
 
 
 @bp.route("/", methods=["GET"])
@@ -22,7 +20,7 @@ def show_call() -> Response:
     return html("form.html", call=call, values={}, errors={}, labels=FIELD_LABELS, is_open=call.is_open())
 
 
-@bp.route("/applications", methods=["POST"], content_types=FORM_CONTENT_TYPES)
+@bp.route("/applications", methods=["POST"], content_types=FORM_OR_JSON)
 def submit_application() -> Response:
     request = bp.current_request
     call = deps.call()
@@ -61,7 +59,22 @@ def show_status(token: str) -> Response:
             {
                 "id": application.id,
                 "status": application.status,
-                "history": [e.model_dump() for e in application.history],
+                "history": [step.model_dump() for step in application.history],
             }
         )
-    return html("status.html", call=deps.call(), application=application)
+    return html("status.html", call=deps.call(), application=application, token=token)
+
+
+@bp.route("/status/{token}", methods=["POST"], content_types=FORM_OR_JSON)
+def withdraw(token: str) -> Response:
+    """The status page's withdraw button."""
+    request = bp.current_request
+    try:
+        application = deps.withdrawals().withdraw(deps.links().read_status(token))
+    except (LinkError, ApplicationNotFound) as exc:
+        return problem(request, 404, "Status link not recognised", str(exc) or "This application does not exist.")
+    except CannotWithdraw as exc:
+        return html("status.html", 409, call=deps.call(), application=exc.application, token=token, too_late=True)
+    return html(
+        "withdrawn.html", call=deps.call(), application=application, status_url=deps.links().status_url(application.id)
+    )

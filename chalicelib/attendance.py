@@ -1,0 +1,63 @@
+"""Accepted speakers' answers from their attendance links: a GET asks, only a POST answers."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from chalicelib.applications import utc_now
+from chalicelib.callbacks import Callbacks
+from chalicelib.links import AttendanceClaim, LinkInvalid, Links
+from chalicelib.models import Answer, Application, Status, WaitKind
+from chalicelib.storage import AlreadyAnswered, ApplicationNotFound, ApplicationStore
+
+
+class ConfirmationClosed(Exception):
+    """The speaker no longer holds a slot to confirm (the window passed, or they withdrew)."""
+
+
+@dataclass(frozen=True)
+class AttendanceView:
+    application: Application
+    claim: AttendanceClaim
+    answer: Answer | None
+
+    @property
+    def can_answer(self) -> bool:
+        return self.answer is None and self.application.status is Status.ACCEPTED
+
+
+class AttendanceDesk:
+    def __init__(
+        self, store: ApplicationStore, callbacks: Callbacks, links: Links, clock: Callable[[], datetime] = utc_now
+    ) -> None:
+        self._store = store
+        self._callbacks = callbacks
+        self._links = links
+        self._clock = clock
+
+    def open(self, token: str) -> AttendanceView:
+        claim = self._links.read_attendance(token)
+        try:
+            application = self._store.get(claim.application_id)
+        except ApplicationNotFound as exc:
+            raise LinkInvalid("This link points to an application that does not exist.") from exc
+        return AttendanceView(application, claim, self._store.answer(application.id))
+
+    def answer(self, token: str) -> Answer:
+        """Record the speaker's answer once and hand it to the workflow."""
+        view = self.open(token)
+        if view.answer is not None:
+            raise AlreadyAnswered(view.answer)
+        if not view.can_answer:
+            raise ConfirmationClosed(view.application.status)
+        answer = Answer(answer=view.claim.answer, at=self._clock().isoformat(timespec="seconds"))
+        self._store.claim_answer(view.application.id, answer)
+        if self._callbacks.answer(view.application.id, WaitKind.CONFIRMATION, {"answer": answer.answer}):
+            return answer
+        # Not waiting yet (the worker reads the answer when it stores its wait) or not any more.
+        if self._store.get(view.application.id).status is not Status.ACCEPTED:
+            self._store.release_answer(view.application.id)
+            raise ConfirmationClosed(view.application.status)
+        return answer

@@ -1,0 +1,34 @@
+"""Accepted speakers' attendance links: GET asks "will you be there?", only POST answers."""
+
+from __future__ import annotations
+
+from chalice.app import Blueprint, Response
+
+from chalicelib import deps
+from chalicelib.attendance import ConfirmationClosed
+from chalicelib.links import LinkError
+from chalicelib.storage import AlreadyAnswered
+from chalicelib.web import FORM_OR_JSON, html, problem
+
+bp = Blueprint(__name__)
+
+
+@bp.route("/attendance/{token}", methods=["GET"])
+def ask_attendance(token: str) -> Response:
+    try:
+        view = deps.attendance_desk().open(token)
+    except LinkError as exc:
+        return problem(bp.current_request, 400, "This link cannot be used", str(exc))
+    return html("attendance.html", call=deps.call(), view=view, token=token)
+
+
+@bp.route("/attendance/{token}", methods=["POST"], content_types=FORM_OR_JSON)
+def answer_attendance(token: str) -> Response:
+    desk = deps.attendance_desk()
+    try:
+        answer = desk.answer(token)
+    except LinkError as exc:
+        return problem(bp.current_request, 400, "This link cannot be used", str(exc))
+    except (AlreadyAnswered, ConfirmationClosed):
+        return html("attendance.html", 409, call=deps.call(), view=desk.open(token), token=token)
+    return html("answered.html", call=deps.call(), view=desk.open(token), answer=answer)

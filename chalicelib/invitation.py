@@ -1,0 +1,35 @@
+"""The speaker's calendar invitation (.ics), in the call's own time zone."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from icalendar import Calendar, Event, vCalAddress, vText
+
+from chalicelib.call import Call
+from chalicelib.models import Application
+
+
+def invitation(call: Call, application: Application, stamped: datetime) -> bytes:
+    calendar = Calendar()
+    calendar.add("prodid", "-//CfP//speaker invitation//EN")
+    calendar.add("version", "2.0")
+    calendar.add("method", "PUBLISH")
+    event = Event()
+    event.add("uid", f"{application.id}@{call.id}")
+    event.add("dtstamp", stamped)
+    event.add("dtstart", call.starts_at)
+    event.add("dtend", call.ends_at)
+    event.add("summary", f"{call.title} ({call.conference}): your {call.talk_minutes}-minute story")
+    event.add("location", vText(", ".join(part for part in (call.room, call.venue) if part)))
+    event.add(
+        "description",
+        f"You tell “{application.title}” as a guest speaker. Format: {call.session_format}.",
+    )
+    organiser = vCalAddress(f"mailto:{call.sender_address}")
+    organiser.params["cn"] = vText(call.conference)
+    event.add("organizer", organiser)
+    calendar.add_component(event)
+    # The time zone's rules for the session's year are all a calendar needs.
+    calendar.add_missing_timezones(date(call.date.year, 1, 1), date(call.date.year + 1, 1, 1))
+    return bytes(calendar.to_ical())

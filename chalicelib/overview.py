@@ -27,6 +27,8 @@ CSV_COLUMNS = (
     "votes",
     "summary",
 )
+# A cell starting with one of these is a formula in a spreadsheet.
+FORMULA = ("=", "+", "-", "@")
 SLOT = {
     Status.ACCEPTED: "held, awaiting confirmation",
     Status.CONFIRMED: "confirmed",
@@ -66,8 +68,7 @@ class Overview:
         writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, lineterminator="\r\n")
         writer.writeheader()
         for row in self.rows():
-            # A leading =, +, - or @ would be a formula in a spreadsheet.
-            writer.writerow({k: f"'{v}" if isinstance(v, str) and v[:1] in "=+-@" else v for k, v in row.items()})
+            writer.writerow({k: f"'{v}" if isinstance(v, str) and v.startswith(FORMULA) else v for k, v in row.items()})
         return buffer.getvalue()
 
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
@@ -75,6 +76,13 @@ class CannotWithdraw(StorageError):
     def __init__(self, application: Application) -> None:
         super().__init__(f"{application.id} is {application.status} and can no longer be withdrawn")
         self.application = application
+
+
+@dataclass(frozen=True)
+class WaitlistEntry:
+    key: str
+    application_id: str
+    task_token: str
 
 
 def application_key(application_id: str, sort_key: str = APPLICATION) -> dict[str, Any]:
@@ -245,8 +253,8 @@ class ApplicationStore:
         item = self._item(call_key(call_id, SLOTS))
         return int(item.get("taken", 0)) if item else 0
 
-    def join_waitlist(self, application: Application, now: str) -> str:
-        """Queue the application; a promoted one that comes back keeps its first place."""
+    def join_waitlist(self, application: Application, now: str, task_token: str) -> WaitlistEntry:
+        """Queue the application with the callback that promotes it; one that comes back keeps its place."""
         response = self._client.update_item(
             TableName=self._table,
             Key=application_key(application.id),
@@ -255,28 +263,35 @@ class ApplicationStore:
             ReturnValues="ALL_NEW",
         )
         since = response["Attributes"]["waitlisted_at"]["S"]
-        entry = f"{WAITLIST}{since}#{application.id}"
+        entry = WaitlistEntry(f"{WAITLIST}{since}#{application.id}", application.id, task_token)
         self._client.put_item(
             TableName=self._table,
-            Item=call_key(application.call_id, entry) | to_item({"application_id": application.id}),
+            Item=call_key(application.call_id, entry.key)
+            | to_item({"application_id": application.id, "task_token": task_token}),
         )
         return entry
 
-    def waitlist(self, call_id: str) -> list[tuple[str, str]]:
-        """The queue, first come first: (entry key, application id) pairs."""
+    def waitlist(self, call_id: str) -> list[WaitlistEntry]:
+        """The queue, first come first."""
         response = self._client.query(
             TableName=self._table,
             KeyConditionExpression="pk = :pk AND begins_with(sk, :prefix)",
             ExpressionAttributeValues={":pk": {"S": f"CALL#{call_id}"}, ":prefix": {"S": WAITLIST}},
             ConsistentRead=True,
         )
-        return [(item["sk"]["S"], item["application_id"]["S"]) for item in response["Items"]]
+        return [
+            WaitlistEntry(item["sk"]["S"], item["application_id"]["S"], item["task_token"]["S"])
+            for item in response["Items"]
+        ]
 
-    def leave_waitlist(self, call_id: str, entry: str) -> bool:
-        """Take an entry off the queue; False if someone else already did."""
+    def leave_waitlist(self, call_id: str, entry: WaitlistEntry) -> bool:
+        """Take an entry off the queue; False if it is gone, or was replaced by a newer wait."""
         try:
             self._client.delete_item(
-                TableName=self._table, Key=call_key(call_id, entry), ConditionExpression="attribute_exists(pk)"
+                TableName=self._table,
+                Key=call_key(call_id, entry.key),
+                ConditionExpression="task_token = :token",
+                ExpressionAttributeValues={":token": {"S": entry.task_token}},
             )
         except ClientError as exc:
             if _error_code(exc) == "ConditionalCheckFailedException":

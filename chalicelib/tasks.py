@@ -87,7 +87,7 @@ class TaskWorker:
             Wait(application_id=application.id, kind=kind, task_token=message.task_token, since=self._now())
         )
         if kind is WaitKind.PROMOTION:
-            entry = self._store.join_waitlist(application, self._now())
+            entry = self._store.join_waitlist(application, self._now(), message.task_token)
         current = self._store.get(application.id)
         answer = self._store.answer(application.id) if kind is WaitKind.CONFIRMATION else None
         try:
@@ -97,28 +97,23 @@ class TaskWorker:
                 self._workflow.task_succeeded(message.task_token, {"votes": len(current.votes)})
             elif answer is not None:
                 self._workflow.task_succeeded(message.task_token, {"answer": answer.answer})
-            elif (
-                kind is WaitKind.PROMOTION
-                and self._store.slots_taken(self._call.id) < self._call.guest_slots
-                and self._store.leave_waitlist(self._call.id, entry)
-            ):
-                # A slot was freed before this application joined the queue: it goes first.
+            elif kind is WaitKind.PROMOTION and self._store.slots_taken(self._call.id) < self._call.guest_slots:
+                # A slot was freed before this application joined the queue: it tries for it now.
                 self._workflow.task_succeeded(message.task_token, {"promoted": True})
+                self._store.leave_waitlist(self._call.id, entry)
         except WaitEnded:
             pass  # the workflow moved on meanwhile; nothing is waiting for this answer
 
     def _promote_next(self) -> None:
         """Wake the longest-waiting application on the waitlist, if any."""
-        for entry, application_id in self._store.waitlist(self._call.id):
-            if not self._store.leave_waitlist(self._call.id, entry):
-                continue  # another worker took it
-            wait = self._store.wait(application_id)
-            if wait is None or wait.kind is not WaitKind.PROMOTION:
-                continue
+        for entry in self._store.waitlist(self._call.id):
             try:
-                self._workflow.task_succeeded(wait.task_token, {"promoted": True})
+                self._workflow.task_succeeded(entry.task_token, {"promoted": True})
             except WaitEnded:
-                continue  # it withdrew or its waitlist time ran out
+                # It withdrew, its waitlist time ran out, or another worker promoted it first.
+                self._store.leave_waitlist(self._call.id, entry)
+                continue
+            self._store.leave_waitlist(self._call.id, entry)
             return
 
     def _email_applicant(self, application: Application, message: TaskMessage) -> None:

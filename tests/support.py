@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 from dataclasses import dataclass
 from typing import Any
 
@@ -44,11 +45,14 @@ class CfP:
     client: Client
     pump: Pump
     resources: stack.Resources
+    closed: bool = False
 
     @classmethod
     def create(cls, emulator: Emulator, **call_overrides: Any) -> CfP:
         configure_call(**call_overrides)
-        resources = stack.create("test", deps.call().sender)
+        # A stage of its own per test: executions of an earlier test, still running in the emulator,
+        # write to their own queue and table, never to this test's.
+        resources = stack.create(f"t{secrets.token_hex(4)}", deps.call().sender)
         os.environ.update(resources.environment())
         deps.reset()
         from app import app
@@ -68,6 +72,13 @@ class CfP:
         return CfP.create(self.emulator, **overrides)
 
     def close(self) -> None:
+        """Stop the executions still waiting, so that nothing of this test runs on."""
+        if self.closed:
+            return
+        self.closed = True
+        for execution in self.executions():
+            if execution["status"] == "RUNNING":
+                aws.stepfunctions().stop_execution(executionArn=execution["executionArn"])
         configure_call()
 
     # What a person would see -------------------------------------------------------------
@@ -88,6 +99,9 @@ class CfP:
 
     def application(self, application_id: str) -> Application:
         return deps.store().get(application_id)
+
+    def store_slots_taken(self) -> int:
+        return deps.store().slots_taken(deps.call().id)
 
     def executions(self) -> list[dict[str, Any]]:
         response = aws.stepfunctions().list_executions(stateMachineArn=self.resources.state_machine_arn)

@@ -136,7 +136,7 @@ def test_apply_two_approvals_then_the_speaker_confirms(local_run: LocalRun) -> N
 
     acceptance = local_run.wait_for_email("grace@example.org", "Action required")
     assert "February room" in acceptance["text"]
-    question = follow([url for _, url in acceptance["links"] if "/attendance/" in url][0])
+    question = follow(next(url for _, url in acceptance["links"] if "/attendance/" in url))
     assert "Will you be there?" in question.text
     assert "You are confirmed" in press_button(question).text
     confirmation = local_run.wait_for_email("grace@example.org", "Confirmed: you speak at")

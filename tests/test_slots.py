@@ -1,0 +1,168 @@
+"""Slots, the waitlist, attendance, withdrawal and the overview, through the real state machine."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from icalendar import Calendar
+
+from chalicelib.overview import CSV_COLUMNS
+from tests.support import STORY, CfP
+
+MODERATOR = "moderator@ow2con.example"
+GRACE = STORY | {"name": "Grace Hopper", "email": "grace@example.org", "title": "The OSPO that debugged procurement"}
+
+
+def accept(cfp: CfP, story: dict[str, str]) -> str:
+    """Submit a story and vote it through (these calls need one approval)."""
+    assert cfp.submit(story).status_code == 201
+    cfp.vote(MODERATOR, "Approve", title=story["title"])
+    return next(a.id for a in cfp.applications() if a.title == story["title"])
+
+
+def test_when_the_slots_are_full_the_next_waits_and_is_promoted_when_a_speaker_cancels(cfp: CfP) -> None:
+    cfp = cfp.with_call(guest_slots=1, approvals_needed=1, rejections_needed=1)
+    ada = accept(cfp, STORY)
+    cfp.wait_for_email(STORY["email"], "Action required")
+    grace = accept(cfp, GRACE)
+
+    waitlist = cfp.wait_for_email(GRACE["email"], "You are on the waitlist")
+    assert "all 1 guest slots are taken" in waitlist.text
+    assert cfp.application(grace).status == "waitlisted"
+    assert not any(m.subject.startswith("Action required") for m in cfp.emails_to(GRACE["email"]))
+
+    question = cfp.client.http.get(cfp.attendance_link("no")).body.decode()
+    assert "You cannot make it?" in question
+    assert "Your slot goes to the next speaker" in cfp.post(cfp.attendance_link("no")).body.decode()
+
+    cfp.wait_for_email(STORY["email"], "is released")
+    promoted = cfp.wait_for_email(GRACE["email"], "Action required")
+    assert GRACE["title"] in promoted.text
+    cfp.wait_for_execution(ada, "SUCCEEDED")
+    assert cfp.application(ada).status == "cancelled"
+    stored = cfp.application(grace)
+    assert stored.status == "accepted"
+    assert [e.event for e in stored.history][-3:] == ["waitlisted", "promoted_from_waitlist", "slot_taken"]
+    assert cfp.store_slots_taken() == 1
+
+
+def test_a_missed_confirmation_is_reminded_once_then_releases_the_slot_to_the_waitlist(cfp: CfP) -> None:
+    # 7.2 seconds to confirm, with one reminder halfway.
+    cfp = cfp.with_call(
+        guest_slots=1,
+        approvals_needed=1,
+        rejections_needed=1,
+        confirmation_window_hours=0.002,
+        confirmation_reminders=1,
+    )
+    ada = accept(cfp, STORY)
+    cfp.wait_for_email(STORY["email"], "Action required: confirm")
+    grace = accept(cfp, GRACE)
+    cfp.wait_for_email(GRACE["email"], "You are on the waitlist")
+
+    reminder = cfp.wait_for_email(STORY["email"], "Action required: please confirm")
+    assert "Without an answer, your slot goes to the next speaker" in reminder.text
+    release = cfp.wait_for_email(STORY["email"], "has been released")
+    assert "did not hear back from you in time" in release.text
+    cfp.wait_for_email(GRACE["email"], "Action required: confirm")
+    cfp.wait_for_execution(ada, "SUCCEEDED")
+
+    assert cfp.application(ada).status == "released"
+    assert [e.event for e in cfp.application(ada).history][-4:] == [
+        "slot_taken",
+        "speaker_reminded",
+        "confirmation_missed",
+        "slot_freed",
+    ]
+    assert cfp.application(grace).status == "accepted"
+    late = cfp.post(cfp.attendance_link("yes"))
+    assert late.status_code == 409 and "no slot to confirm" in late.body.decode()
+
+
+def test_withdrawing_under_review_ends_the_workflow_cleanly(cfp: CfP) -> None:
+    cfp.submit()
+    [application] = cfp.applications()
+    acknowledgement = cfp.wait_for_email(STORY["email"], "We received your application")
+    cfp.wait_for_email(MODERATOR, "New application to review")
+    status = cfp.path(cfp.link(acknowledgement, "Follow its status here"))
+
+    page = cfp.post(status).body.decode()
+    assert "Your application is withdrawn" in page
+    cfp.wait_for_email(STORY["email"], "is withdrawn")
+    cfp.wait_for_execution(application.id, "SUCCEEDED")
+
+    assert cfp.application(application.id).status == "withdrawn"
+    assert "The review is over" in cfp.vote(MODERATOR, "Approve").body.decode()
+    again = cfp.post(status)
+    assert again.status_code == 409 and "can no longer be withdrawn" in again.body.decode()
+    assert "Withdraw my application" not in cfp.client.http.get(status).body.decode()
+
+
+def test_withdrawing_while_holding_a_slot_hands_it_to_the_waitlist(cfp: CfP) -> None:
+    cfp = cfp.with_call(guest_slots=1, approvals_needed=1, rejections_needed=1)
+    ada = accept(cfp, STORY)
+    cfp.wait_for_email(STORY["email"], "Action required")
+    grace = accept(cfp, GRACE)
+    cfp.wait_for_email(GRACE["email"], "You are on the waitlist")
+
+    acknowledgement = cfp.wait_for_email(STORY["email"], "We received your application")
+    status = cfp.path(cfp.link(acknowledgement, "Follow its status here"))
+    assert "your slot goes to the next on the waitlist" in cfp.client.http.get(status).body.decode()
+    assert "released your slot" in cfp.post(status).body.decode()
+
+    cfp.wait_for_email(GRACE["email"], "Action required")
+    cfp.wait_for_execution(ada, "SUCCEEDED")
+    assert cfp.application(ada).status == "withdrawn"
+    assert cfp.application(grace).status == "accepted"
+    assert cfp.store_slots_taken() == 1
+
+
+def test_the_invitation_holds_the_sessions_date_time_room_and_time_zone(cfp: CfP) -> None:
+    cfp = cfp.with_call(approvals_needed=1, rejections_needed=1)
+    accept(cfp, STORY)
+    cfp.wait_for_email(STORY["email"], "Action required")
+    cfp.post(cfp.attendance_link("yes"))
+    confirmation = cfp.wait_for_email(STORY["email"], "Confirmed")
+
+    [(_, _, ics)] = confirmation.attachments
+    [event] = Calendar.from_ical(ics).walk("VEVENT")
+    paris = ZoneInfo("Europe/Paris")
+    assert event.decoded("dtstart") == datetime(2024, 6, 11, 16, 40, tzinfo=paris)
+    assert event.decoded("dtend") == datetime(2024, 6, 11, 17, 40, tzinfo=paris)
+    assert event["dtstart"].params["TZID"] == "Europe/Paris"
+    assert "February room" in str(event["location"])
+    assert "OSPO, you can be heroes!" in str(event["summary"])
+
+
+def test_the_overview_lists_every_application_and_exports_csv_and_json(cfp: CfP) -> None:
+    cfp = cfp.with_call(guest_slots=1, approvals_needed=1, rejections_needed=1)
+    accept(cfp, STORY)
+    cfp.wait_for_email(STORY["email"], "Action required")
+    accept(cfp, GRACE)
+    cfp.wait_for_email(GRACE["email"], "You are on the waitlist")
+    cfp.submit(STORY | {"title": "A story still in review", "email": "linus@example.org"})
+    cfp.wait_for_email(MODERATOR, "A story still in review")
+
+    overview_link = cfp.path(cfp.link(cfp.emails_to(MODERATOR)[0], "All applications of the call"))
+    page = cfp.client.http.get(overview_link).body.decode()
+    assert "3 applications · 1 of 1 slots taken" in page
+
+    export = cfp.client.http.get(f"{overview_link}/applications.csv")
+    assert export.headers["Content-Type"] == "text/csv; charset=utf-8"
+    rows = list(csv.DictReader(io.StringIO(export.body.decode())))
+    assert tuple(rows[0]) == CSV_COLUMNS
+    assert [(r["title"], r["status"], r["slot"], r["approvals"]) for r in rows] == [
+        (STORY["title"], "accepted", "held, awaiting confirmation", "1"),
+        (GRACE["title"], "waitlisted", "waitlisted", "1"),
+        ("A story still in review", "in_review", "", "0"),
+    ]
+    assert rows[0]["votes"] == f"{MODERATOR}: approve"
+    assert rows[1]["email"] == GRACE["email"]
+
+    exported = json.loads(cfp.client.http.get(f"{overview_link}/applications.json").body)
+    assert [a["status"] for a in exported["applications"]] == ["accepted", "waitlisted", "in_review"]
+    assert cfp.client.http.get("/overview/forged/applications.csv").status_code == 400

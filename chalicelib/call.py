@@ -63,14 +63,32 @@ class Call(BaseModel):
 
 
 @cache
-def load_call(file_name: str, deadline: datetime | None = None) -> Call:
+def load_call(
+    file_name: str,
+    deadline: datetime | None = None,
+    sender: str | None = None,
+    organisers: tuple[str, ...] | None = None,
+) -> Call:
     """Read a call file: a name in chalicelib/calls/, or a path.
 
-    `deadline` overrides the file's (local runs, rehearsals).
+    `deadline` overrides the file's (local runs, rehearsals); `sender` and `organisers` too
+    (a deployment's own addresses, given to `make deploy`).
     """
     path = CALLS_DIR / file_name  # an absolute path replaces CALLS_DIR
     with path.open("rb") as handle:
         raw = tomllib.load(handle)
     if deadline is not None:
         raw["deadline"] = deadline
+    if sender:
+        raw["sender"] = with_address(str(raw.get("sender", "")), sender)
+    if organisers:
+        raw["organisers"] = list(organisers)
     return Call.model_validate(raw)
+
+
+def with_address(sender: str, address: str) -> str:
+    """The call file's sender name with another address: 'OW2con'24 CfP <cfp@example.org>'."""
+    if "<" in address:
+        return address
+    name = sender.rpartition("<")[0].strip() if "<" in sender else ""
+    return f"{name} <{address}>" if name else address

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from chalicelib import aws
 from chalicelib.call import Call, load_call
 from chalicelib.links import Links
-from chalicelib.settings import settings
+from chalicelib.settings import SettingsError, settings
 
 if TYPE_CHECKING:
     from chalicelib.applications import Submissions
@@ -25,13 +25,29 @@ if TYPE_CHECKING:
 @cache
 def call() -> Call:
     current = settings()
-    return load_call(current.call_file, current.call_deadline)
+    return load_call(current.call_file, current.call_deadline, current.call_sender, current.call_organisers)
+
+
+@cache
+def link_secret() -> str:
+    """The key that signs links: from the environment, or read once per cold start from SSM."""
+    current = settings()
+    if current.link_secret:
+        return current.link_secret
+    from botocore.exceptions import ClientError
+
+    name = str(current.link_secret_parameter)
+    try:
+        return aws.ssm().get_parameter(Name=name, WithDecryption=True)["Parameter"]["Value"]
+    except ClientError as exc:
+        code = exc.response.get("Error", {}).get("Code", "")
+        raise SettingsError(f"cannot read the link secret from the SSM parameter {name}: {code or exc}") from exc
 
 
 @cache
 def links() -> Links:
     # A link stays valid a day past the review window; the workflow decides what it may still do.
-    return Links(settings().link_secret, settings().public_url, call().review_window + timedelta(days=1))
+    return Links(link_secret(), settings().public_url, call().review_window + timedelta(days=1))
 
 
 @cache
@@ -72,6 +88,17 @@ def task_worker() -> TaskWorker:
 
 def reset() -> None:
     """Forget every built service and the settings (tests change the environment)."""
-    for built in (call, links, store, workflow, submissions, review_desk, task_worker, settings, load_call):
+    for built in (
+        call,
+        link_secret,
+        links,
+        store,
+        workflow,
+        submissions,
+        review_desk,
+        task_worker,
+        settings,
+        load_call,
+    ):
         built.cache_clear()
     aws.reset()

@@ -1,10 +1,14 @@
 # Two commands on a fresh machine: `make run` and `make test`. Each installs what it needs.
+# Deploying: `make package`, `make deploy` and `make destroy` (README, "Deploying to AWS").
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
 
-.PHONY: install run test lint typecheck clean
+STAGE ?= dev
+OUT := out/$(STAGE)
+
+.PHONY: install run test lint typecheck package deploy destroy clean
 
 install: $(STAMP)
 
@@ -28,5 +32,16 @@ typecheck: install
 test: lint typecheck
 	PYTHONPATH=. $(BIN)/pytest
 
+# out/$(STAGE)/sam.json (Chalice's template merged with infra/resources.json) and deployment.zip.
+package: install
+	@PYTHONPATH=. $(BIN)/python -m deploy.package --stage $(STAGE) --out $(OUT)
+
+# make deploy STAGE=dev SENDER=cfp@example.org [ORGANISERS=a@example.org,b@example.org] [PUBLIC_URL=https://…]
+deploy: package
+	@STAGE=$(STAGE) SENDER=$(SENDER) ORGANISERS=$(ORGANISERS) PUBLIC_URL=$(PUBLIC_URL) bash deploy/deploy.sh $(OUT)
+
+destroy:
+	@STAGE=$(STAGE) bash deploy/destroy.sh
+
 clean:
-	rm -rf $(VENV) out .local .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) node_modules out .local .pytest_cache .mypy_cache .ruff_cache

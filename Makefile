@@ -4,11 +4,12 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
+NODE_STAMP := node_modules/.installed-$(shell cat package.json package-lock.json | cksum | cut -d' ' -f1)
 
 STAGE ?= dev
 OUT := out/$(STAGE)
 
-.PHONY: install run test lint typecheck package deploy destroy clean
+.PHONY: install node run test lint typecheck package deploy destroy clean
 
 install: $(STAMP)
 
@@ -18,6 +19,14 @@ $(STAMP): requirements.txt requirements-dev.txt
 	@$(BIN)/python -m pip install --quiet --upgrade pip
 	@$(BIN)/python -m pip install --quiet -r requirements-dev.txt || { echo "✗ pip could not install requirements-dev.txt; see its output above"; exit 1; }
 	@rm -f $(VENV)/.installed-* && touch $@
+
+# asl-validator, pinned in package-lock.json; statelint is a Ruby gem.
+node: $(NODE_STAMP)
+
+$(NODE_STAMP): package.json package-lock.json
+	@command -v npm >/dev/null || { echo "✗ npm is needed for the ASL check: install Node.js"; exit 1; }
+	@npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
 
 run: install
 	@PYTHONPATH=. $(BIN)/python -m local.run
@@ -29,7 +38,7 @@ lint: install
 typecheck: install
 	$(BIN)/mypy
 
-test: lint typecheck
+test: lint typecheck node
 	PYTHONPATH=. $(BIN)/pytest
 
 # out/$(STAGE)/sam.json (Chalice's template merged with infra/resources.json) and deployment.zip.

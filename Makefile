@@ -1,10 +1,15 @@
 # Two commands on a fresh machine: `make run` and `make test`. Each installs what it needs.
+# Deploying: `make package`, `make deploy` and `make destroy` (README, "Deploying to AWS").
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
+NODE_STAMP := node_modules/.installed-$(shell cat package.json package-lock.json | cksum | cut -d' ' -f1)
 
-.PHONY: install run test lint typecheck clean
+STAGE ?= dev
+OUT := out/$(STAGE)
+
+.PHONY: install node run test lint typecheck package deploy destroy clean
 
 install: $(STAMP)
 
@@ -14,6 +19,14 @@ $(STAMP): requirements.txt requirements-dev.txt
 	@$(BIN)/python -m pip install --quiet --upgrade pip
 	@$(BIN)/python -m pip install --quiet -r requirements-dev.txt || { echo "✗ pip could not install requirements-dev.txt; see its output above"; exit 1; }
 	@rm -f $(VENV)/.installed-* && touch $@
+
+# asl-validator, pinned in package-lock.json; statelint is a Ruby gem.
+node: $(NODE_STAMP)
+
+$(NODE_STAMP): package.json package-lock.json
+	@command -v npm >/dev/null || { echo "✗ npm is needed for the ASL check: install Node.js"; exit 1; }
+	@npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
 
 run: install
 	@PYTHONPATH=. $(BIN)/python -m local.run
@@ -25,8 +38,19 @@ lint: install
 typecheck: install
 	$(BIN)/mypy
 
-test: lint typecheck
+test: lint typecheck node
 	PYTHONPATH=. $(BIN)/pytest
 
+# out/$(STAGE)/sam.json (Chalice's template merged with infra/resources.json) and deployment.zip.
+package: install
+	@PYTHONPATH=. $(BIN)/python -m deploy.package --stage $(STAGE) --out $(OUT)
+
+# make deploy STAGE=dev SENDER=cfp@example.org [ORGANISERS=a@example.org,b@example.org] [PUBLIC_URL=https://…]
+deploy: package
+	@STAGE=$(STAGE) SENDER=$(SENDER) ORGANISERS=$(ORGANISERS) PUBLIC_URL=$(PUBLIC_URL) bash deploy/deploy.sh $(OUT)
+
+destroy:
+	@STAGE=$(STAGE) bash deploy/destroy.sh
+
 clean:
-	rm -rf $(VENV) out .local .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) node_modules out .local .pytest_cache .mypy_cache .ruff_cache

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_sesv2 import SESV2Client
+    from mypy_boto3_ssm import SSMClient
     from mypy_boto3_stepfunctions import SFNClient
 
 
@@ -32,6 +33,11 @@ def stepfunctions() -> SFNClient:
 
 def sesv2() -> SESV2Client:
     client: SESV2Client = _client("sesv2")
+    return client
+
+
+def ssm() -> SSMClient:
+    client: SSMClient = _client("ssm")
     return client
 
 

@@ -94,11 +94,17 @@ class CallFileError(ValueError):
 
 
 @cache
-def load_call(file_name: str, overrides: str = "") -> Call:
+def load_call(
+    file_name: str,
+    overrides: str = "",
+    sender: str | None = None,
+    organisers: tuple[str, ...] | None = None,
+) -> Call:
     """Read a call file: a name in chalicelib/calls/, or a path.
 
     `overrides` is a JSON object of settings that replace the file's for one stage: the local
     run, for example, reopens the 2024 call and uses two slots, so the waitlist shows.
+    `sender` and `organisers` are a deployment's own addresses, given to `make deploy`.
     """
     path = CALLS_DIR / file_name  # an absolute path replaces CALLS_DIR
     with path.open("rb") as handle:
@@ -111,4 +117,16 @@ def load_call(file_name: str, overrides: str = "") -> Call:
         if not isinstance(changes, dict):
             raise CallFileError("the call overrides must be a JSON object of call settings")
         raw |= changes
+    if sender:
+        raw["sender"] = with_address(str(raw.get("sender", "")), sender)
+    if organisers:
+        raw["organisers"] = list(organisers)
     return Call.model_validate(raw)
+
+
+def with_address(sender: str, address: str) -> str:
+    """The call file's sender name with another address: 'OW2con'24 CfP <cfp@example.org>'."""
+    if "<" in address:
+        return address
+    name = sender.rpartition("<")[0].strip() if "<" in sender else ""
+    return f"{name} <{address}>" if name else address

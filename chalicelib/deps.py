@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from chalicelib import aws
 from chalicelib.call import Call, load_call
 from chalicelib.links import LinkLifetimes, Links
-from chalicelib.settings import settings
+from chalicelib.settings import SettingsError, settings
 
 if TYPE_CHECKING:
     from chalicelib.applications import Submissions, Withdrawals
@@ -28,7 +28,23 @@ if TYPE_CHECKING:
 @cache
 def call() -> Call:
     current = settings()
-    return load_call(current.call_file, current.call_overrides)
+    return load_call(current.call_file, current.call_overrides, current.call_sender, current.call_organisers)
+
+
+@cache
+def link_secret() -> str:
+    """The key that signs links: from the environment, or read once per cold start from SSM."""
+    current = settings()
+    if current.link_secret:
+        return current.link_secret
+    from botocore.exceptions import ClientError
+
+    name = str(current.link_secret_parameter)
+    try:
+        return aws.ssm().get_parameter(Name=name, WithDecryption=True)["Parameter"]["Value"]
+    except ClientError as exc:
+        code = exc.response.get("Error", {}).get("Code", "")
+        raise SettingsError(f"cannot read the link secret from the SSM parameter {name}: {code or exc}") from exc
 
 
 @cache
@@ -41,7 +57,7 @@ def links() -> Links:
         attendance=timedelta(hours=current.waitlist_window_hours + current.confirmation_window_hours) + grace,
         overview=timedelta(days=365),
     )
-    return Links(settings().link_secret, settings().public_url, lifetimes)
+    return Links(link_secret(), settings().public_url, lifetimes)
 
 
 @cache
@@ -110,7 +126,7 @@ def task_worker() -> TaskWorker:
 
 def reset() -> None:
     """Forget every built service and the settings (tests change the environment)."""
-    built = (call, links, store, workflow, callbacks, submissions, withdrawals, review_desk)
+    built = (call, link_secret, links, store, workflow, callbacks, submissions, withdrawals, review_desk)
     for getter in (*built, attendance_desk, overview_desk, task_worker, settings, load_call):
         getter.cache_clear()
     aws.reset()

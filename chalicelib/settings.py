@@ -12,9 +12,12 @@ TABLE_STREAM_ARN = "TABLE_STREAM_ARN"
 TASK_QUEUE_NAME = "TASK_QUEUE_NAME"
 STATE_MACHINE_ARN = "STATE_MACHINE_ARN"
 LINK_SECRET = "LINK_SECRET"
+LINK_SECRET_PARAMETER = "LINK_SECRET_PARAMETER"
 PUBLIC_URL = "PUBLIC_URL"
 CALL_FILE = "CALL_FILE"
 CALL_OVERRIDES = "CALL_OVERRIDES"
+CALL_SENDER = "CALL_SENDER"
+CALL_ORGANISERS = "CALL_ORGANISERS"
 STAGE = "STAGE"
 
 DEFAULT_CALL_FILE = "ow2con24-ospo-heroes.toml"
@@ -33,29 +36,45 @@ class Settings:
     stage: str
     table_name: str
     state_machine_arn: str
-    link_secret: str
+    # Exactly one is used: the key itself (local run, tests) or the SSM parameter that holds it (AWS).
+    link_secret: str | None
+    link_secret_parameter: str | None
     public_url: str
     call_file: str
     call_overrides: str
+    call_sender: str | None
+    call_organisers: tuple[str, ...] | None
 
     @classmethod
     def from_env(cls) -> Settings:
+        link_secret = _optional(LINK_SECRET)
+        link_secret_parameter = _optional(LINK_SECRET_PARAMETER)
+        if not (link_secret or link_secret_parameter):
+            raise SettingsError(f"set {LINK_SECRET}, or {LINK_SECRET_PARAMETER} to the SSM parameter that holds it")
+        organisers = tuple(a.strip() for a in os.environ.get(CALL_ORGANISERS, "").split(",") if a.strip())
         return cls(
             stage=os.environ.get(STAGE, "local"),
             table_name=_required(TABLE_NAME),
             state_machine_arn=_required(STATE_MACHINE_ARN),
-            link_secret=_required(LINK_SECRET),
-            public_url=os.environ.get(PUBLIC_URL, "http://127.0.0.1:8000").rstrip("/"),
+            link_secret=link_secret,
+            link_secret_parameter=link_secret_parameter,
+            public_url=os.environ.get(PUBLIC_URL, "").strip().rstrip("/") or "http://127.0.0.1:8000",
             call_file=os.environ.get(CALL_FILE, DEFAULT_CALL_FILE),
             call_overrides=os.environ.get(CALL_OVERRIDES, "").strip(),
+            call_sender=_optional(CALL_SENDER),
+            call_organisers=organisers or None,
         )
 
 
 def _required(name: str) -> str:
-    value = os.environ.get(name, "").strip()
+    value = _optional(name)
     if not value:
         raise SettingsError(f"the environment variable {name} is not set")
     return value
+
+
+def _optional(name: str) -> str | None:
+    return os.environ.get(name, "").strip() or None
 
 
 @cache

@@ -86,8 +86,11 @@ def local_run() -> Iterator[LocalRun]:
         emulator=f"http://127.0.0.1:{ports['MOTO_PORT']}",
         output=output,
     )
-    os.environ.update(aws_environment(run.emulator))
-    yield run
+    # Only for this module: the session's emulator (conftest.py) must find its own endpoint again.
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in aws_environment(run.emulator).items():
+            patch.setenv(name, value)
+        yield run
 
     process.send_signal(signal.SIGINT)  # what Ctrl-C sends
     rest = process.communicate(timeout=30)[0]

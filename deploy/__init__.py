@@ -1,0 +1,1 @@
+"""Admin tooling that builds and ships the deployment; never part of the Lambda package."""

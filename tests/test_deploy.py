@@ -1,0 +1,378 @@
+"""The deployment, checked offline: the packaged template, its IAM, its zip, and a stack in moto."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import shutil
+import subprocess
+import sys
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from deploy.package import INFRA, package
+
+PROJECT = Path(__file__).resolve().parent.parent
+ASL = INFRA / "review.asl.json"
+ASL_VALIDATOR = PROJECT / "node_modules" / ".bin" / "asl-validator"
+REGION = "eu-west-3"
+PARAMETERS = {"Stage": "prod", "SenderAddress": "cfp@example.org", "PublicUrl": "https://cfp.example.org"}
+
+# Statements whose resources are not this stack's own, and why. Every other resource must name
+# one of the template's resources (Ref, GetAtt or ${...} in a Sub).
+IAM_EXCEPTIONS = {
+    "ReadLinkSecret": "the SecureString /cfp/<stage>/link-secret: CloudFormation cannot create one, make deploy does",
+    "SendFromTheCallSender": "SES identity/*: in the sandbox each recipient's identity is authorised too; "
+    "the ses:FromAddress condition pins the sender",
+}
+
+# What moto 5.2.5's CloudFormation cannot create; the checks above cover them instead.
+MOTO_GAPS = {
+    "AWS::SES::EmailIdentity": "not implemented (moto warns and skips it)",
+    "AWS::ApiGateway::RestApi": "needs a Name, and ignores the OpenAPI Body: its Deployment fails for want of methods",
+    "AWS::ApiGateway::Deployment": "see RestApi",
+    "AWS::ApiGateway::Stage": "see RestApi",
+}
+
+
+@pytest.fixture(scope="session")
+def packaged(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """`make package STAGE=prod`, once per session: chalice package is the slow part."""
+    out = tmp_path_factory.mktemp("package") / "prod"
+    package("prod", out)
+    return out
+
+
+@pytest.fixture(scope="session")
+def template(packaged: Path) -> dict[str, Any]:
+    loaded: dict[str, Any] = json.loads((packaged / "sam.json").read_text())
+    return loaded
+
+
+@pytest.fixture
+def offline_aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[boto3.session.Session]:
+    """An in-process moto account; boto3 must reach AWS's own host names for moto to answer."""
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    with mock_aws():
+        yield boto3.session.Session(aws_access_key_id="testing", aws_secret_access_key="testing", region_name=REGION)
+
+
+def sam_transform(template: dict[str, Any], code_uri: str) -> dict[str, Any]:
+    """What CloudFormation's AWS::Serverless transform makes of the template, without AWS."""
+    from samtranslator.translator.transform import transform
+
+    class NoManagedPolicies:
+        def load(self) -> dict[str, str]:
+            return {}
+
+    template = json.loads(json.dumps(template))
+    for resource in template["Resources"].values():
+        if resource["Type"] == "AWS::Serverless::Function":
+            resource["Properties"]["CodeUri"] = code_uri  # as aws cloudformation package does
+    transformed: dict[str, Any] = transform(template, PARAMETERS, NoManagedPolicies())
+    return transformed
+
+
+def references(value: object) -> set[str]:
+    """The logical ids an intrinsic function names."""
+    if isinstance(value, dict):
+        if "Ref" in value:
+            return {str(value["Ref"])}
+        if "Fn::GetAtt" in value:
+            return {str(value["Fn::GetAtt"][0])}
+        if "Fn::Sub" in value:
+            text = value["Fn::Sub"] if isinstance(value["Fn::Sub"], str) else value["Fn::Sub"][0]
+            return {name.split(".")[0] for name in re.findall(r"\$\{([^}!]+)\}", text)}
+    return set()
+
+
+# The template ---------------------------------------------------------------------------
+
+
+def test_cfn_lint_finds_nothing_in_the_packaged_template(packaged: Path) -> None:
+    result = subprocess.run(
+        [str(Path(sys.executable).parent / "cfn-lint"), str(packaged / "sam.json")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert (result.returncode, result.stdout + result.stderr) == (0, "")
+
+
+def test_cfn_lint_checks_the_state_machine_definition(packaged: Path, tmp_path: Path) -> None:
+    broken = json.loads((packaged / "sam.json").read_text())
+    broken["Resources"]["ReviewStateMachine"]["Properties"]["Definition"]["States"]["Acknowledge"]["Type"] = "Tusk"
+    (tmp_path / "sam.json").write_text(json.dumps(broken))
+    result = subprocess.run(
+        [str(Path(sys.executable).parent / "cfn-lint"), str(tmp_path / "sam.json")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode & 2, "cfn-lint reports errors with bit 2 of its exit code"
+    assert "E3601 'Tusk' is not one of" in result.stdout
+
+
+def test_the_state_machine_is_the_asl_file_with_its_substitutions(template: dict[str, Any]) -> None:
+    machine = template["Resources"]["ReviewStateMachine"]["Properties"]
+    assert machine["Definition"] == json.loads(ASL.read_text())
+    assert "DefinitionS3Location" not in machine
+    placeholders = set(re.findall(r"\$\{(\w+)\}", ASL.read_text()))
+    assert placeholders == set(machine["DefinitionSubstitutions"]) == {"TableName", "TaskQueueUrl"}
+    assert machine["DefinitionSubstitutions"] == {
+        "TableName": {"Ref": "ApplicationsTable"},
+        "TaskQueueUrl": {"Ref": "TaskQueue"},
+    }
+
+
+def test_the_table_is_on_demand_streamed_expiring_recoverable_and_encrypted(template: dict[str, Any]) -> None:
+    table = template["Resources"]["ApplicationsTable"]
+    assert table["DeletionPolicy"] == "Retain"
+    assert {k: v for k, v in table["Properties"].items() if k not in {"AttributeDefinitions", "KeySchema"}} == {
+        "TableName": {"Fn::Sub": "cfp-${Stage}-applications"},
+        "BillingMode": "PAY_PER_REQUEST",
+        "StreamSpecification": {"StreamViewType": "NEW_IMAGE"},
+        "TimeToLiveSpecification": {"AttributeName": "expires_at", "Enabled": True},
+        "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
+        "SSESpecification": {"SSEEnabled": True},
+    }
+
+
+def test_the_queue_outlasts_six_runs_of_its_worker(template: dict[str, Any]) -> None:
+    worker_timeout = template["Resources"]["RunTask"]["Properties"]["Timeout"]
+    assert template["Resources"]["TaskQueue"]["Properties"]["VisibilityTimeout"] >= 6 * worker_timeout
+
+
+def test_each_function_has_its_own_memory_timeout_and_role(template: dict[str, Any]) -> None:
+    functions = {
+        name: resource["Properties"]
+        for name, resource in template["Resources"].items()
+        if resource["Type"] == "AWS::Serverless::Function"
+    }
+    settings = {
+        name: (p["MemorySize"], p["Timeout"], p.get("ReservedConcurrentExecutions")) for name, p in functions.items()
+    }
+    assert settings == {"APIHandler": (512, 15, None), "StartReview": (256, 30, None), "RunTask": (256, 30, 2)}
+    assert len({json.dumps(p["Role"]) for p in functions.values()}) == 3
+
+
+def test_the_event_sources_are_the_stacks_stream_and_queue(template: dict[str, Any]) -> None:
+    stream = template["Resources"]["StartReview"]["Properties"]["Events"]["StartReviewDynamodbEventSource"]
+    queue = template["Resources"]["RunTask"]["Properties"]["Events"]["RunTaskSqsEventSource"]
+    assert stream["Properties"]["Stream"] == {"Fn::GetAtt": ["ApplicationsTable", "StreamArn"]}
+    assert queue["Properties"]["Queue"] == {"Fn::Sub": "${TaskQueue.Arn}"}
+
+
+def test_the_asl_file_passes_asl_validator() -> None:
+    assert ASL_VALIDATOR.exists(), "run `make node` (npm ci) first: make test does"
+    result = subprocess.run([str(ASL_VALIDATOR), "--json-path", str(ASL)], capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "is valid" in result.stdout
+
+
+def test_asl_validator_rejects_a_state_that_leads_nowhere(tmp_path: Path) -> None:
+    broken = tmp_path / "review.asl.json"
+    broken.write_text(ASL.read_text().replace('"Next": "RecordAcknowledged"', '"Next": "Nowhere"'))
+    result = subprocess.run(
+        [str(ASL_VALIDATOR), "--json-path", str(broken)], capture_output=True, text=True, check=False
+    )
+    assert result.returncode != 0
+    assert "Missing 'StartAt'|'Next'|'Default' target: Nowhere" in result.stdout + result.stderr
+
+
+# IAM --------------------------------------------------------------------------------------
+
+
+def test_no_iam_statement_reaches_beyond_this_stack(template: dict[str, Any]) -> None:
+    transformed = sam_transform(template, "s3://artifacts/deployment.zip")
+    resources = transformed["Resources"]
+    statements = [
+        (name, statement)
+        for name, resource in resources.items()
+        if resource["Type"] == "AWS::IAM::Role"
+        for policy in resource["Properties"].get("Policies", [])
+        for statement in policy["PolicyDocument"]["Statement"]
+    ]
+    assert {name for name, _ in statements} == {
+        "ApiHandlerRole",
+        "StartReviewRole",
+        "RunTaskRole",
+        "ReviewStateMachineRole",
+    }
+    assert not [r for r in resources.values() if r["Type"] in {"AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"}]
+    for name, statement in statements:
+        where = f"{name} {statement.get('Sid', '')}"
+        assert statement["Effect"] == "Allow" and "NotAction" not in statement and "NotResource" not in statement
+        actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+        assert not [a for a in actions if "*" in a], f"{where}: a wildcard action"
+        targets = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+        assert "*" not in targets, f"{where}: Resource *"
+        if statement.get("Sid") in IAM_EXCEPTIONS:
+            continue
+        for target in targets:
+            assert references(target) and references(target) <= set(resources), f"{where}: {target}"
+
+
+def test_the_exceptions_are_as_narrow_as_they_can_be(template: dict[str, Any]) -> None:
+    policies = {
+        statement["Sid"]: statement
+        for role in ("ApiHandlerRole", "RunTaskRole")
+        for statement in template["Resources"][role]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+    }
+    secret = policies["ReadLinkSecret"]
+    assert secret["Action"] == "ssm:GetParameter"
+    assert secret["Resource"]["Fn::Sub"].endswith(":parameter/cfp/${Stage}/link-secret")
+    sending = policies["SendFromTheCallSender"]
+    assert sending["Condition"] == {"StringEquals": {"ses:FromAddress": {"Ref": "SenderAddress"}}}
+    assert sending["Resource"]["Fn::Sub"].startswith("arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:")
+    assert set(IAM_EXCEPTIONS) == {"ReadLinkSecret", "SendFromTheCallSender"}
+
+
+def test_the_secret_is_only_named_never_given(template: dict[str, Any]) -> None:
+    config = json.loads((PROJECT / ".chalice" / "config.json").read_text())
+    for stage in ("dev", "prod"):
+        assert "LINK_SECRET" not in config["stages"][stage]["environment_variables"]
+    shared = template["Globals"]["Function"]["Environment"]["Variables"]
+    assert "LINK_SECRET" not in shared
+    assert shared["LINK_SECRET_PARAMETER"] == {"Fn::Sub": "/cfp/${Stage}/link-secret"}
+    for resource in template["Resources"].values():
+        assert "LINK_SECRET" not in resource.get("Properties", {}).get("Environment", {}).get("Variables", {})
+        assert resource["Type"] not in {"AWS::SSM::Parameter", "AWS::SecretsManager::Secret"}
+
+
+# The stack, in moto's CloudFormation --------------------------------------------------------
+
+
+def test_the_packaged_template_creates_its_stack(
+    packaged: Path, template: dict[str, Any], offline_aws: boto3.session.Session
+) -> None:
+    s3 = offline_aws.client("s3")
+    s3.create_bucket(Bucket="artifacts", CreateBucketConfiguration={"LocationConstraint": REGION})
+    s3.upload_file(str(packaged / "deployment.zip"), "artifacts", "deployment.zip")
+    transformed = sam_transform(template, "s3://artifacts/deployment.zip")
+    left_out = {name for name, r in transformed["Resources"].items() if r["Type"] in MOTO_GAPS}
+    left_out |= {name for name, r in transformed["Resources"].items() if references_any(r, left_out)}
+    assert left_out == {
+        "SenderIdentity",
+        "RestAPI",
+        "APIHandlerInvokePermission",
+        *(n for n in transformed["Resources"] if n.startswith(("RestAPIDeployment", "RestAPIapiStage"))),
+    }
+    transformed["Resources"] = {n: r for n, r in transformed["Resources"].items() if n not in left_out}
+    transformed["Outputs"] = {k: o for k, o in transformed["Outputs"].items() if not references_any(o, left_out)}
+
+    cloudformation = offline_aws.client("cloudformation")
+    cloudformation.create_stack(
+        StackName="cfp-prod",
+        TemplateBody=json.dumps(transformed),
+        Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in PARAMETERS.items()],
+        Capabilities=["CAPABILITY_IAM", "CAPABILITY_AUTO_EXPAND"],
+    )
+    stack = cloudformation.describe_stacks(StackName="cfp-prod")["Stacks"][0]
+    assert stack["StackStatus"] == "CREATE_COMPLETE", stack.get("StackStatusReason")
+    outputs = {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
+
+    table = offline_aws.client("dynamodb").describe_table(TableName="cfp-prod-applications")["Table"]
+    assert table["BillingModeSummary"]["BillingMode"] == "PAY_PER_REQUEST"
+    assert table["StreamSpecification"] == {"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"}
+    # moto creates the table without its TTL, PITR and SSE settings: the template test checks them.
+    assert outputs["TableStreamArn"] == table["LatestStreamArn"]
+
+    sqs = offline_aws.client("sqs")
+    queue_url = sqs.get_queue_url(QueueName="cfp-prod-tasks")["QueueUrl"]
+    dead_letter_url = sqs.get_queue_url(QueueName="cfp-prod-tasks-dead-letter")["QueueUrl"]
+    queue = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["All"])["Attributes"]
+    dead_letter_arn = sqs.get_queue_attributes(QueueUrl=dead_letter_url, AttributeNames=["QueueArn"])["Attributes"]
+    assert queue["VisibilityTimeout"] == "180"
+    assert json.loads(queue["RedrivePolicy"])["deadLetterTargetArn"] == dead_letter_arn["QueueArn"]
+
+    machines = offline_aws.client("stepfunctions").list_state_machines()["stateMachines"]
+    assert [m["stateMachineArn"] for m in machines] == [outputs["StateMachineArn"]]
+    assert machines[0]["name"] == "cfp-prod-review"
+
+    lambda_ = offline_aws.client("lambda")
+    mappings = {
+        m["FunctionArn"].rsplit(":", 1)[1]: m for m in lambda_.list_event_source_mappings()["EventSourceMappings"]
+    }
+    assert mappings["cfp-prod-start-review"]["EventSourceArn"] == table["LatestStreamArn"]
+    assert mappings["cfp-prod-run-task"]["EventSourceArn"] == queue["QueueArn"]
+    environment = lambda_.get_function(FunctionName="cfp-prod-run-task")["Configuration"]["Environment"]["Variables"]
+    assert environment == {
+        "STAGE": "prod",
+        "CALL_FILE": "ow2con24-ospo-heroes.toml",
+        "TABLE_NAME": "cfp-prod-applications",
+        "TABLE_STREAM_ARN": table["LatestStreamArn"],
+        "TASK_QUEUE_NAME": "cfp-prod-tasks",
+        "STATE_MACHINE_ARN": outputs["StateMachineArn"],
+        "PUBLIC_URL": "https://cfp.example.org",
+        "LINK_SECRET_PARAMETER": "/cfp/prod/link-secret",
+        "CALL_SENDER": "cfp@example.org",
+        "CALL_ORGANISERS": "",
+    }
+
+
+def references_any(value: object, names: set[str]) -> bool:
+    text = json.dumps(value)
+    return any(f'"{n}"' in text or "${" + n in text for n in names)
+
+
+# The zip ----------------------------------------------------------------------------------
+
+SHIPPED_TOP_LEVEL = {
+    "app.py",
+    "chalice",  # Chalice's runtime: app.py and __init__.py
+    "chalicelib",
+    "annotated_types",
+    "itsdangerous",
+    "jinja2",
+    "markupsafe",
+    "pydantic",
+    "pydantic_core",
+    "typing_extensions.py",
+    "typing_inspection",
+}
+
+
+def zip_names(path: Path) -> list[str]:
+    with zipfile.ZipFile(path) as archive:
+        return archive.namelist()
+
+
+def test_the_zip_holds_the_app_and_its_runtime_dependencies_only(packaged: Path) -> None:
+    names = zip_names(packaged / "deployment.zip")
+    top_level = {n.split("/", 1)[0] for n in names if ".dist-info/" not in n}
+    assert top_level == SHIPPED_TOP_LEVEL
+    for never in ("tests/", "local/", "deploy/", "infra/", ".venv/", "node_modules/", "boto3/", "botocore/", "moto/"):
+        assert not [n for n in names if n.startswith(never)], never
+    assert not [n for n in names if "__pycache__" in n or n.endswith(".pyc")]
+    assert sorted(n.split("/", 1)[1] for n in names if n.startswith("chalice/")) == ["__init__.py", "app.py"]
+    assert {
+        "app.py",
+        "chalicelib/handlers/events.py",
+        "chalicelib/calls/ow2con24-ospo-heroes.toml",
+        "chalicelib/templates/emails/acknowledge.html",
+        "chalicelib/templates/emails/acknowledge.txt",
+        "pydantic_core/_pydantic_core.cpython-311-x86_64-linux-gnu.so",
+    } <= set(names)
+
+
+def test_packaging_is_reproducible(packaged: Path, tmp_path: Path) -> None:
+    again = tmp_path / "prod"
+    package("prod", again)
+
+    def digest(path: Path) -> str:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+
+    assert digest(again / "deployment.zip") == digest(packaged / "deployment.zip")
+    assert digest(again / "sam.json") == digest(packaged / "sam.json")
+    with zipfile.ZipFile(packaged / "deployment.zip") as archive:
+        # Chalice writes every entry with the same date, so a fresh clone packs the same bytes.
+        assert {info.date_time for info in archive.infolist()} == {(1980, 1, 1, 0, 0, 0)}
+    shutil.rmtree(again)

@@ -1,0 +1,149 @@
+"""make deploy and make destroy against a stand-in `aws` command that records what it is asked."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+PROJECT = Path(__file__).resolve().parent.parent
+ENDPOINT = "https://abc123.execute-api.eu-west-3.amazonaws.com/api/"
+
+# A stand-in for the AWS CLI: it keeps what exists in state.json and logs each call in calls.json.
+FAKE_AWS = f"""#!{sys.executable}
+import json, os, pathlib, sys
+home = pathlib.Path(os.environ["FAKE_AWS_HOME"])
+state = json.loads((home / "state.json").read_text()) if (home / "state.json").exists() else {{}}
+calls = json.loads((home / "calls.json").read_text()) if (home / "calls.json").exists() else []
+args = sys.argv[1:]
+calls.append(args)
+(home / "calls.json").write_text(json.dumps(calls))
+def save():
+    (home / "state.json").write_text(json.dumps(state))
+def missing():
+    sys.exit(254)
+command = " ".join(args[:2])
+def value(flag):
+    return args[args.index(flag) + 1]
+if command == "sts get-caller-identity":
+    print("123456789012")
+elif command == "s3api head-bucket":
+    value("--bucket") in state.get("buckets", []) or missing()
+elif command == "s3 mb":
+    state.setdefault("buckets", []).append(args[2].removeprefix("s3://")); save()
+elif command == "ssm get-parameter":
+    value("--name") in state.get("parameters", {{}}) or missing()
+elif command == "ssm put-parameter":
+    state.setdefault("parameters", {{}})[value("--name")] = pathlib.Path(value("--value").removeprefix("file://")).read_text()
+    save()
+elif command == "cloudformation describe-stacks":
+    value("--stack-name") in state.get("stacks", []) or missing()
+    print("{ENDPOINT}" if "EndpointURL" in value("--query") else "CREATE_COMPLETE")
+elif command == "cloudformation package":
+    pathlib.Path(value("--output-template-file")).write_text(pathlib.Path(value("--template-file")).read_text())
+elif command == "cloudformation deploy":
+    state.setdefault("stacks", []).append(value("--stack-name")); save()
+"""
+
+
+@pytest.fixture
+def fake_aws(tmp_path: Path) -> dict[str, str]:
+    """An environment whose `aws` is the stand-in, with a region and no real credentials."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "aws").write_text(FAKE_AWS)
+    (bin_dir / "aws").chmod(0o755)
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "sam.json").write_text("{}")
+    inputs = {"STAGE", "SENDER", "ORGANISERS", "PUBLIC_URL", "CREATE_SENDER_IDENTITY", "DEPLOY_BUCKET"}
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("AWS_") and k not in inputs}
+    return environment | {
+        "PATH": f"{bin_dir}:{os.environ['PATH']}",
+        "FAKE_AWS_HOME": str(tmp_path),
+        "AWS_REGION": "eu-west-3",
+        "STAGE": "prod",
+    }
+
+
+def deploy(environment: dict[str, str], **variables: str) -> subprocess.CompletedProcess[str]:
+    out = Path(environment["FAKE_AWS_HOME"]) / "out"
+    return subprocess.run(
+        ["bash", str(PROJECT / "deploy" / "deploy.sh"), str(out)],
+        env=environment | variables,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def calls(environment: dict[str, str]) -> list[list[str]]:
+    logged: list[list[str]] = json.loads((Path(environment["FAKE_AWS_HOME"]) / "calls.json").read_text())
+    return logged
+
+
+def overrides(call: list[str]) -> list[str]:
+    return call[call.index("--parameter-overrides") + 1 :]
+
+
+def test_a_first_deploy_makes_the_bucket_and_secret_then_deploys_twice_for_its_own_url(
+    fake_aws: dict[str, str],
+) -> None:
+    result = deploy(fake_aws, SENDER="cfp@example.org", ORGANISERS="ada@example.org,grace@example.org")
+    assert result.returncode == 0, result.stderr
+
+    made = [c[:2] for c in calls(fake_aws) if c[:2] in (["s3", "mb"], ["ssm", "put-parameter"])]
+    assert made == [["s3", "mb"], ["ssm", "put-parameter"]]
+    put = next(c for c in calls(fake_aws) if c[:2] == ["ssm", "put-parameter"])
+    state = json.loads((Path(fake_aws["FAKE_AWS_HOME"]) / "state.json").read_text())
+    secret = state["parameters"]["/cfp/prod/link-secret"]
+    assert len(secret) >= 40 and secret not in " ".join(put), "the secret never appears on a command line"
+    assert put[put.index("--type") + 1] == "SecureString"
+
+    deploys = [c for c in calls(fake_aws) if c[:2] == ["cloudformation", "deploy"]]
+    assert overrides(deploys[0]) == [
+        "Stage=prod",
+        "SenderAddress=cfp@example.org",
+        "Organisers=ada@example.org,grace@example.org",
+    ]
+    assert overrides(deploys[1]) == [*overrides(deploys[0]), "PublicUrl=" + ENDPOINT.rstrip("/")]
+    assert "CAPABILITY_AUTO_EXPAND" in deploys[0]
+    assert f"The call for participation: {ENDPOINT}" in result.stderr
+
+
+def test_an_update_keeps_the_secret_and_the_stacks_parameters(fake_aws: dict[str, str]) -> None:
+    assert deploy(fake_aws, SENDER="cfp@example.org").returncode == 0
+    first = len(calls(fake_aws))
+
+    result = deploy(fake_aws)
+
+    assert result.returncode == 0, result.stderr
+    update = calls(fake_aws)[first:]
+    assert not [c for c in update if c[:2] in (["s3", "mb"], ["ssm", "put-parameter"])]
+    deploys = [c for c in update if c[:2] == ["cloudformation", "deploy"]]
+    assert [overrides(d) for d in deploys] == [["Stage=prod"]]
+
+
+def test_a_new_stack_needs_a_sender(fake_aws: dict[str, str]) -> None:
+    result = deploy(fake_aws)
+
+    assert result.returncode == 1
+    assert "a new stack needs SENDER=" in result.stderr
+    assert not [c for c in calls(fake_aws) if c[0] in {"s3", "ssm"} or c[:2] == ["cloudformation", "deploy"]]
+
+
+def test_destroy_deletes_the_stack_and_its_secret_and_says_the_table_stays(fake_aws: dict[str, str]) -> None:
+    result = subprocess.run(
+        ["bash", str(PROJECT / "deploy" / "destroy.sh")], env=fake_aws, capture_output=True, text=True, check=False
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert [c[:2] for c in calls(fake_aws)] == [
+        ["cloudformation", "delete-stack"],
+        ["cloudformation", "wait"],
+        ["ssm", "delete-parameter"],
+    ]
+    assert "cfp-prod-applications is kept" in result.stderr

@@ -1,0 +1,90 @@
+"""What a deployed stage reads differently: the link secret from SSM, and its own sender and organisers."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+
+import pytest
+
+from chalicelib import aws, deps
+from chalicelib.links import LinkInvalid, LinkLifetimes, Links
+from chalicelib.settings import (
+    CALL_ORGANISERS,
+    CALL_SENDER,
+    LINK_SECRET,
+    LINK_SECRET_PARAMETER,
+    SettingsError,
+    settings,
+)
+from local.emulator import Emulator
+
+PARAMETER = "/cfp/test/link-secret"
+DAY = LinkLifetimes(timedelta(days=1), timedelta(days=1), timedelta(days=1))
+
+
+@pytest.fixture
+def deployed(emulator: Emulator, monkeypatch: pytest.MonkeyPatch) -> Iterator[pytest.MonkeyPatch]:
+    """The environment a deployed function gets: no LINK_SECRET, the SSM parameter's name instead."""
+    emulator.reset()
+    monkeypatch.delenv(LINK_SECRET)
+    monkeypatch.setenv(LINK_SECRET_PARAMETER, PARAMETER)
+    deps.reset()
+    yield monkeypatch
+    deps.reset()
+
+
+def test_links_are_signed_with_the_secret_kept_in_ssm(deployed: pytest.MonkeyPatch) -> None:
+    aws.ssm().put_parameter(Name=PARAMETER, Value="kept-in-ssm-only", Type="SecureString")
+
+    token = deps.links().status_url("app-123").rsplit("/", 1)[1]
+
+    same_key = Links("kept-in-ssm-only", "http://testserver", DAY)
+    assert same_key.read_status(token) == "app-123"
+    with pytest.raises(LinkInvalid):
+        Links("test-secret-not-for-production", "http://testserver", DAY).read_status(token)
+
+
+def test_the_secret_is_read_once_per_cold_start(deployed: pytest.MonkeyPatch) -> None:
+    aws.ssm().put_parameter(Name=PARAMETER, Value="first", Type="SecureString")
+    assert deps.link_secret() == "first"
+
+    aws.ssm().put_parameter(Name=PARAMETER, Value="rotated", Type="SecureString", Overwrite=True)
+
+    assert deps.link_secret() == "first"
+    deps.reset()  # a new Lambda container
+    assert deps.link_secret() == "rotated"
+
+
+def test_a_missing_parameter_names_itself(deployed: pytest.MonkeyPatch) -> None:
+    with pytest.raises(SettingsError, match=f"{PARAMETER}: ParameterNotFound"):
+        deps.link_secret()
+
+
+def test_a_stage_without_any_secret_does_not_start(deployed: pytest.MonkeyPatch) -> None:
+    deployed.delenv(LINK_SECRET_PARAMETER)
+    deps.reset()
+    with pytest.raises(SettingsError, match=LINK_SECRET_PARAMETER):
+        settings()
+
+
+def test_the_deployment_gives_its_own_sender_and_organisers(deployed: pytest.MonkeyPatch) -> None:
+    deployed.setenv(CALL_SENDER, "cfp@example.org")
+    deployed.setenv(CALL_ORGANISERS, "ada@example.org, grace@example.org")
+    deps.reset()
+
+    call = deps.call()
+
+    assert call.sender == "OW2con'24 CfP <cfp@example.org>"
+    assert call.organisers == ("ada@example.org", "grace@example.org")
+
+
+def test_without_them_the_call_file_decides(deployed: pytest.MonkeyPatch) -> None:
+    deployed.setenv(CALL_SENDER, "")
+    deployed.setenv(CALL_ORGANISERS, "")
+    deps.reset()
+
+    call = deps.call()
+
+    assert call.sender == "OW2con'24 CfP <cfp@ow2con.example>"
+    assert call.organisers == ("moderator@ow2con.example", "programme@ow2con.example")

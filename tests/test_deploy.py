@@ -138,6 +138,16 @@ def test_the_table_is_on_demand_streamed_expiring_recoverable_and_encrypted(temp
     assert {k: v for k, v in table["Properties"].items() if k not in {"AttributeDefinitions", "KeySchema"}} == {
         "TableName": {"Fn::Sub": "cfp-${Stage}-applications"},
         "BillingMode": "PAY_PER_REQUEST",
+        "GlobalSecondaryIndexes": [
+            {
+                "IndexName": "by_call",
+                "KeySchema": [
+                    {"AttributeName": "call_id", "KeyType": "HASH"},
+                    {"AttributeName": "submitted_at", "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "ALL"},
+            }
+        ],
         "StreamSpecification": {"StreamViewType": "NEW_IMAGE"},
         "TimeToLiveSpecification": {"AttributeName": "expires_at", "Enabled": True},
         "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
@@ -330,6 +340,9 @@ SHIPPED_TOP_LEVEL = {
     "chalice",  # Chalice's runtime: app.py and __init__.py
     "chalicelib",
     "annotated_types",
+    "dateutil",  # icalendar's
+    "icalendar",
+    "tzdata",  # the call's time zone, wherever Lambda's image lacks it
     "itsdangerous",
     "jinja2",
     "markupsafe",

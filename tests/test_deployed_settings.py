@@ -87,4 +87,4 @@ def test_without_them_the_call_file_decides(deployed: pytest.MonkeyPatch) -> Non
     call = deps.call()
 
     assert call.sender == "OW2con'24 CfP <cfp@ow2con.example>"
-    assert call.organisers == ("moderator@ow2con.example", "programme@ow2con.example")
+    assert call.organisers == ("moderator@ow2con.example", "programme@ow2con.example", "ospo-track@ow2con.example")

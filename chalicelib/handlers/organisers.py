@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from chalice.app import Blueprint, Response
 
-from chalicelib import deps
+from chalicelib import deps, logs
 from chalicelib.links import LinkError
+from chalicelib.settings import settings
 from chalicelib.storage import AlreadyVoted, ReviewOver
-from chalicelib.web import FORM_OR_JSON, BadBody, html, json_response, problem, read_fields
+from chalicelib.web import FORM_OR_JSON, BadBody, BodyTooLarge, html, json_response, problem, read_fields
 
 bp = Blueprint(__name__)
 
@@ -28,9 +29,12 @@ def cast_vote(token: str) -> Response:
     request = bp.current_request
     desk = deps.review_desk()
     try:
-        note = str(read_fields(request).get("note", ""))
+        note = str(read_fields(request, settings().max_body_bytes).get("note", ""))
         application = desk.vote(token, note)
+        logs.event("vote_recorded", application=application.id, votes=len(application.votes))
         view = desk.open(token)
+    except BodyTooLarge as exc:
+        return problem(request, 413, "The note is too long", str(exc))
     except (LinkError, BadBody) as exc:
         return problem(request, 400, BAD_LINK, str(exc))
     except (AlreadyVoted, ReviewOver):

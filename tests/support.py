@@ -71,6 +71,11 @@ class CfP:
         self.emulator.reset()
         return CfP.create(self.emulator, **overrides)
 
+    def configure(self, **overrides: Any) -> CfP:
+        """Change the call's settings on the same account (limits, deadline...)."""
+        configure_call(**overrides)
+        return self
+
     def close(self) -> None:
         """Stop the executions still waiting, so that nothing of this test runs on."""
         if self.closed:

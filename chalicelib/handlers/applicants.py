@@ -141,3 +141,10 @@ def verify_email(token: str) -> Response:
     except (LinkError, ApplicationNotFound) as exc:
         return problem(bp.current_request, 400, "This link cannot be used", str(exc) or "No such application.")
     return html("verify.html", 200 if verified else 409, call=deps.call(), application=application, verified=verified)
+
+
+@bp.route("/openapi.json", methods=["GET"])
+def describe_api() -> Response:
+    from chalicelib.openapi import spec
+
+    return json_response(spec(deps.call(), settings().public_url))

@@ -153,6 +153,10 @@ class CfP:
         message = [m for m in self.emails_to(email) if m.subject.startswith("Action required")][-1]
         return self.path([url for _, url in message.links if "/attendance/" in url][0 if answer == "yes" else 1])
 
+    def links_of(self, address: str) -> list[str]:
+        """Every link in the emails sent to an address, in order."""
+        return [url for message in self.emails_to(address) for _, url in message.links]
+
     @staticmethod
     def path(url: str) -> str:
         """A link from an email, as a path the test client can request."""

@@ -64,6 +64,12 @@ def client(service: str) -> Any:
     return _client(service)
 
 
+def injected() -> list[Fault]:
+    """The faults in force and how often each was raised (local runs and tests)."""
+    config = injected_faults()
+    return _faults(config) if config else []
+
+
 def reset() -> None:
     """Forget the cached clients (tests start a fresh emulator per test)."""
     _client.cache_clear()

@@ -75,7 +75,7 @@ def _serve(emulator: Emulator, host: str, port: int, outbox_port: int) -> int:
     app = cli.load_chalice_app(environment)
     pump = Pump.for_app(app, resources.table_stream_arn, resources.task_queue_url)
     pump.start()
-    outbox = serve_outbox(host, outbox_port, emulator.endpoint, app_url)
+    outbox = serve_outbox(host, outbox_port, emulator.endpoint, app_url, resources.dead_letter_queue_url)
     server: LocalDevServer = cli.create_local_server(app, config, host, port)
 
     def interrupt(signum: int, frame: FrameType | None) -> None:

@@ -12,7 +12,7 @@ from chalice.test import Client
 
 from chalicelib import aws, deps
 from chalicelib.models import Application
-from chalicelib.settings import CALL_OVERRIDES
+from chalicelib.settings import CALL_OVERRIDES, CFP_FAULTS
 from chalicelib.storage import application_from_item
 from local import stack
 from local.emulator import Emulator
@@ -71,6 +71,12 @@ class CfP:
         self.emulator.reset()
         return CfP.create(self.emulator, **overrides)
 
+    def inject(self, *faults: dict[str, Any]) -> CfP:
+        """Make the AWS clients raise these errors (chalicelib/faults.py); rebuilt clients take them."""
+        os.environ[CFP_FAULTS] = json.dumps(list(faults))
+        deps.reset()
+        return self
+
     def configure(self, **overrides: Any) -> CfP:
         """Change the call's settings on the same account (limits, deadline...)."""
         configure_call(**overrides)
@@ -81,6 +87,8 @@ class CfP:
         if self.closed:
             return
         self.closed = True
+        os.environ.pop(CFP_FAULTS, None)
+        deps.reset()
         for execution in self.executions():
             if execution["status"] == "RUNNING":
                 aws.stepfunctions().stop_execution(executionArn=execution["executionArn"])

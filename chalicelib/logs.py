@@ -8,7 +8,8 @@ from __future__ import annotations
 import json
 import logging
 
-log = logging.getLogger("cfp")
+# Not "cfp": that is Chalice's app logger, which does not propagate to the root handler.
+log = logging.getLogger("cfp_events")
 log.setLevel(logging.INFO)
 
 LogValue = str | int | float | bool | None

@@ -216,6 +216,19 @@ class ApplicationStore:
             Item=application_key(wait.application_id, WAIT) | to_item(wait.model_dump(mode="json")),
         )
 
+    def clear_wait(self, wait: Wait) -> None:
+        """Forget an answered wait, unless a newer one replaced it meanwhile."""
+        try:
+            self._client.delete_item(
+                TableName=self._table,
+                Key=application_key(wait.application_id, WAIT),
+                ConditionExpression="task_token = :token",
+                ExpressionAttributeValues={":token": {"S": wait.task_token}},
+            )
+        except ClientError as exc:
+            if _error_code(exc) != "ConditionalCheckFailedException":
+                raise
+
     def wait(self, application_id: str) -> Wait | None:
         item = self._item(application_key(application_id, WAIT))
         return Wait.model_validate(item) if item else None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from chalicelib.call import Call
-from chalicelib.models import ApplicationForm
+from chalicelib.models import EMAIL_PATTERN, ApplicationForm
 
 PROBLEM = {
     "type": "object",
@@ -29,7 +29,10 @@ def spec(call: Call, server_url: str) -> dict[str, Any]:
     form = ApplicationForm.model_json_schema(ref_template="#/components/schemas/{model}")
     shared = form.pop("$defs", {})
     form["properties"]["summary"]["maxLength"] = call.summary_max_chars
-    form["properties"]["email"]["format"] = "email"
+    form["properties"]["email"]["pattern"] = EMAIL_PATTERN.pattern
+    # Consent must be given: `true` is the only value that is accepted.
+    form["properties"]["consent"] = {"type": "boolean", "const": True, "title": "Consent"}
+    form["required"] = [*form["required"], "consent"]
     accepted = {
         "description": "",
         "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Accepted"}}},

@@ -8,6 +8,7 @@ from typing import Any
 
 from chalicelib import aws
 from local.outbox import dead_letters
+from local.pump import QueueSource
 from tests.support import STORY, CfP
 
 MODERATOR = "moderator@ow2con.example"
@@ -56,6 +57,7 @@ def test_a_failed_start_is_retried_from_the_stream_and_one_execution_exists(cfp:
 
 def test_a_poison_message_ends_in_the_dead_letter_queue_where_the_admin_sees_it(cfp: CfP) -> None:
     queue = cfp.pump.sources[1]
+    assert isinstance(queue, QueueSource)
     queue.retry_after_seconds = 0  # Lambda would wait for the visibility timeout each time
     aws.client("sqs").send_message(QueueUrl=cfp.resources.task_queue_url, MessageBody='{"task": "nonsense"}')
 

@@ -80,6 +80,8 @@ def _serve(emulator: Emulator, host: str, port: int, outbox_port: int) -> int:
     pump.start()
     outbox = serve_outbox(host, outbox_port, emulator.endpoint, app_url, resources.dead_letter_queue_url)
     server: LocalDevServer = cli.create_local_server(app, config, host, port)
+    # socketserver listens with a backlog of 5: more clients connecting at once are reset.
+    server.server.socket.listen(128)
 
     def interrupt(signum: int, frame: FrameType | None) -> None:
         raise KeyboardInterrupt

@@ -110,6 +110,16 @@ class CfP:
         items = aws.dynamodb().scan(TableName=self.resources.table_name)["Items"]
         return [application_from_item(i) for i in items if i["sk"]["S"] == "APPLICATION"]
 
+    def count_applications(self) -> int:
+        """How many applications the table holds (a COUNT scan: cheap enough for every example)."""
+        response = aws.dynamodb().scan(
+            TableName=self.resources.table_name,
+            Select="COUNT",
+            FilterExpression="sk = :a",
+            ExpressionAttributeValues={":a": {"S": "APPLICATION"}},
+        )
+        return int(response["Count"])
+
     def application(self, application_id: str) -> Application:
         return deps.store().get(application_id)
 

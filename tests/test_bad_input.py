@@ -45,7 +45,7 @@ def check(cfp: CfP, response: Any, stored_before: int) -> None:
     """What must hold for any request: no 5xx; a 4xx says what is wrong and stores nothing."""
     assert response.status_code < 500, response.body[:500]
     if response.status_code >= 400:
-        assert len(cfp.applications()) == stored_before
+        assert cfp.count_applications() == stored_before
         if response.status_code == 422:
             errors = (
                 json.loads(response.body)["errors"] if response.headers["Content-Type"] == "application/json" else None
@@ -59,25 +59,31 @@ def check(cfp: CfP, response: Any, stored_before: int) -> None:
             assert response.status_code in {400, 413, 415}, response.status_code
 
 
+@pytest.fixture
+def api(cfp: CfP) -> CfP:
+    """The app with the hourly limits lifted, configured once per test (not per example)."""
+    return cfp.configure(**UNLIMITED)
+
+
 @given(body=json_bodies)
-def test_any_json_body(cfp: CfP, body: dict[str, Any]) -> None:
-    cfp.configure(**UNLIMITED)
-    before = len(cfp.applications())
+def test_any_json_body(api: CfP, body: dict[str, Any]) -> None:
+    cfp = api
+    before = cfp.count_applications()
     response = cfp.client.http.post("/applications", headers=JSON, body=json.dumps(body).encode())
     check(cfp, response, before)
 
 
 @given(body=form_bodies)
-def test_any_form_post(cfp: CfP, body: dict[str, str]) -> None:
-    cfp.configure(**UNLIMITED)
-    before = len(cfp.applications())
+def test_any_form_post(api: CfP, body: dict[str, str]) -> None:
+    cfp = api
+    before = cfp.count_applications()
     response = cfp.client.http.post("/applications", headers=FORM, body=urlencode(body).encode())
     check(cfp, response, before)
 
 
 @given(raw=st.binary(max_size=2_000))
-def test_any_bytes_as_json(cfp: CfP, raw: bytes) -> None:
-    cfp.configure(**UNLIMITED)
+def test_any_bytes_as_json(api: CfP, raw: bytes) -> None:
+    cfp = api
     response = cfp.client.http.post("/applications", headers=JSON, body=raw)
     check(cfp, response, 0)
 

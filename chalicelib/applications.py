@@ -10,6 +10,7 @@ from pydantic import ValidationError
 
 from chalicelib.call import Call
 from chalicelib.callbacks import Callbacks
+from chalicelib.i18n import SOURCE_LANGUAGE, Language
 from chalicelib.models import Application, ApplicationForm, field_errors
 from chalicelib.storage import ApplicationStore
 
@@ -30,11 +31,11 @@ class InvalidApplication(Exception):
         self.errors = errors
 
 
-def read_form(fields: Mapping[str, Any], call: Call) -> ApplicationForm:
+def read_form(fields: Mapping[str, Any], call: Call, language: Language = SOURCE_LANGUAGE) -> ApplicationForm:
     try:
         return ApplicationForm.model_validate(dict(fields), context={"summary_max_chars": call.summary_max_chars})
     except ValidationError as exc:
-        raise InvalidApplication(field_errors(exc)) from exc
+        raise InvalidApplication(field_errors(exc, language)) from exc
 
 
 class Submissions:
@@ -43,13 +44,17 @@ class Submissions:
         self._call = call
         self._clock = clock
 
-    def submit(self, fields: Mapping[str, Any]) -> tuple[Application, bool]:
-        """Validate and store; returns the application and whether it is new."""
+    def submit(self, fields: Mapping[str, Any], language: Language = SOURCE_LANGUAGE) -> tuple[Application, bool]:
+        """Validate and store; returns the application and whether it is new.
+
+        `language` is the one the applicant reads: their mistakes are told in it, and it is stored
+        so that every email to them is written in it.
+        """
         now = self._clock()
         if not self._call.is_open(now):
             raise CallClosed(self._call.deadline.isoformat())
-        form = read_form(fields, self._call)
-        return self._store.submit(Application.from_form(form, self._call.id, now))
+        form = read_form(fields, self._call, language)
+        return self._store.submit(Application.from_form(form, self._call.id, now, language))
 
     def status(self, application_id: str) -> Application:
         return self._store.get(application_id)

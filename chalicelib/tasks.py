@@ -10,6 +10,7 @@ from typing import Any
 from chalicelib import rendering
 from chalicelib.applications import utc_now
 from chalicelib.call import Call
+from chalicelib.i18n import SOURCE_LANGUAGE, Language
 from chalicelib.invitation import invitation
 from chalicelib.links import Links
 from chalicelib.mailer import EmailRejected, Mailer
@@ -129,10 +130,13 @@ class TaskWorker:
                 rendering.Attachment(
                     filename="invitation.ics",
                     content_type="text/calendar; method=PUBLISH",
-                    content=invitation(self._call, application, self._clock()),
+                    content=invitation(self._call.in_language(application.language), application, self._clock()),
                 ),
             )
-        self._send(application, template, application.email, message.round, application.name, **context)
+        # Applicants read every email in the language they applied in.
+        self._send(
+            application, template, application.email, message.round, application.name, application.language, **context
+        )
 
     def _email_organisers(self, application: Application, template: str, organisers: Any, round_: int) -> None:
         for organiser in organisers:
@@ -142,6 +146,7 @@ class TaskWorker:
                 template,
                 organiser,
                 round_,
+                language=self._call.language,
                 approve_url=self._links.review_url(application.id, index, Outcome.APPROVE),
                 reject_url=self._links.review_url(application.id, index, Outcome.REJECT),
                 overview_url=self._links.overview_url(index),
@@ -154,6 +159,7 @@ class TaskWorker:
         recipient: str,
         round_: int,
         recipient_name: str = "",
+        language: Language = SOURCE_LANGUAGE,
         attachments: tuple[rendering.Attachment, ...] = (),
         **context: Any,
     ) -> None:
@@ -164,6 +170,7 @@ class TaskWorker:
         message = rendering.email(
             template,
             attachments=attachments,
+            language=language,
             application=application,
             call=self._call,
             status_url=self._links.status_url(application.id),

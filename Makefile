@@ -40,8 +40,8 @@ $(LOCALE)/%/LC_MESSAGES/messages.mo: $(LOCALE)/%/LC_MESSAGES/messages.po | $(STA
 
 # After changing a text in chalicelib/: re-extract it and merge it into each .po, then translate what is new.
 messages: install
-	$(BIN)/pybabel extract -F babel.cfg --no-location --sort-output --omit-header -o $(LOCALE)/messages.pot chalicelib
-	$(BIN)/pybabel update -i $(LOCALE)/messages.pot -d $(LOCALE) --no-fuzzy-matching --ignore-obsolete --omit-header
+	$(BIN)/pybabel extract -F babel.cfg --no-location --sort-output --project=cfp -o $(LOCALE)/messages.pot chalicelib
+	$(BIN)/pybabel update -i $(LOCALE)/messages.pot -d $(LOCALE) --no-fuzzy-matching --ignore-obsolete
 
 run: install translations
 	@PYTHONPATH=. $(BIN)/python -m local.run

@@ -36,15 +36,20 @@ def N_(message: str) -> str:  # noqa: N802 (the name gettext tools look for)
     return message
 
 
+def catalogue(language: Language) -> Path:
+    """The compiled catalogue of a language."""
+    return LOCALE_DIR / language / "LC_MESSAGES" / f"{DOMAIN}.mo"
+
+
 @cache
 def translations(language: Language) -> gettext.NullTranslations:
     if language == SOURCE_LANGUAGE:
         return gettext.NullTranslations()
-    path = LOCALE_DIR / language / "LC_MESSAGES" / f"{DOMAIN}.mo"
+    path = catalogue(language)
     if not path.exists():
         raise MissingCatalogue(f"{path} is missing: `make translations` compiles it from its .po file")
-    with path.open("rb") as catalogue:
-        return gettext.GNUTranslations(catalogue)
+    with path.open("rb") as compiled:
+        return gettext.GNUTranslations(compiled)
 
 
 def translate(language: Language, message: str) -> str:

@@ -5,9 +5,20 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
+import boto3
+import pytest
+import requests
 from chalice.test import Client
 
 from chalicelib import aws, deps
@@ -15,11 +26,14 @@ from chalicelib.models import Application
 from chalicelib.settings import CALL_OVERRIDES
 from chalicelib.storage import application_from_item
 from local import stack
-from local.emulator import Emulator
+from local.emulator import Emulator, aws_environment, free_port, port_is_free
 from local.outbox import OutboxMessage, read_outbox
 from local.pump import Pump
 
+PROJECT = Path(__file__).resolve().parent.parent
 OPEN_UNTIL = "2099-12-31T23:59:00+01:00"
+MODERATOR = "moderator@ow2con.example"
+PROGRAMME = "programme@ow2con.example"
 
 STORY = {
     "name": "Ada Lovelace",
@@ -156,3 +170,86 @@ class CfP:
     @staticmethod
     def link(message: OutboxMessage, label: str) -> str:
         return next(url for name, url in message.links if name == label)
+
+
+# The local run, over HTTP -----------------------------------------------------------------
+
+
+@dataclass
+class LocalRun:
+    app: str
+    outbox_url: str
+    emulator: str
+    output: list[str]
+
+    def outbox(self) -> list[dict[str, Any]]:
+        messages: list[dict[str, Any]] = requests.get(f"{self.outbox_url}/messages.json", timeout=10).json()
+        return messages
+
+    def wait_for_email(self, to: str, subject_part: str, after: int = 0, timeout: float = 30) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for message in self.outbox()[after:]:
+                if to in message["recipients"] and subject_part in message["subject"]:
+                    return message
+            time.sleep(0.2)
+        raise AssertionError(f"no email to {to} about {subject_part!r} within {timeout:.0f} s")
+
+    def executions(self) -> dict[str, str]:
+        """Each execution's name (the application id) and status, straight from the emulator."""
+        sfn = boto3.client("stepfunctions", endpoint_url=self.emulator, region_name="eu-west-3")
+        machine = sfn.list_state_machines()["stateMachines"][0]["stateMachineArn"]
+        return {e["name"]: e["status"] for e in sfn.list_executions(stateMachineArn=machine)["executions"]}
+
+    def wait_for_execution(self, application_id: str, status: str, timeout: float = 30) -> None:
+        deadline = time.monotonic() + timeout
+        while self.executions().get(application_id) != status:
+            assert time.monotonic() < deadline, f"execution {application_id} is {self.executions().get(application_id)}"
+            time.sleep(0.2)
+
+
+@contextmanager
+def running_locally() -> Iterator[LocalRun]:
+    """`python -m local.run` as `make run` starts it, on free ports; Ctrl-C when done."""
+    ports = {"PORT": free_port(), "MOTO_PORT": free_port(), "OUTBOX_PORT": free_port()}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "TABLE_", "STATE_", "CALL_", "LINK_"))}
+    env |= {name: str(port) for name, port in ports.items()} | {"PYTHONPATH": str(PROJECT)}
+    process = subprocess.Popen(
+        [sys.executable, "-u", "-m", "local.run"],
+        cwd=PROJECT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    output: list[str] = []
+    assert process.stdout is not None
+    for line in process.stdout:
+        output.append(line)
+        if "Emulated AWS endpoint" in line or process.poll() is not None:
+            break
+    printed = "".join(output)
+    assert "✓ ready" in printed, printed
+    run = LocalRun(
+        app=f"http://127.0.0.1:{ports['PORT']}",
+        outbox_url=f"http://127.0.0.1:{ports['OUTBOX_PORT']}",
+        emulator=f"http://127.0.0.1:{ports['MOTO_PORT']}",
+        output=output,
+    )
+    # Keep reading what it prints, so that a full pipe never blocks it.
+    later: list[str] = []
+    reader = threading.Thread(target=lambda: later.extend(process.stdout or ()), daemon=True)
+    reader.start()
+    # Only for this module: the session's emulator (conftest.py) must find its own endpoint again.
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in aws_environment(run.emulator).items():
+            patch.setenv(name, value)
+        yield run
+
+    process.send_signal(signal.SIGINT)  # what Ctrl-C sends
+    process.wait(timeout=30)
+    reader.join(timeout=10)
+    rest = "".join(later)
+    assert process.returncode == 0, rest
+    assert "✓ stopped" in rest
+    assert all(port_is_free(port) for port in ports.values()), "Ctrl-C left something running"

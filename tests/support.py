@@ -11,7 +11,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,6 +19,7 @@ from typing import Any
 import boto3
 import pytest
 import requests
+from botocore.exceptions import ClientError
 from chalice.test import Client
 
 from chalicelib import aws, deps
@@ -92,7 +93,10 @@ class CfP:
         self.closed = True
         for execution in self.executions():
             if execution["status"] == "RUNNING":
-                aws.stepfunctions().stop_execution(executionArn=execution["executionArn"])
+                # moto's interpreter now and then answers 500 while a state is changing; the
+                # execution writes only to this test's own stage, so the next test is safe anyway.
+                with suppress(ClientError):
+                    aws.stepfunctions().stop_execution(executionArn=execution["executionArn"])
         configure_call()
 
     # What a person would see -------------------------------------------------------------

@@ -9,7 +9,7 @@ NODE_STAMP := node_modules/.installed-$(shell cat package.json package-lock.json
 STAGE ?= dev
 OUT := out/$(STAGE)
 
-.PHONY: install node run test test-slow load lint typecheck package deploy destroy clean
+.PHONY: install node translations messages run test test-slow load lint typecheck package deploy destroy clean
 
 install: $(STAMP)
 
@@ -28,7 +28,22 @@ $(NODE_STAMP): package.json package-lock.json
 	@npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
-run: install
+# The .po catalogues are kept in git; their compiled .mo files are built here, inside chalicelib/ so that they ship.
+LOCALE := chalicelib/locale
+CATALOGUES := $(patsubst %.po,%.mo,$(wildcard $(LOCALE)/*/LC_MESSAGES/messages.po))
+
+translations: $(CATALOGUES)
+
+$(LOCALE)/%/LC_MESSAGES/messages.mo: $(LOCALE)/%/LC_MESSAGES/messages.po | $(STAMP)
+	@echo "… compiling the $* catalogue"
+	@$(BIN)/pybabel compile --statistics -l $* -i $< -o $@ || { echo "✗ could not compile $<: see above"; exit 1; }
+
+# After changing a text in chalicelib/: re-extract it and merge it into each .po, then translate what is new.
+messages: install
+	$(BIN)/pybabel extract -F babel.cfg --no-location --sort-output --project=cfp -o $(LOCALE)/messages.pot chalicelib
+	$(BIN)/pybabel update -i $(LOCALE)/messages.pot -d $(LOCALE) --no-fuzzy-matching --ignore-obsolete
+
+run: install translations
 	@PYTHONPATH=. $(BIN)/python -m local.run
 
 lint: install
@@ -38,7 +53,7 @@ lint: install
 typecheck: install
 	$(BIN)/mypy
 
-test: lint typecheck node
+test: lint typecheck node translations
 	PYTHONPATH=. $(BIN)/pytest
 
 # The slow profiles of RELIABILITY.md: 10,000 cases per property, and schemathesis likewise.
@@ -51,7 +66,7 @@ load: install
 	PYTHONPATH=. $(BIN)/python -m bench.load --applications 1000 --clients 16
 
 # out/$(STAGE)/sam.json (Chalice's template merged with infra/resources.json) and deployment.zip.
-package: install
+package: install translations
 	@PYTHONPATH=. $(BIN)/python -m deploy.package --stage $(STAGE) --out $(OUT)
 
 # make deploy STAGE=dev SENDER=cfp@example.org [ORGANISERS=a@example.org,b@example.org] [PUBLIC_URL=https://…]

@@ -2,10 +2,11 @@
 
 from chalice.app import Chalice
 
-from chalicelib.handlers import applicants, events, organisers, speakers
+from chalicelib.handlers import applicants, assets, events, organisers, speakers
 
 app = Chalice(app_name="cfp")
 app.register_blueprint(applicants.bp)
 app.register_blueprint(organisers.bp)
 app.register_blueprint(speakers.bp)
 app.register_blueprint(events.bp)
+app.register_blueprint(assets.bp)

@@ -10,6 +10,7 @@ from pydantic import ValidationError
 
 from chalicelib.call import Call
 from chalicelib.callbacks import Callbacks
+from chalicelib.i18n import SOURCE_LANGUAGE, Language
 from chalicelib.models import WITHDRAWABLE, Application, ApplicationForm, WaitKind, field_errors
 from chalicelib.storage import ApplicationStore
 from chalicelib.workflow import Workflow
@@ -49,11 +50,11 @@ class InvalidApplication(Exception):
         self.errors = errors
 
 
-def read_form(fields: Mapping[str, Any], call: Call) -> ApplicationForm:
+def read_form(fields: Mapping[str, Any], call: Call, language: Language = SOURCE_LANGUAGE) -> ApplicationForm:
     try:
         return ApplicationForm.model_validate(dict(fields), context={"summary_max_chars": call.summary_max_chars})
     except ValidationError as exc:
-        raise InvalidApplication(field_errors(exc)) from exc
+        raise InvalidApplication(field_errors(exc, language)) from exc
 
 
 class Submissions:
@@ -62,8 +63,13 @@ class Submissions:
         self._call = call
         self._clock = clock
 
-    def submit(self, fields: Mapping[str, Any], client_address: str = "") -> tuple[Application, bool]:
+    def submit(
+        self, fields: Mapping[str, Any], client_address: str = "", language: Language = SOURCE_LANGUAGE
+    ) -> tuple[Application, bool]:
         """Validate and store; returns the application and whether it is new.
+
+        `language` is the one the applicant reads: their mistakes are told in it, and it is stored
+        so that every email to them is written in it.
 
         Raises CallClosed, LooksAutomated, RateLimited or InvalidApplication, and then stores nothing.
         """
@@ -74,9 +80,9 @@ class Submissions:
         if str(fields.pop(HONEYPOT, "") or "").strip():
             raise LooksAutomated()
         self._limit("address", client_address, self._call.submissions_per_address_per_hour, now)
-        form = read_form(fields, self._call)
+        form = read_form(fields, self._call, language)
         self._limit("email", form.email.casefold(), self._call.submissions_per_email_per_hour, now)
-        application = Application.from_form(form, self._call.id, now, self._call.expiry_of(now))
+        application = Application.from_form(form, self._call.id, now, self._call.expiry_of(now), language)
         return self._store.submit(application)
 
     def _limit(self, scope: str, key: str, per_hour: int, now: datetime) -> None:

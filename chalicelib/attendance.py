@@ -8,6 +8,7 @@ from datetime import datetime
 
 from chalicelib.applications import utc_now
 from chalicelib.callbacks import Callbacks
+from chalicelib.i18n import N_
 from chalicelib.links import AttendanceClaim, LinkInvalid, Links
 from chalicelib.models import Answer, Application, Status, WaitKind
 from chalicelib.storage import AlreadyAnswered, ApplicationNotFound, ApplicationStore
@@ -42,7 +43,7 @@ class AttendanceDesk:
         try:
             application = self._store.get(claim.application_id)
         except ApplicationNotFound as exc:
-            raise LinkInvalid("This link points to an application that does not exist.") from exc
+            raise LinkInvalid(N_("This link points to an application that does not exist.")) from exc
         return AttendanceView(application, claim, self._store.answer(application.id))
 
     def answer(self, token: str) -> Answer:

@@ -11,11 +11,30 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from chalicelib.i18n import SOURCE_LANGUAGE, Language, long_date
+
 CALLS_DIR = Path(__file__).parent / "calls"
+
+
+class CallText(BaseModel):
+    """The call's words in another language (a `[text.fr]` table in the call's file); what is left out stays as is."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    conference: str | None = None
+    title: str | None = None
+    blurb: str | None = None
+    session_format: str | None = None
+    room: str | None = None
+    venue: str | None = None
 
 
 class Call(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
+
+    # The language of the file's own text; organisers' emails are written in it.
+    language: Language = SOURCE_LANGUAGE
+    text: dict[Language, CallText] = Field(default_factory=dict)
 
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{2,62}$")
     conference: str
@@ -90,8 +109,15 @@ class Call(BaseModel):
     @property
     def when(self) -> str:
         """The session's slot as people read it: 'Tuesday 11 June 2024, 16:40–17:40'."""
-        day = f"{self.date:%A} {self.date.day} {self.date:%B %Y}"
-        return f"{day}, {self.starts:%H:%M}–{self.ends:%H:%M}"
+        return f"{long_date(self.date, self.language)}, {self.starts:%H:%M}–{self.ends:%H:%M}"
+
+    def in_language(self, language: Language) -> Call:
+        """The call as a reader of `language` sees it: its translated text, and dates in that language."""
+        if language == self.language:
+            return self
+        words = self.text.get(language)
+        changes = words.model_dump(exclude_none=True) if words else {}
+        return self.model_copy(update=changes | {"language": language})
 
     def expiry_of(self, submitted_at: datetime) -> int:
         """When an application submitted then is deleted, in epoch seconds (DynamoDB's TTL)."""

@@ -7,10 +7,13 @@ from datetime import date, datetime
 from icalendar import Calendar, Event, vCalAddress, vText
 
 from chalicelib.call import Call
+from chalicelib.i18n import translations
 from chalicelib.models import Application
 
 
 def invitation(call: Call, application: Application, stamped: datetime) -> bytes:
+    """In the language of `call` (see Call.in_language), which is the speaker's."""
+    words = translations(call.language)
     calendar = Calendar()
     calendar.add("prodid", "-//CfP//speaker invitation//EN")
     calendar.add("version", "2.0")
@@ -20,11 +23,16 @@ def invitation(call: Call, application: Application, stamped: datetime) -> bytes
     event.add("dtstamp", stamped)
     event.add("dtstart", call.starts_at)
     event.add("dtend", call.ends_at)
-    event.add("summary", f"{call.title} ({call.conference}): your {call.talk_minutes}-minute story")
+    event.add(
+        "summary",
+        words.gettext("%(session)s (%(conference)s): your %(minutes)s-minute story")
+        % {"session": call.title, "conference": call.conference, "minutes": call.talk_minutes},
+    )
     event.add("location", vText(", ".join(part for part in (call.room, call.venue) if part)))
     event.add(
         "description",
-        f"You tell “{application.title}” as a guest speaker. Format: {call.session_format}.",
+        words.gettext("You tell “%(title)s” as a guest speaker. Format: %(format)s.")
+        % {"title": application.title, "format": call.session_format},
     )
     organiser = vCalAddress(f"mailto:{call.sender_address}")
     organiser.params["cn"] = vText(call.conference)

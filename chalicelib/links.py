@@ -8,6 +8,7 @@ from typing import Any, Literal
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
+from chalicelib.i18n import N_
 from chalicelib.models import Outcome
 
 AttendanceAnswer = Literal["yes", "no"]
@@ -66,7 +67,7 @@ class Links:
         try:
             return ReviewClaim(str(payload["a"]), int(payload["o"]), Outcome(payload["d"]))
         except (KeyError, TypeError, ValueError) as exc:
-            raise LinkInvalid("This review link is not valid.") from exc
+            raise LinkInvalid(N_("This review link is not valid.")) from exc
 
     def attendance_url(self, application_id: str, answer: AttendanceAnswer) -> str:
         return self._url("attendance", {"a": application_id, "d": answer})
@@ -75,7 +76,7 @@ class Links:
         payload = self._load("attendance", token, self._lifetimes.attendance)
         answer = payload.get("d")
         if answer not in ("yes", "no") or not isinstance(payload.get("a"), str):
-            raise LinkInvalid("This attendance link is not valid.")
+            raise LinkInvalid(N_("This attendance link is not valid."))
         return AttendanceClaim(payload["a"], answer)
 
     def status_url(self, application_id: str) -> str:
@@ -84,7 +85,7 @@ class Links:
     def read_status(self, token: str) -> str:
         payload = self._load("status", token, None)
         if not isinstance(payload.get("a"), str):
-            raise LinkInvalid("This status link is not valid.")
+            raise LinkInvalid(N_("This status link is not valid."))
         return str(payload["a"])
 
     def verification_url(self, application_id: str) -> str:
@@ -102,7 +103,7 @@ class Links:
     def read_overview(self, token: str) -> int:
         payload = self._load("overview", token, self._lifetimes.overview)
         if not isinstance(payload.get("o"), int):
-            raise LinkInvalid("This overview link is not valid.")
+            raise LinkInvalid(N_("This overview link is not valid."))
         return int(payload["o"])
 
     def _url(self, kind: str, payload: dict[str, Any]) -> str:
@@ -113,9 +114,9 @@ class Links:
         try:
             payload = self._signers[kind].loads(token, max_age=seconds)
         except SignatureExpired as exc:
-            raise LinkExpired("This link has expired.") from exc
+            raise LinkExpired(N_("This link has expired.")) from exc
         except BadSignature as exc:
-            raise LinkInvalid("This link is not valid: it may have been cut or changed.") from exc
+            raise LinkInvalid(N_("This link is not valid: it may have been cut or changed.")) from exc
         if not isinstance(payload, dict):
-            raise LinkInvalid("This link is not valid: it may have been cut or changed.")
+            raise LinkInvalid(N_("This link is not valid: it may have been cut or changed."))
         return payload

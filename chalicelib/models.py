@@ -19,6 +19,9 @@ from pydantic import (
     ValidationInfo,
     field_validator,
 )
+from pydantic_core import PydanticCustomError
+
+from chalicelib.i18n import N_, SOURCE_LANGUAGE, Language, translations
 
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
 EMAIL_PATTERN = re.compile(rf"^[^@\s<>\"(),;:]+@{_LABEL}(?:\.{_LABEL})+$")
@@ -101,14 +104,14 @@ class ApplicationForm(BaseModel):
     @classmethod
     def _single_line(cls, value: str | None) -> str | None:
         if value is not None and _has_control_characters(value):
-            raise ValueError("must be one line of text, without control characters")
+            raise PydanticCustomError("single_line", "must be one line of text, without control characters")
         return value
 
     @field_validator("email")
     @classmethod
     def _email_shape(cls, value: str) -> str:
         if not EMAIL_PATTERN.match(value):
-            raise ValueError("must be an email address such as ada@example.org")
+            raise PydanticCustomError("email_shape", "must be an email address such as ada@example.org")
         return value
 
     @field_validator("summary")
@@ -116,16 +119,22 @@ class ApplicationForm(BaseModel):
     def _fits_the_slot(cls, value: str, info: ValidationInfo) -> str:
         limit = (info.context or {}).get("summary_max_chars")
         if limit is not None and len(value) > limit:
-            raise ValueError(f"is {len(value)} characters long; keep it to {limit} so it fits the talk")
+            raise PydanticCustomError(
+                "summary_too_long",
+                "is {length} characters long; keep it to {limit} so it fits the talk",
+                {"length": len(value), "limit": limit},
+            )
         if _has_control_characters(value, allow_newlines=True):
-            raise ValueError("must be plain text, without control characters")
+            raise PydanticCustomError("plain_text", "must be plain text, without control characters")
         return value
 
     @field_validator("consent")
     @classmethod
     def _consented(cls, value: bool) -> bool:
         if not value:
-            raise ValueError("must be ticked: we need it to store and share your application")
+            raise PydanticCustomError(
+                "consent_needed", "must be ticked: we need it to store and share your application"
+            )
         return value
 
     def application_id(self, call_id: str) -> str:
@@ -137,45 +146,47 @@ class ApplicationForm(BaseModel):
 
 
 FIELD_LABELS = {
-    "name": "Your name",
-    "email": "Email",
-    "organisation": "Organisation",
-    "kind": "Kind of experience",
-    "title": "Story title",
-    "summary": "Summary",
-    "consent": "Consent",
+    "name": N_("Your name"),
+    "email": N_("Email"),
+    "organisation": N_("Organisation"),
+    "kind": N_("Kind of experience"),
+    "title": N_("Story title"),
+    "summary": N_("Summary"),
+    "consent": N_("Consent"),
 }
 
-_FRIENDLY = {
-    "missing": "is required",
-    "string_too_short": "is too short",
-    "string_too_long": "is too long",
-    "enum": "must be one of: good, bad, ugly",
-    "string_type": "must be text",
-    "bool_type": "must be ticked",
-    "bool_parsing": "must be ticked",
-    "extra_forbidden": "is not a field of this form; remove it",
+# One whole sentence per kind of mistake, so that each language can order its words; %(label)s is the field.
+_SENTENCES = {
+    "missing": N_("%(label)s is required."),
+    "string_too_short": N_("%(label)s must be at least %(min_length)s characters."),
+    "string_too_long": N_("%(label)s must be at most %(max_length)s characters."),
+    "enum": N_("%(label)s must be one of: good, bad, ugly."),
+    "string_type": N_("%(label)s must be text."),
+    "bool_type": N_("%(label)s must be ticked."),
+    "bool_parsing": N_("%(label)s must be ticked."),
+    "extra_forbidden": N_("%(label)s is not a field of this form; remove it."),
+    "single_line": N_("%(label)s must be one line of text, without control characters."),
+    "email_shape": N_("%(label)s must be an email address such as ada@example.org."),
+    "summary_too_long": N_("%(label)s is %(length)s characters long; keep it to %(limit)s so it fits the talk."),
+    "plain_text": N_("%(label)s must be plain text, without control characters."),
+    "consent_needed": N_("%(label)s must be ticked: we need it to store and share your application."),
 }
 
 
-def field_errors(exc: ValidationError) -> dict[str, str]:
-    """One human sentence per field, keyed by the field's name."""
+def field_errors(exc: ValidationError, language: Language = SOURCE_LANGUAGE) -> dict[str, str]:
+    """One human sentence per field, in the reader's language, keyed by the field's name."""
+    words = translations(language)
     errors: dict[str, str] = {}
     for error in exc.errors():
         field = str(error["loc"][0]) if error["loc"] else "body"
         if field in errors:
             continue
-        label = FIELD_LABELS.get(field, field)
-        kind = error["type"]
-        if kind == "value_error":
-            reason = str(error["ctx"]["error"]) if "ctx" in error else error["msg"]
-        elif kind in ("string_too_short", "string_too_long"):
-            limit = error.get("ctx", {}).get("min_length" if kind == "string_too_short" else "max_length")
-            bound = "at least" if kind == "string_too_short" else "at most"
-            reason = f"must be {bound} {limit} characters"
-        else:
-            reason = _FRIENDLY.get(kind, error["msg"])
-        errors[field] = f"{label} {reason}."
+        label = words.gettext(FIELD_LABELS[field]) if field in FIELD_LABELS else field
+        sentence = _SENTENCES.get(error["type"])
+        if sentence is None:
+            errors[field] = f"{label} {error['msg']}."
+            continue
+        errors[field] = words.gettext(sentence) % (error.get("ctx", {}) | {"label": label})
     return errors
 
 
@@ -217,10 +228,17 @@ class Application(BaseModel):
     expires_at: int | None = None
     # The applicant asked to delete their data: personal fields are blanked, no email goes out.
     erased: bool = False
+    # The language the applicant applied in: every email to them is written in it.
+    language: Language = SOURCE_LANGUAGE
 
     @classmethod
     def from_form(
-        cls, form: ApplicationForm, call_id: str, now: datetime, expires_at: int | None = None
+        cls,
+        form: ApplicationForm,
+        call_id: str,
+        now: datetime,
+        expires_at: int | None = None,
+        language: Language = SOURCE_LANGUAGE,
     ) -> Application:
         return cls(
             expires_at=expires_at,
@@ -235,6 +253,7 @@ class Application(BaseModel):
             submitted_at=now,
             status=Status.SUBMITTED,
             history=[HistoryEvent(event="submitted", at=now.isoformat())],
+            language=language,
         )
 
     def vote_of(self, organiser: str) -> Vote | None:

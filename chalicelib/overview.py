@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from chalicelib.call import Call
+from chalicelib.i18n import N_
 from chalicelib.links import LinkInvalid, Links
 from chalicelib.models import Application, Status
 from chalicelib.storage import ApplicationStore
@@ -81,7 +82,7 @@ class OverviewDesk:
     def open(self, token: str) -> Overview:
         index = self._links.read_overview(token)
         if not 0 <= index < len(self._call.organisers):
-            raise LinkInvalid("This overview link is not valid for this call.")
+            raise LinkInvalid(N_("This overview link is not valid for this call."))
         return Overview(
             call=self._call,
             organiser=self._call.organisers[index],

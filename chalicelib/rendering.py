@@ -1,30 +1,50 @@
-"""Jinja2 rendering for pages and emails, with one environment compiled once per process."""
+"""Jinja2 rendering for pages and emails, with one environment per language, compiled once per process."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, partial
 from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from chalicelib import i18n
+from chalicelib.call import Call
+from chalicelib.i18n import SOURCE_LANGUAGE, Language
+
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 
 
 @cache
-def environment() -> Environment:
-    return Environment(
+def environment(language: Language = SOURCE_LANGUAGE) -> Environment:
+    env = Environment(
         loader=FileSystemLoader(TEMPLATES_DIR),
         autoescape=select_autoescape(["html"]),
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        extensions=["jinja2.ext.i18n"],
     )
+    # {% trans %} blocks are one message each, whatever the template's line breaks (babel.cfg says the same).
+    env.policies["ext.i18n.trimmed"] = True
+    # Added by the i18n extension, which the type stubs of Environment do not know.
+    env.install_gettext_translations(i18n.translations(language), newstyle=True)  # type: ignore[attr-defined]
+    env.globals |= {"language": language, "languages": i18n.NAMES}
+    env.filters["long_date"] = partial(i18n.long_date, language=language)
+    return env
 
 
-def page(template: str, **context: Any) -> str:
-    return environment().get_template(template).render(**context)
+def _in_language(language: Language, context: dict[str, Any]) -> dict[str, Any]:
+    """The call's own text, in the reader's language when its file has it."""
+    call = context.get("call")
+    if isinstance(call, Call):
+        return context | {"call": call.in_language(language)}
+    return context
+
+
+def page(template: str, language: Language = SOURCE_LANGUAGE, **context: Any) -> str:
+    return environment(language).get_template(template).render(**_in_language(language, context))
 
 
 @dataclass(frozen=True)
@@ -42,15 +62,19 @@ class Email:
     attachments: tuple[Attachment, ...] = ()
 
 
-def email(name: str, attachments: tuple[Attachment, ...] = (), **context: Any) -> Email:
-    """Render emails/<name>.txt and emails/<name>.html.
+def email(
+    name: str, attachments: tuple[Attachment, ...] = (), language: Language = SOURCE_LANGUAGE, **context: Any
+) -> Email:
+    """Render emails/<name>.txt and emails/<name>.html, in the recipient's language.
 
     The text template's first line is `Subject: …`, so subject and body are kept together.
     """
-    text = environment().get_template(f"emails/{name}.txt").render(**context)
+    context = _in_language(language, context)
+    env = environment(language)
+    text = env.get_template(f"emails/{name}.txt").render(**context)
     first_line, _, body = text.partition("\n")
     if not first_line.startswith("Subject: "):
         raise ValueError(f"emails/{name}.txt must start with a 'Subject: ' line")
     subject = " ".join(first_line.removeprefix("Subject: ").split())
-    html = environment().get_template(f"emails/{name}.html").render(subject=subject, **context)
+    html = env.get_template(f"emails/{name}.html").render(subject=subject, **context)
     return Email(subject=subject, text=body.lstrip("\n"), html=html, attachments=attachments)

@@ -9,6 +9,7 @@ from datetime import datetime
 from chalicelib.applications import utc_now
 from chalicelib.call import Call
 from chalicelib.callbacks import Callbacks
+from chalicelib.i18n import N_
 from chalicelib.links import LinkInvalid, Links, ReviewClaim
 from chalicelib.models import Application, Status, Vote, WaitKind
 from chalicelib.storage import AlreadyVoted, ApplicationNotFound, ApplicationStore, ReviewOver
@@ -49,7 +50,7 @@ class ReviewDesk:
             organiser = self._call.organisers[claim.organiser_index]
             application = self._store.get(claim.application_id)
         except (IndexError, ApplicationNotFound) as exc:
-            raise LinkInvalid("This review link points to an application that does not exist.") from exc
+            raise LinkInvalid(N_("This review link points to an application that does not exist.")) from exc
         return ReviewView(
             application=application,
             claim=claim,

@@ -10,6 +10,7 @@ from typing import Any
 from chalicelib import rendering
 from chalicelib.applications import utc_now
 from chalicelib.call import Call
+from chalicelib.i18n import SOURCE_LANGUAGE, Language
 from chalicelib.invitation import invitation
 from chalicelib.links import Links
 from chalicelib.mailer import EmailRejected, EmailThrottled, Mailer
@@ -137,10 +138,13 @@ class TaskWorker:
                 rendering.Attachment(
                     filename="invitation.ics",
                     content_type="text/calendar; method=PUBLISH",
-                    content=invitation(self._call, application, self._clock()),
+                    content=invitation(self._call.in_language(application.language), application, self._clock()),
                 ),
             )
-        self._send(application, template, application.email, message.round, application.name, **context)
+        # Applicants read every email in the language they applied in.
+        self._send(
+            application, template, application.email, message.round, application.name, application.language, **context
+        )
 
     def _email_organisers(self, application: Application, template: str, organisers: Any, round_: int) -> None:
         for organiser in organisers:
@@ -150,6 +154,7 @@ class TaskWorker:
                 template,
                 organiser,
                 round_,
+                language=self._call.language,
                 approve_url=self._links.review_url(application.id, index, Outcome.APPROVE),
                 reject_url=self._links.review_url(application.id, index, Outcome.REJECT),
                 overview_url=self._links.overview_url(index),
@@ -162,6 +167,7 @@ class TaskWorker:
         recipient: str,
         round_: int,
         recipient_name: str = "",
+        language: Language = SOURCE_LANGUAGE,
         attachments: tuple[rendering.Attachment, ...] = (),
         **context: Any,
     ) -> None:
@@ -174,6 +180,7 @@ class TaskWorker:
         message = rendering.email(
             template,
             attachments=attachments,
+            language=language,
             application=application,
             call=self._call,
             status_url=self._links.status_url(application.id),

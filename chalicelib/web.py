@@ -3,17 +3,32 @@
 from __future__ import annotations
 
 import json
+from http.cookies import CookieError, SimpleCookie
 from typing import Any
 from urllib.parse import parse_qs
 
 from chalice.app import Request, Response
 
 from chalicelib import rendering
+from chalicelib.i18n import N_, SOURCE_LANGUAGE, Language, from_accept_language, is_language, translate
 
 HTML = "text/html; charset=utf-8"
 JSON = "application/json"
 # Routes that take a body accept both what a browser form sends and what an API client sends.
 FORM_OR_JSON = ["application/x-www-form-urlencoded", JSON]
+# The language switch's cookie: a year, on every path of the app.
+LANGUAGE_COOKIE = "lang"
+LANGUAGE_COOKIE_MAX_AGE = 365 * 24 * 3600
+# Pages load nothing but the app's own stylesheet and script, and are framed by nobody.
+PAGE_HEADERS = {
+    "Content-Type": HTML,
+    "Cache-Control": "no-store",
+    "X-Content-Type-Options": "nosniff",
+    "Content-Security-Policy": "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self'; "
+    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+    "Referrer-Policy": "no-referrer",
+    "Vary": "Accept-Language, Cookie",
+}
 
 
 class BadBody(Exception):
@@ -24,7 +39,11 @@ class BodyTooLarge(Exception):
     """The body is over the configured maximum (MAX_BODY_BYTES)."""
 
     def __init__(self, limit: int) -> None:
-        super().__init__(f"The request body is over {limit} bytes. Shorten the text and send it again.")
+        super().__init__(limit)
+        self.limit = limit
+
+
+TOO_LARGE = N_("The request body is over %(limit)s bytes. Shorten the text and send it again.")
 
 
 def wants_json(request: Request) -> bool:
@@ -58,12 +77,46 @@ def read_fields(request: Request, max_bytes: int) -> dict[str, Any]:
     return {key: values[-1] for key, values in form.items()}
 
 
-def html(template: str, status: int = 200, **context: Any) -> Response:
-    return Response(
-        body=rendering.page(template, **context),
-        status_code=status,
-        headers={"Content-Type": HTML, "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"},
-    )
+def _switched_to(request: Request) -> str | None:
+    """The language the page's switch asks for, if it was followed."""
+    return request.query_params.get("lang") if request.query_params else None
+
+
+def chosen_language(request: Request, submitted: object = None) -> Language:
+    """The reader's language: the switch (?lang=), the form's own, the cookie, then the browser's."""
+    asked = _switched_to(request)
+    if is_language(asked):
+        return asked
+    if is_language(submitted):
+        return submitted
+    try:
+        cookie = SimpleCookie(request.headers.get("cookie", "")).get(LANGUAGE_COOKIE)
+    except CookieError:
+        cookie = None
+    if cookie is not None and is_language(cookie.value):
+        return cookie.value
+    return from_accept_language(request.headers.get("accept-language", "")) or SOURCE_LANGUAGE
+
+
+def app_root(request: Request) -> str:
+    """The relative path from this page back to the app's root.
+
+    Links are relative because on API Gateway the app lives under its stage's path (/api/).
+    """
+    depth = str(request.context.get("resourcePath", "/")).count("/") - 1
+    return "../" * depth or "./"
+
+
+def html(
+    request: Request, template: str, status: int = 200, language: Language | None = None, **context: Any
+) -> Response:
+    """A page in the reader's language; following the language switch also remembers it in a cookie."""
+    language = language or chosen_language(request)
+    headers: dict[str, str | list[str]] = dict(PAGE_HEADERS)
+    if is_language(_switched_to(request)):
+        headers["Set-Cookie"] = f"{LANGUAGE_COOKIE}={language}; Path=/; Max-Age={LANGUAGE_COOKIE_MAX_AGE}; SameSite=Lax"
+    body = rendering.page(template, language, root=app_root(request), **context)
+    return Response(body=body, status_code=status, headers=headers)
 
 
 def json_response(body: Any, status: int = 200) -> Response:
@@ -82,14 +135,21 @@ def problem(
     detail: str,
     errors: dict[str, str] | None = None,
     headers: dict[str, str] | None = None,
+    **values: Any,
 ) -> Response:
-    """An error people can act on: a JSON object for API clients, a page for browsers."""
+    """An error people can act on: a JSON object for API clients, a page for browsers.
+
+    `title` and `detail` are messages of the catalogue, translated here; `values` fill the detail's %(name)s.
+    """
+    language = chosen_language(request)
+    title = translate(language, title)
+    detail = translate(language, detail) % values if values else translate(language, detail)
     if wants_json(request):
         body: dict[str, Any] = {"title": title, "detail": detail}
         if errors:
             body["errors"] = errors
         response = json_response(body, status)
     else:
-        response = html("error.html", status=status, title=title, detail=detail)
+        response = html(request, "error.html", status=status, language=language, title=title, detail=detail)
     response.headers.update(headers or {})
     return response

@@ -18,10 +18,13 @@ from urllib.parse import urlparse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 LINK = re.compile(r"https?://[^\s<>\"')]+")
-_pages = Environment(
-    loader=FileSystemLoader(Path(__file__).parent / "templates"),
-    autoescape=select_autoescape(["html"]),
-)
+TEMPLATES = Path(__file__).parent / "templates"
+_pages = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]))
+# The outbox wears the app's own stylesheet, and its one script.
+ASSETS = {
+    "/style.css": (Path(__file__).parent.parent / "chalicelib" / "static" / "style.css", "text/css; charset=utf-8"),
+    "/outbox.js": (TEMPLATES / "outbox.js", "text/javascript; charset=utf-8"),
+}
 
 
 @dataclass(frozen=True)
@@ -110,6 +113,10 @@ def serve(host: str, port: int, emulator_endpoint: str, app_url: str, dead_lette
     class OutboxPage(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
             path = urlparse(self.path).path
+            if path in ASSETS:
+                asset, content_type = ASSETS[path]
+                self._send(200, content_type, asset.read_text(encoding="utf-8"))
+                return
             messages = read_outbox(emulator_endpoint)
             if path in ("", "/"):
                 page = _pages.get_template("outbox.html").render(

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 from types import FrameType
 
+from chalicelib.i18n import LANGUAGES, SOURCE_LANGUAGE, catalogue
 from chalicelib.settings import CALL_FILE, CALL_OVERRIDES, CFP_FAULTS
 from local import stack
 from local.emulator import Emulator, EmulatorError, aws_environment, port_is_free
@@ -29,9 +30,13 @@ def main() -> int:
     port = int(os.environ.get("PORT", "8000"))
     moto_port = int(os.environ.get("MOTO_PORT", "5000"))
     outbox_port = int(os.environ.get("OUTBOX_PORT", str(port + 1)))
-    for name, value in (("PORT", port), ("OUTBOX_PORT", outbox_port)):
+    for name, value in (("PORT", port), ("OUTBOX_PORT", outbox_port), ("MOTO_PORT", moto_port)):
         if not port_is_free(value):
             say(f"✗ port {value} is already in use: stop what uses it, or run with {name}=<another port>.")
+            return 1
+    for language in LANGUAGES:
+        if language != SOURCE_LANGUAGE and not catalogue(language).exists():
+            say(f"✗ {catalogue(language).relative_to(PROJECT)} is not compiled: `make run` compiles it first.")
             return 1
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     logging.getLogger("botocore").setLevel(logging.WARNING)
@@ -43,7 +48,7 @@ def main() -> int:
     try:
         emulator.start(log_path=str(log_dir / "moto.log"))
     except EmulatorError as exc:
-        say(f"✗ {exc}")
+        say(f"✗ {exc}; its log is {log_dir / 'moto.log'}")
         return 1
     try:
         return _serve(emulator, host, port, outbox_port)

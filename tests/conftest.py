@@ -49,3 +49,14 @@ def cfp(emulator: Emulator) -> Iterator[CfP]:
     harness = CfP.create(emulator)
     yield harness
     harness.close()
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """What axe-core found on each page the browser tests opened (tests/test_browser.py)."""
+    from tests.browser import AXE_LOG
+
+    lines = AXE_LOG.lines()
+    if lines:
+        terminalreporter.section("axe-core")
+        for line in lines:
+            terminalreporter.write_line(line)

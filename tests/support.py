@@ -5,21 +5,32 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
+import boto3
+import pytest
+import requests
+from botocore.exceptions import ClientError
 from chalice.test import Client
 
 from chalicelib import aws, deps
 from chalicelib.models import Application
 from chalicelib.settings import CALL_OVERRIDES, CFP_FAULTS
 from chalicelib.storage import application_from_item
-from local import stack
-from local.emulator import Emulator
+from local import process, stack
+from local.emulator import Emulator, aws_environment
 from local.outbox import OutboxMessage, read_outbox
 from local.pump import Pump
 
+PROJECT = Path(__file__).resolve().parent.parent
 OPEN_UNTIL = "2099-12-31T23:59:00+01:00"
+MODERATOR = "moderator@ow2con.example"
+PROGRAMME = "programme@ow2con.example"
 
 STORY = {
     "name": "Ada Lovelace",
@@ -91,7 +102,10 @@ class CfP:
         deps.reset()
         for execution in self.executions():
             if execution["status"] == "RUNNING":
-                aws.stepfunctions().stop_execution(executionArn=execution["executionArn"])
+                # moto's interpreter now and then answers 500 while a state is changing; the
+                # execution writes only to this test's own stage, so the next test is safe anyway.
+                with suppress(ClientError):
+                    aws.stepfunctions().stop_execution(executionArn=execution["executionArn"])
         configure_call()
 
     # What a person would see -------------------------------------------------------------
@@ -183,3 +197,56 @@ class CfP:
     @staticmethod
     def link(message: OutboxMessage, label: str) -> str:
         return next(url for name, url in message.links if name == label)
+
+
+# The local run, over HTTP -----------------------------------------------------------------
+
+
+@dataclass
+class LocalRun:
+    app: str
+    outbox_url: str
+    emulator: str
+    output: list[str]
+
+    def outbox(self) -> list[dict[str, Any]]:
+        messages: list[dict[str, Any]] = requests.get(f"{self.outbox_url}/messages.json", timeout=10).json()
+        return messages
+
+    def wait_for_email(self, to: str, subject_part: str, after: int = 0, timeout: float = 30) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for message in self.outbox()[after:]:
+                if to in message["recipients"] and subject_part in message["subject"]:
+                    return message
+            time.sleep(0.2)
+        raise AssertionError(f"no email to {to} about {subject_part!r} within {timeout:.0f} s")
+
+    def executions(self) -> dict[str, str]:
+        """Each execution's name (the application id) and status, straight from the emulator."""
+        sfn = boto3.client("stepfunctions", endpoint_url=self.emulator, region_name="eu-west-3")
+        machine = sfn.list_state_machines()["stateMachines"][0]["stateMachineArn"]
+        return {e["name"]: e["status"] for e in sfn.list_executions(stateMachineArn=machine)["executions"]}
+
+    def wait_for_execution(self, application_id: str, status: str, timeout: float = 30) -> None:
+        deadline = time.monotonic() + timeout
+        while self.executions().get(application_id) != status:
+            assert time.monotonic() < deadline, f"execution {application_id} is {self.executions().get(application_id)}"
+            time.sleep(0.2)
+
+
+@contextmanager
+def running_locally(environment: dict[str, str] | None = None) -> Iterator[LocalRun]:
+    """`python -m local.run` as `make run` starts it, on free ports; Ctrl-C when done."""
+    running = process.start(environment)
+    run = LocalRun(app=running.app, outbox_url=running.outbox, emulator=running.emulator, output=running.output)
+    # Only while it runs: the session's emulator (conftest.py) must find its own endpoint again.
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in aws_environment(run.emulator).items():
+            patch.setenv(name, value)
+        yield run
+
+    assert running.stop() == 0, "".join(running.output)
+    time.sleep(0.5)  # the output thread reads the last lines
+    assert "✓ stopped" in "".join(running.output)
+    assert running.ports_are_free(), "Ctrl-C left something running"

@@ -372,6 +372,9 @@ def test_the_zip_holds_the_app_and_its_runtime_dependencies_only(packaged: Path)
         "chalicelib/calls/ow2con24-ospo-heroes.toml",
         "chalicelib/templates/emails/acknowledge.html",
         "chalicelib/templates/emails/acknowledge.txt",
+        "chalicelib/locale/fr/LC_MESSAGES/messages.mo",  # compiled by `make translations`
+        "chalicelib/static/style.css",
+        "chalicelib/static/form.js",
         "pydantic_core/_pydantic_core.cpython-311-x86_64-linux-gnu.so",
     } <= set(names)
 

@@ -5,73 +5,18 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
 from urllib.parse import urljoin
 
-import boto3
 import pytest
 import requests
 
-from local import process
-from local.emulator import aws_environment
-from tests.support import STORY
-
-PROJECT = Path(__file__).resolve().parent.parent
-MODERATOR = "moderator@ow2con.example"
-PROGRAMME = "programme@ow2con.example"
-
-
-@dataclass
-class LocalRun:
-    """What a person reaches of a running `make run`: the app, the outbox and the emulator."""
-
-    app: str
-    outbox_url: str
-    emulator: str
-    output: list[str]
-
-    def outbox(self) -> list[dict[str, Any]]:
-        messages: list[dict[str, Any]] = requests.get(f"{self.outbox_url}/messages.json", timeout=10).json()
-        return messages
-
-    def wait_for_email(self, to: str, subject_part: str, after: int = 0, timeout: float = 30) -> dict[str, Any]:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            for message in self.outbox()[after:]:
-                if to in message["recipients"] and subject_part in message["subject"]:
-                    return message
-            time.sleep(0.2)
-        raise AssertionError(f"no email to {to} about {subject_part!r} within {timeout:.0f} s")
-
-    def executions(self) -> dict[str, str]:
-        """Each execution's name (the application id) and status, straight from the emulator."""
-        sfn = boto3.client("stepfunctions", endpoint_url=self.emulator, region_name="eu-west-3")
-        machine = sfn.list_state_machines()["stateMachines"][0]["stateMachineArn"]
-        return {e["name"]: e["status"] for e in sfn.list_executions(stateMachineArn=machine)["executions"]}
-
-    def wait_for_execution(self, application_id: str, status: str, timeout: float = 30) -> None:
-        deadline = time.monotonic() + timeout
-        while self.executions().get(application_id) != status:
-            assert time.monotonic() < deadline, f"execution {application_id} is {self.executions().get(application_id)}"
-            time.sleep(0.2)
+from tests.support import MODERATOR, PROGRAMME, STORY, LocalRun, running_locally
 
 
 @pytest.fixture(scope="module")
 def local_run() -> Iterator[LocalRun]:
-    running = process.start()
-    run = LocalRun(app=running.app, outbox_url=running.outbox, emulator=running.emulator, output=running.output)
-    # Only for this module: the session's emulator (conftest.py) must find its own endpoint again.
-    with pytest.MonkeyPatch.context() as patch:
-        for name, value in aws_environment(run.emulator).items():
-            patch.setenv(name, value)
+    with running_locally() as run:
         yield run
-
-    assert running.stop() == 0, "".join(running.output)
-    time.sleep(0.5)  # the output thread reads the last lines
-    assert "✓ stopped" in "".join(running.output)
-    assert running.ports_are_free(), "Ctrl-C left something running"
 
 
 def follow(link: str) -> requests.Response:

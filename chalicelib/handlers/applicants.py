@@ -6,14 +6,17 @@ from chalice.app import Blueprint, Response
 
 from chalicelib import deps, logs
 from chalicelib.applications import CallClosed, InvalidApplication, LooksAutomated, RateLimited
+from chalicelib.i18n import N_
 from chalicelib.links import LinkError
 from chalicelib.models import FIELD_LABELS
 from chalicelib.settings import settings
 from chalicelib.storage import ApplicationNotFound, CannotWithdraw
 from chalicelib.web import (
     FORM_OR_JSON,
+    TOO_LARGE,
     BadBody,
     BodyTooLarge,
+    chosen_language,
     client_address,
     html,
     json_response,
@@ -24,48 +27,70 @@ from chalicelib.web import (
 
 bp = Blueprint(__name__)
 
-AUTOMATED = (
+AUTOMATED = N_(
     "The field “Leave this empty” was filled in, which robots do. If you are a person, "
     "go back, empty that field and send the form again."
 )
+TOO_MANY_PER_ADDRESS = N_("Too many applications from this address. Please try again in %(minutes)s minutes.")
+TOO_MANY_PER_EMAIL = N_("Too many applications for this email address. Please try again in %(minutes)s minutes.")
 
 
 @bp.route("/", methods=["GET"])
 def show_call() -> Response:
     call = deps.call()
-    return html("form.html", call=call, values={}, errors={}, labels=FIELD_LABELS, is_open=call.is_open())
+    return html(
+        bp.current_request, "form.html", call=call, values={}, errors={}, labels=FIELD_LABELS, is_open=call.is_open()
+    )
 
 
 @bp.route("/applications", methods=["POST"], content_types=FORM_OR_JSON)
 def submit_application() -> Response:
     request = bp.current_request
     call = deps.call()
+    language = chosen_language(request)
     fields: dict[str, object] = {}
     try:
         fields = read_fields(request, settings().max_body_bytes)
-        application, created = deps.submissions().submit(fields, client_address(request))
+        # The form says which language it was shown in; an API client may say it too.
+        language = chosen_language(request, fields.pop("language", None))
+        application, created = deps.submissions().submit(fields, client_address(request), language)
     except BodyTooLarge as exc:
         logs.event("submission_refused", reason="too_large")
-        return problem(request, 413, "The application is too large", str(exc))
+        return problem(request, 413, N_("The application is too large"), TOO_LARGE, limit=exc.limit)
     except BadBody as exc:
-        return problem(request, 400, "The request could not be read", str(exc))
+        return problem(request, 400, N_("The request could not be read"), str(exc))
     except LooksAutomated:
         logs.event("submission_refused", reason="honeypot")
-        return problem(request, 400, "This looks automated", AUTOMATED)
+        return problem(request, 400, N_("This looks automated"), AUTOMATED)
     except RateLimited as exc:
         logs.event("submission_refused", reason=f"rate_limited_{exc.scope}")
-        detail = (
-            f"Too many applications from this {exc.scope}. Please try again in {exc.retry_after // 60 + 1} minutes."
+        detail = TOO_MANY_PER_ADDRESS if exc.scope == "address" else TOO_MANY_PER_EMAIL
+        retry = {"Retry-After": str(exc.retry_after)}
+        return problem(
+            request, 429, N_("Please wait a little"), detail, headers=retry, minutes=exc.retry_after // 60 + 1
         )
-        return problem(request, 429, "Please wait a little", detail, headers={"Retry-After": str(exc.retry_after)})
     except CallClosed:
         return problem(
-            request, 403, "The call is closed", f"Applications closed on {call.deadline:%d %B %Y at %H:%M %Z}."
+            request,
+            403,
+            N_("The call is closed"),
+            N_("Applications closed on %(deadline)s."),
+            deadline=f"{call.deadline:%Y-%m-%d %H:%M %Z}",
         )
     except InvalidApplication as exc:
         if wants_json(request):
             return json_response({"title": "Please correct the form", "errors": exc.errors}, 422)
-        return html("form.html", 422, call=call, values=fields, errors=exc.errors, labels=FIELD_LABELS, is_open=True)
+        return html(
+            request,
+            "form.html",
+            422,
+            language=language,
+            call=call,
+            values=fields,
+            errors=exc.errors,
+            labels=FIELD_LABELS,
+            is_open=True,
+        )
     logs.event("application_stored", application=application.id, created=created)
     status_url = deps.links().status_url(application.id)
     status_code = 201 if created else 200
@@ -74,7 +99,16 @@ def submit_application() -> Response:
             {"id": application.id, "status": application.status, "created": created, "status_url": status_url},
             status_code,
         )
-    return html("thanks.html", status_code, call=call, application=application, created=created, status_url=status_url)
+    return html(
+        request,
+        "thanks.html",
+        status_code,
+        language=language,
+        call=call,
+        application=application,
+        created=created,
+        status_url=status_url,
+    )
 
 
 @bp.route("/status/{token}", methods=["GET"])
@@ -83,7 +117,9 @@ def show_status(token: str) -> Response:
     try:
         application = deps.submissions().status(deps.links().read_status(token))
     except (LinkError, ApplicationNotFound) as exc:
-        return problem(request, 404, "Status link not recognised", str(exc) or "This application does not exist.")
+        return problem(
+            request, 404, N_("Status link not recognised"), str(exc) or N_("This application does not exist.")
+        )
     if wants_json(request):
         return json_response(
             {
@@ -92,7 +128,7 @@ def show_status(token: str) -> Response:
                 "history": [step.model_dump() for step in application.history],
             }
         )
-    return html("status.html", call=deps.call(), application=application, token=token)
+    return html(request, "status.html", call=deps.call(), application=application, token=token)
 
 
 @bp.route("/status/{token}", methods=["POST"], content_types=FORM_OR_JSON)
@@ -103,11 +139,19 @@ def withdraw(token: str) -> Response:
         application = deps.withdrawals().withdraw(deps.links().read_status(token))
         logs.event("withdrawn", application=application.id)
     except (LinkError, ApplicationNotFound) as exc:
-        return problem(request, 404, "Status link not recognised", str(exc) or "This application does not exist.")
+        return problem(
+            request, 404, N_("Status link not recognised"), str(exc) or N_("This application does not exist.")
+        )
     except CannotWithdraw as exc:
-        return html("status.html", 409, call=deps.call(), application=exc.application, token=token, too_late=True)
+        return html(
+            request, "status.html", 409, call=deps.call(), application=exc.application, token=token, too_late=True
+        )
     return html(
-        "withdrawn.html", call=deps.call(), application=application, status_url=deps.links().status_url(application.id)
+        request,
+        "withdrawn.html",
+        call=deps.call(),
+        application=application,
+        status_url=deps.links().status_url(application.id),
     )
 
 
@@ -118,9 +162,11 @@ def delete_my_data(token: str) -> Response:
     try:
         application = deps.erasure().erase(deps.links().read_status(token))
     except (LinkError, ApplicationNotFound) as exc:
-        return problem(request, 404, "Status link not recognised", str(exc) or "This application does not exist.")
+        return problem(
+            request, 404, N_("Status link not recognised"), str(exc) or N_("This application does not exist.")
+        )
     logs.event("data_deleted", application=application.id)
-    return html("deleted.html", call=deps.call(), application=application)
+    return html(request, "deleted.html", call=deps.call(), application=application)
 
 
 @bp.route("/verify/{token}", methods=["GET"])
@@ -128,8 +174,8 @@ def ask_verification(token: str) -> Response:
     try:
         application = deps.submissions().status(deps.links().read_verification(token))
     except (LinkError, ApplicationNotFound) as exc:
-        return problem(bp.current_request, 400, "This link cannot be used", str(exc) or "No such application.")
-    return html("verify.html", call=deps.call(), application=application, token=token)
+        return problem(bp.current_request, 400, N_("This link cannot be used"), str(exc) or N_("No such application."))
+    return html(bp.current_request, "verify.html", call=deps.call(), application=application, token=token)
 
 
 @bp.route("/verify/{token}", methods=["POST"], content_types=FORM_OR_JSON)
@@ -139,8 +185,9 @@ def verify_email(token: str) -> Response:
         verified = deps.verifications().verify(application_id)
         application = deps.submissions().status(application_id)
     except (LinkError, ApplicationNotFound) as exc:
-        return problem(bp.current_request, 400, "This link cannot be used", str(exc) or "No such application.")
-    return html("verify.html", 200 if verified else 409, call=deps.call(), application=application, verified=verified)
+        return problem(bp.current_request, 400, N_("This link cannot be used"), str(exc) or N_("No such application."))
+    status = 200 if verified else 409
+    return html(bp.current_request, "verify.html", status, call=deps.call(), application=application, verified=verified)
 
 
 @bp.route("/openapi.json", methods=["GET"])

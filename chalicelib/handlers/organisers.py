@@ -5,14 +5,16 @@ from __future__ import annotations
 from chalice.app import Blueprint, Response
 
 from chalicelib import deps, logs
+from chalicelib.i18n import N_
 from chalicelib.links import LinkError
 from chalicelib.settings import settings
 from chalicelib.storage import AlreadyVoted, ReviewOver
-from chalicelib.web import FORM_OR_JSON, BadBody, BodyTooLarge, html, json_response, problem, read_fields
+from chalicelib.web import FORM_OR_JSON, TOO_LARGE, BadBody, BodyTooLarge, html, json_response, problem, read_fields
 
 bp = Blueprint(__name__)
 
-BAD_LINK = "This review link cannot be used"
+BAD_LINK = N_("This review link cannot be used")
+BAD_OVERVIEW_LINK = N_("This overview link cannot be used")
 
 
 @bp.route("/review/{token}", methods=["GET"])
@@ -21,7 +23,7 @@ def preview_vote(token: str) -> Response:
         view = deps.review_desk().open(token)
     except LinkError as exc:
         return problem(bp.current_request, 400, BAD_LINK, str(exc))
-    return html("review.html", call=deps.call(), view=view, token=token)
+    return html(bp.current_request, "review.html", call=deps.call(), view=view, token=token)
 
 
 @bp.route("/review/{token}", methods=["POST"], content_types=FORM_OR_JSON)
@@ -34,12 +36,12 @@ def cast_vote(token: str) -> Response:
         logs.event("vote_recorded", application=application.id, votes=len(application.votes))
         view = desk.open(token)
     except BodyTooLarge as exc:
-        return problem(request, 413, "The note is too long", str(exc))
+        return problem(request, 413, N_("The note is too long"), TOO_LARGE, limit=exc.limit)
     except (LinkError, BadBody) as exc:
         return problem(request, 400, BAD_LINK, str(exc))
     except (AlreadyVoted, ReviewOver):
-        return html("review.html", 409, call=deps.call(), view=desk.open(token), token=token)
-    return html("voted.html", call=deps.call(), view=view, application=application)
+        return html(request, "review.html", 409, call=deps.call(), view=desk.open(token), token=token)
+    return html(request, "voted.html", call=deps.call(), view=view, application=application)
 
 
 @bp.route("/overview/{token}", methods=["GET"])
@@ -49,14 +51,18 @@ def show_overview(token: str) -> Response:
     try:
         overview = deps.overview_desk().open(token)
     except LinkError as exc:
-        return problem(request, 400, "This overview link cannot be used", str(exc))
-    export = (request.query_params or {}).get("format", "")
+        return problem(request, 400, BAD_OVERVIEW_LINK, str(exc))
+    export = request.query_params.get("format", "") if request.query_params else ""
     if export == "csv":
         disposition = f'attachment; filename="{overview.call.id}-applications.csv"'
-        headers = {"Content-Type": "text/csv; charset=utf-8", "Content-Disposition": disposition}
-        return Response(body=overview.csv(), headers=headers | {"Cache-Control": "no-store"})
+        headers: dict[str, str | list[str]] = {
+            "Content-Type": "text/csv; charset=utf-8",
+            "Content-Disposition": disposition,
+            "Cache-Control": "no-store",
+        }
+        return Response(body=overview.csv(), headers=headers)
     if export == "json":
         return json_response(
             {"call": overview.call.id, "slots": overview.call.guest_slots, "applications": overview.rows()}
         )
-    return html("overview.html", call=deps.call(), overview=overview, token=token)
+    return html(request, "overview.html", call=deps.call(), overview=overview, token=token)

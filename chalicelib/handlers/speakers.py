@@ -6,11 +6,14 @@ from chalice.app import Blueprint, Response
 
 from chalicelib import deps
 from chalicelib.attendance import ConfirmationClosed
+from chalicelib.i18n import N_
 from chalicelib.links import LinkError
 from chalicelib.storage import AlreadyAnswered
 from chalicelib.web import FORM_OR_JSON, html, problem
 
 bp = Blueprint(__name__)
+
+BAD_LINK = N_("This link cannot be used")
 
 
 @bp.route("/attendance/{token}", methods=["GET"])
@@ -18,8 +21,8 @@ def ask_attendance(token: str) -> Response:
     try:
         view = deps.attendance_desk().open(token)
     except LinkError as exc:
-        return problem(bp.current_request, 400, "This link cannot be used", str(exc))
-    return html("attendance.html", call=deps.call(), view=view, token=token)
+        return problem(bp.current_request, 400, BAD_LINK, str(exc))
+    return html(bp.current_request, "attendance.html", call=deps.call(), view=view, token=token)
 
 
 @bp.route("/attendance/{token}", methods=["POST"], content_types=FORM_OR_JSON)
@@ -28,7 +31,7 @@ def answer_attendance(token: str) -> Response:
     try:
         answer = desk.answer(token)
     except LinkError as exc:
-        return problem(bp.current_request, 400, "This link cannot be used", str(exc))
+        return problem(bp.current_request, 400, BAD_LINK, str(exc))
     except (AlreadyAnswered, ConfirmationClosed):
-        return html("attendance.html", 409, call=deps.call(), view=desk.open(token), token=token)
-    return html("answered.html", call=deps.call(), view=desk.open(token), answer=answer)
+        return html(bp.current_request, "attendance.html", 409, call=deps.call(), view=desk.open(token), token=token)
+    return html(bp.current_request, "answered.html", call=deps.call(), view=desk.open(token), answer=answer)

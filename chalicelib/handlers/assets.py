@@ -1,0 +1,37 @@
+"""The pages' stylesheet and script, served by the app itself: nothing is loaded from elsewhere."""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+from chalice.app import Blueprint, Response
+
+STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
+CONTENT_TYPES = {".css": "text/css; charset=utf-8", ".js": "text/javascript; charset=utf-8"}
+
+bp = Blueprint(__name__)
+
+
+@cache
+def _asset(name: str) -> str | None:
+    """Only the files of chalicelib/static/ are served, read once per process."""
+    path = STATIC_DIR / name
+    if path.suffix not in CONTENT_TYPES or path.parent != STATIC_DIR or not path.is_file():
+        return None
+    return path.read_text(encoding="utf-8")
+
+
+@bp.route("/static/{name}", methods=["GET"])
+def static_asset(name: str) -> Response:
+    body = _asset(name)
+    if body is None:
+        return Response(body="Not found.", status_code=404, headers={"Content-Type": "text/plain; charset=utf-8"})
+    return Response(
+        body=body,
+        headers={
+            "Content-Type": CONTENT_TYPES[Path(name).suffix],
+            "Cache-Control": "public, max-age=3600",
+            "X-Content-Type-Options": "nosniff",
+        },
+    )

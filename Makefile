@@ -9,7 +9,7 @@ NODE_STAMP := node_modules/.installed-$(shell cat package.json package-lock.json
 STAGE ?= dev
 OUT := out/$(STAGE)
 
-.PHONY: install node run test lint typecheck package deploy destroy clean
+.PHONY: install node run test lint typecheck package deploy destroy clean bench
 
 install: $(STAMP)
 
@@ -40,6 +40,10 @@ typecheck: install
 
 test: lint typecheck node
 	PYTHONPATH=. $(BIN)/pytest
+
+# Benchmarks, not tests: figures in bench/results/*.json and a table beside pretalx's (BENCHMARKS.md).
+bench: install
+	@PYTHONPATH=. $(BIN)/python -m bench.run $(if $(QUICK),--quick)
 
 # out/$(STAGE)/sam.json (Chalice's template merged with infra/resources.json) and deployment.zip.
 package: install

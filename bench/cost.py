@@ -4,7 +4,8 @@
 
 Each application goes the longest common way: submitted, its status page read once, two organisers
 each open their Approve link and press the button (the quorum), the speaker opens "I'll be there"
-and presses it, and the execution ends SUCCEEDED. Along the way this counts, per application:
+and presses it, and the execution ends SUCCEEDED. The same number then go the shortest way: two
+organisers reject, the applicant is told. Along the way this counts, per application:
 - API requests (one API Gateway request and one Lambda invocation each) and their durations;
 - stream records (each at most one `start_review` invocation) and queue messages (one `run_task`
   invocation each), with their durations;
@@ -165,7 +166,9 @@ def history(stepfunctions: Any, execution_arn: str) -> list[dict[str, Any]]:
     return events
 
 
-def one_application(number: int, app: Any, pump: Any, meter: Meter, endpoint: str) -> dict[str, Any]:
+def one_application(
+    number: int, app: Any, pump: Any, meter: Meter, endpoint: str, accepted: bool = True
+) -> dict[str, Any]:
     from chalicelib import aws, deps
     from local.outbox import read_outbox
 
@@ -198,15 +201,17 @@ def one_application(number: int, app: Any, pump: Any, meter: Meter, endpoint: st
     acknowledgement = mail(fields["email"], "We received your application")
     status_link = next(url for _, url in acknowledgement.links if "/status/" in url)
     api(route_event("GET", status_link))
-    for organiser in deps.call().organisers[: deps.call().approvals_needed]:
+    label, votes = ("Approve", deps.call().approvals_needed) if accepted else ("Reject", deps.call().rejections_needed)
+    for organiser in deps.call().organisers[:votes]:
         request = mail(organiser, "New application to review")
-        approve = next(url for label, url in request.links if label == "Approve")
-        api(route_event("GET", approve))
-        api(route_event("POST", approve, {"note": ""}))
-    action = mail(fields["email"], "Action required")
-    yes = next(url for _, url in action.links if "/attendance/" in url)
-    api(route_event("GET", yes))
-    api(route_event("POST", yes))
+        link = next(url for name, url in request.links if name == label)
+        api(route_event("GET", link))
+        api(route_event("POST", link, {"note": ""}))
+    if accepted:
+        action = mail(fields["email"], "Action required")
+        yes = next(url for _, url in action.links if "/attendance/" in url)
+        api(route_event("GET", yes))
+        api(route_event("POST", yes))
 
     application_id = deps.submissions().status(deps.links().read_status(status_link.rsplit("/", 1)[1])).id
     execution_arn = deps.workflow().execution_arn(application_id)
@@ -343,10 +348,16 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             ]
         )
         runs = [one_application(n, app, pump, meter, stack.endpoint) for n in range(arguments.applications)]
+        declined_runs = [
+            one_application(100 + n, app, pump, meter, stack.endpoint, accepted=False)
+            for n in range(arguments.applications)
+        ]
 
     typical = runs[len(runs) // 2]
+    declined = declined_runs[len(declined_runs) // 2]
     per_application_measured = cost(typical, cold_init, every_invocation_cold=False)
     per_application_all_cold = cost(typical, cold_init, every_invocation_cold=True)
+    per_declined = cost(declined, cold_init, every_invocation_cold=False)
     results = {
         "prices": {"date": PRICES_DATE, "region": REGION, "usd": PRICES, "pages": PRICE_PAGES},
         "assumptions": {
@@ -362,6 +373,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         | {"total": 1000 * sum(per_application_measured.values())},
         "per_1000_applications_every_invocation_cold": {k: 1000 * v for k, v in per_application_all_cold.items()}
         | {"total": 1000 * sum(per_application_all_cold.values())},
+        "declined": {k: v for k, v in declined.items() if k != "durations"},
+        "per_1000_declined_applications": {k: 1000 * v for k, v in per_declined.items()}
+        | {"total": 1000 * sum(per_declined.values())},
         "idle_per_month": idle_cost_per_month(),
     }
     save("cost", results)

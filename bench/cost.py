@@ -36,7 +36,7 @@ from urllib.parse import urlencode, urlparse
 
 from bench.common import LambdaContext, api_event, emulated_stack, save, say, story
 
-# AWS list prices, us-east-1, on-demand, without free tiers. Checked on the date in PRICES_DATE.
+# AWS list prices, us-east-1, on-demand, without free tiers, as written on PRICES_DATE from PRICE_PAGES.
 PRICES_DATE = "2026-11-25"
 REGION = "us-east-1"
 PRICES = {

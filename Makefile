@@ -9,7 +9,7 @@ NODE_STAMP := node_modules/.installed-$(shell cat package.json package-lock.json
 STAGE ?= dev
 OUT := out/$(STAGE)
 
-.PHONY: install node run test lint typecheck package deploy destroy clean bench
+.PHONY: install node run test test-slow load bench lint typecheck package deploy destroy clean
 
 install: $(STAMP)
 
@@ -40,6 +40,15 @@ typecheck: install
 
 test: lint typecheck node
 	PYTHONPATH=. $(BIN)/pytest
+
+# The slow profiles of RELIABILITY.md: 10,000 cases per property, and schemathesis likewise.
+test-slow: install
+	HYPOTHESIS_PROFILE=slow SCHEMATHESIS_EXAMPLES=10000 PYTHONPATH=. $(BIN)/pytest -p no:cacheprovider \
+		--hypothesis-show-statistics tests/test_bad_input.py tests/test_openapi.py
+
+# 1,000 applications from 16 clients to a local run on 127.0.0.1, then the counts (RELIABILITY.md).
+load: install
+	PYTHONPATH=. $(BIN)/python -m bench.load --applications 1000 --clients 16
 
 # Benchmarks, not tests: figures in bench/results/*.json and a table beside pretalx's (BENCHMARKS.md).
 bench: install

@@ -10,8 +10,9 @@ from pydantic import ValidationError
 
 from chalicelib.call import Call
 from chalicelib.callbacks import Callbacks
-from chalicelib.models import Application, ApplicationForm, field_errors
+from chalicelib.models import WITHDRAWABLE, Application, ApplicationForm, WaitKind, field_errors
 from chalicelib.storage import ApplicationStore
+from chalicelib.workflow import Workflow
 
 
 def utc_now() -> datetime:
@@ -20,6 +21,24 @@ def utc_now() -> datetime:
 
 class CallClosed(Exception):
     """The call's deadline has passed."""
+
+
+class LooksAutomated(Exception):
+    """The honeypot field, hidden from people, was filled in."""
+
+
+class RateLimited(Exception):
+    """Too many submissions from one client address or for one email address."""
+
+    def __init__(self, scope: str, retry_after: int) -> None:
+        super().__init__(f"too many submissions per {scope}")
+        self.scope = scope
+        self.retry_after = retry_after
+
+
+# The form's hidden field that only robots fill in.
+HONEYPOT = "website"
+HOUR = 3600
 
 
 class InvalidApplication(Exception):
@@ -43,13 +62,27 @@ class Submissions:
         self._call = call
         self._clock = clock
 
-    def submit(self, fields: Mapping[str, Any]) -> tuple[Application, bool]:
-        """Validate and store; returns the application and whether it is new."""
+    def submit(self, fields: Mapping[str, Any], client_address: str = "") -> tuple[Application, bool]:
+        """Validate and store; returns the application and whether it is new.
+
+        Raises CallClosed, LooksAutomated, RateLimited or InvalidApplication, and then stores nothing.
+        """
         now = self._clock()
         if not self._call.is_open(now):
             raise CallClosed(self._call.deadline.isoformat())
+        fields = dict(fields)
+        if str(fields.pop(HONEYPOT, "") or "").strip():
+            raise LooksAutomated()
+        self._limit("address", client_address, self._call.submissions_per_address_per_hour, now)
         form = read_form(fields, self._call)
-        return self._store.submit(Application.from_form(form, self._call.id, now))
+        self._limit("email", form.email.casefold(), self._call.submissions_per_email_per_hour, now)
+        application = Application.from_form(form, self._call.id, now, self._call.expiry_of(now))
+        return self._store.submit(application)
+
+    def _limit(self, scope: str, key: str, per_hour: int, now: datetime) -> None:
+        window_end = (int(now.timestamp()) // HOUR + 1) * HOUR
+        if self._store.count_hit(f"{scope}#{key}", window_end) > per_hour:
+            raise RateLimited(scope, window_end - int(now.timestamp()))
 
     def status(self, application_id: str) -> Application:
         return self._store.get(application_id)
@@ -68,3 +101,33 @@ class Withdrawals:
         # If the workflow is between two waits, the worker storing the next one sees the flag.
         self._callbacks.fail(application_id, "Withdrawn", "The applicant withdrew.")
         return application
+
+
+class Erasure:
+    """ "Delete my data": the workflow is ended first (freeing any slot), then personal fields are blanked."""
+
+    def __init__(self, store: ApplicationStore, withdrawals: Withdrawals, workflow: Workflow) -> None:
+        self._store = store
+        self._withdrawals = withdrawals
+        self._workflow = workflow
+
+    def erase(self, application_id: str) -> Application:
+        application = self._store.get(application_id)
+        if application.status in WITHDRAWABLE and not application.withdraw_requested:
+            self._withdrawals.withdraw(application_id)
+        erased = self._store.erase(application_id)
+        if application.status not in WITHDRAWABLE:
+            # Not waiting on anything the applicant can end: stop whatever still runs.
+            self._workflow.stop(application_id, "The applicant deleted their data.")
+        return erased
+
+
+class Verifications:
+    """Double opt-in: the applicant's click on the emailed link answers the workflow's wait."""
+
+    def __init__(self, callbacks: Callbacks) -> None:
+        self._callbacks = callbacks
+
+    def verify(self, application_id: str) -> bool:
+        """False when the workflow does not wait for it (already verified, expired or withdrawn)."""
+        return self._callbacks.answer(application_id, WaitKind.VERIFICATION, {"verified": True})

@@ -5,11 +5,15 @@ from __future__ import annotations
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
+from chalicelib.settings import injected_faults
+
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_sesv2 import SESV2Client
     from mypy_boto3_ssm import SSMClient
     from mypy_boto3_stepfunctions import SFNClient
+
+    from chalicelib.faults import Fault
 
 
 @cache
@@ -18,7 +22,21 @@ def _client(service: str) -> Any:
     import boto3
 
     # AWS_ENDPOINT_URL (set by the local stage) points every client at the emulator.
-    return boto3.session.Session().client(service)  # type: ignore[call-overload]
+    built = boto3.session.Session().client(service)  # type: ignore[call-overload]
+    faults = injected_faults()
+    if faults:  # local runs and tests only
+        from chalicelib import faults as fault_injection
+
+        fault_injection.attach(built, _faults(faults))
+    return built
+
+
+@cache
+def _faults(config: str) -> list[Fault]:
+    """One set of counters per configuration, shared by every client of the process."""
+    from chalicelib.faults import parse
+
+    return parse(config)
 
 
 def dynamodb() -> DynamoDBClient:
@@ -46,6 +64,13 @@ def client(service: str) -> Any:
     return _client(service)
 
 
+def injected() -> list[Fault]:
+    """The faults in force and how often each was raised (local runs and tests)."""
+    config = injected_faults()
+    return _faults(config) if config else []
+
+
 def reset() -> None:
     """Forget the cached clients (tests start a fresh emulator per test)."""
     _client.cache_clear()
+    _faults.cache_clear()

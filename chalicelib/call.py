@@ -41,6 +41,14 @@ class Call(BaseModel):
     confirmation_window_hours: float = Field(default=72, gt=0)
     confirmation_reminders: int = Field(default=1, ge=0, le=10)
     waitlist_window_hours: float = Field(default=2160, gt=0)
+    # Double opt-in: applicants confirm their address before the review starts.
+    verify_email: bool = False
+    verification_window_hours: float = Field(default=48, gt=0)
+    # Anti-spam: submissions allowed per client address and per email address, per hour.
+    submissions_per_address_per_hour: int = Field(default=30, ge=1)
+    submissions_per_email_per_hour: int = Field(default=5, ge=1)
+    # Personal data: applications are deleted this many days after the session (or submission).
+    retention_days: int = Field(default=365, ge=1)
 
     @field_validator("timezone")
     @classmethod
@@ -84,6 +92,10 @@ class Call(BaseModel):
         """The session's slot as people read it: 'Tuesday 11 June 2024, 16:40–17:40'."""
         day = f"{self.date:%A} {self.date.day} {self.date:%B %Y}"
         return f"{day}, {self.starts:%H:%M}–{self.ends:%H:%M}"
+
+    def expiry_of(self, submitted_at: datetime) -> int:
+        """When an application submitted then is deleted, in epoch seconds (DynamoDB's TTL)."""
+        return int((max(submitted_at, self.ends_at) + timedelta(days=self.retention_days)).timestamp())
 
     def is_open(self, now: datetime | None = None) -> bool:
         return (now or datetime.now(UTC)) <= self.deadline

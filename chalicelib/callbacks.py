@@ -27,6 +27,7 @@ class Callbacks:
             self._workflow.task_succeeded(wait.task_token, output)
         except WaitEnded:
             return False
+        self._store.clear_wait(wait)  # answered: a second click finds nothing to answer
         return True
 
     def fail(self, application_id: str, error: str, cause: str) -> None:

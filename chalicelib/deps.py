@@ -15,7 +15,7 @@ from chalicelib.links import LinkLifetimes, Links
 from chalicelib.settings import SettingsError, settings
 
 if TYPE_CHECKING:
-    from chalicelib.applications import Submissions, Withdrawals
+    from chalicelib.applications import Erasure, Submissions, Verifications, Withdrawals
     from chalicelib.attendance import AttendanceDesk
     from chalicelib.callbacks import Callbacks
     from chalicelib.overview import OverviewDesk
@@ -56,6 +56,7 @@ def links() -> Links:
         review=current.review_window + grace,
         attendance=timedelta(hours=current.waitlist_window_hours + current.confirmation_window_hours) + grace,
         overview=timedelta(days=365),
+        verification=timedelta(hours=current.verification_window_hours) + grace,
     )
     return Links(link_secret(), settings().public_url, lifetimes)
 
@@ -96,6 +97,20 @@ def withdrawals() -> Withdrawals:
 
 
 @cache
+def erasure() -> Erasure:
+    from chalicelib.applications import Erasure
+
+    return Erasure(store(), withdrawals(), workflow())
+
+
+@cache
+def verifications() -> Verifications:
+    from chalicelib.applications import Verifications
+
+    return Verifications(callbacks())
+
+
+@cache
 def review_desk() -> ReviewDesk:
     from chalicelib.review import ReviewDesk
 
@@ -126,7 +141,7 @@ def task_worker() -> TaskWorker:
 
 def reset() -> None:
     """Forget every built service and the settings (tests change the environment)."""
-    built = (call, link_secret, links, store, workflow, callbacks, submissions, withdrawals, review_desk)
-    for getter in (*built, attendance_desk, overview_desk, task_worker, settings, load_call):
+    built = (call, link_secret, links, store, workflow, callbacks, submissions, withdrawals, erasure, verifications)
+    for getter in (*built, review_desk, attendance_desk, overview_desk, task_worker, settings, load_call):
         getter.cache_clear()
     aws.reset()

@@ -43,6 +43,7 @@ class LinkLifetimes:
     review: timedelta
     attendance: timedelta
     overview: timedelta
+    verification: timedelta = timedelta(days=3)
 
 
 class Links:
@@ -52,7 +53,7 @@ class Links:
     def __init__(self, secret: str, public_url: str, lifetimes: LinkLifetimes) -> None:
         self._signers = {
             kind: URLSafeTimedSerializer(secret, salt=f"cfp.{kind}-link")
-            for kind in ("review", "attendance", "status", "overview")
+            for kind in ("review", "attendance", "status", "overview", "verify")
         }
         self._public_url = public_url
         self._lifetimes = lifetimes
@@ -84,6 +85,15 @@ class Links:
         payload = self._load("status", token, None)
         if not isinstance(payload.get("a"), str):
             raise LinkInvalid("This status link is not valid.")
+        return str(payload["a"])
+
+    def verification_url(self, application_id: str) -> str:
+        return self._url("verify", {"a": application_id})
+
+    def read_verification(self, token: str) -> str:
+        payload = self._load("verify", token, self._lifetimes.verification)
+        if not isinstance(payload.get("a"), str):
+            raise LinkInvalid("This verification link is not valid.")
         return str(payload["a"])
 
     def overview_url(self, organiser_index: int) -> str:

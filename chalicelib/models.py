@@ -32,6 +32,8 @@ class ExperienceKind(StrEnum):
 
 class Status(StrEnum):
     SUBMITTED = "submitted"
+    AWAITING_VERIFICATION = "awaiting_verification"
+    UNVERIFIED = "unverified"
     IN_REVIEW = "in_review"
     APPROVED = "approved"
     ACCEPTED = "accepted"
@@ -47,7 +49,16 @@ class Status(StrEnum):
 
 
 # While the workflow waits on one of these, the applicant may still withdraw.
-WITHDRAWABLE = frozenset({Status.SUBMITTED, Status.IN_REVIEW, Status.APPROVED, Status.ACCEPTED, Status.WAITLISTED})
+WITHDRAWABLE = frozenset(
+    {
+        Status.SUBMITTED,
+        Status.AWAITING_VERIFICATION,
+        Status.IN_REVIEW,
+        Status.APPROVED,
+        Status.ACCEPTED,
+        Status.WAITLISTED,
+    }
+)
 
 
 class Outcome(StrEnum):
@@ -202,10 +213,17 @@ class Application(BaseModel):
     votes: list[Vote] = Field(default_factory=list)
     withdraw_requested: bool = False
     waitlisted_at: str | None = None
+    # When DynamoDB's TTL deletes the application (epoch seconds): the call's retention.
+    expires_at: int | None = None
+    # The applicant asked to delete their data: personal fields are blanked, no email goes out.
+    erased: bool = False
 
     @classmethod
-    def from_form(cls, form: ApplicationForm, call_id: str, now: datetime) -> Application:
+    def from_form(
+        cls, form: ApplicationForm, call_id: str, now: datetime, expires_at: int | None = None
+    ) -> Application:
         return cls(
+            expires_at=expires_at,
             id=form.application_id(call_id),
             call_id=call_id,
             name=form.name,
@@ -224,6 +242,7 @@ class Application(BaseModel):
 
 
 class WaitKind(StrEnum):
+    VERIFICATION = "verification"
     VOTE = "vote"
     CONFIRMATION = "confirmation"
     PROMOTION = "promotion"
@@ -246,6 +265,7 @@ class Answer(BaseModel):
 
 
 TaskName = Literal[
+    "await_verification",
     "acknowledge",
     "request_review",
     "await_vote",

@@ -80,6 +80,7 @@ class ReviewDesk:
             vote,
             self._call.approvals_needed,
             self._call.rejections_needed,
+            view.application.expires_at,
         )
         self._callbacks.answer(application.id, WaitKind.VOTE, {"votes": len(application.votes)})
         return application

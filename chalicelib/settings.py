@@ -19,6 +19,9 @@ CALL_OVERRIDES = "CALL_OVERRIDES"
 CALL_SENDER = "CALL_SENDER"
 CALL_ORGANISERS = "CALL_ORGANISERS"
 STAGE = "STAGE"
+MAX_BODY_BYTES = "MAX_BODY_BYTES"
+# Local runs and tests only: AWS errors to inject around the boto3 clients (see chalicelib/faults.py).
+CFP_FAULTS = "CFP_FAULTS"
 
 DEFAULT_CALL_FILE = "ow2con24-ospo-heroes.toml"
 # Placeholders that let `chalice package` read the decorators before the stack exists;
@@ -40,6 +43,7 @@ class Settings:
     link_secret: str | None
     link_secret_parameter: str | None
     public_url: str
+    max_body_bytes: int
     call_file: str
     call_overrides: str
     call_sender: str | None
@@ -59,6 +63,7 @@ class Settings:
             link_secret=link_secret,
             link_secret_parameter=link_secret_parameter,
             public_url=os.environ.get(PUBLIC_URL, "").strip().rstrip("/") or "http://127.0.0.1:8000",
+            max_body_bytes=int(os.environ.get(MAX_BODY_BYTES, "") or 32 * 1024),
             call_file=os.environ.get(CALL_FILE, DEFAULT_CALL_FILE),
             call_overrides=os.environ.get(CALL_OVERRIDES, "").strip(),
             call_sender=_optional(CALL_SENDER),
@@ -90,3 +95,8 @@ def table_stream_arn() -> str:
 def task_queue_name() -> str:
     """Read at import time by the queue handler's decorator, so it must not fail."""
     return os.environ.get(TASK_QUEUE_NAME) or DEFAULT_TASK_QUEUE_NAME
+
+
+def injected_faults() -> str:
+    """The faults to inject (JSON), or "" in production: read when a client is built."""
+    return os.environ.get(CFP_FAULTS, "").strip()

@@ -13,6 +13,10 @@ Keys (partition key `pk`, sort key `sk`):
                                                        workflow changes it, conditionally
     pk = CALL#<call id>         sk = WAITLIST#<since>#<application id>
                                                        a waitlisted application's place in the queue
+    pk = RATE#<scope>#<hash>#<window end>  sk = RATE   submissions counted for rate limiting; the
+                                                       TTL attribute `expires_at` removes it
+
+Applications and votes carry `expires_at` too: the call's retention, enforced by DynamoDB's TTL.
 
 The index `by_call` (call_id, submitted_at) lists a call's applications; only APPLICATION items
 carry both attributes. The table's stream (NEW_IMAGE) starts one workflow per new APPLICATION.
@@ -23,6 +27,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
@@ -153,7 +158,13 @@ class ApplicationStore:
     # Votes ----------------------------------------------------------------------------
 
     def record_vote(
-        self, application_id: str, organiser_index: int, vote: Vote, approvals_needed: int, rejections_needed: int
+        self,
+        application_id: str,
+        organiser_index: int,
+        vote: Vote,
+        approvals_needed: int,
+        rejections_needed: int,
+        expires_at: int | None = None,
     ) -> Application:
         """Count one organiser's vote, once, and only while the review is open.
 
@@ -170,7 +181,7 @@ class ApplicationStore:
                         "Put": {
                             "TableName": self._table,
                             "Item": application_key(application_id, f"VOTE#{organiser_index}")
-                            | to_item(vote.model_dump(mode="json")),
+                            | to_item(vote.model_dump(mode="json") | {"expires_at": expires_at}),
                             "ConditionExpression": "attribute_not_exists(pk)",
                         }
                     },
@@ -215,6 +226,21 @@ class ApplicationStore:
             TableName=self._table,
             Item=application_key(wait.application_id, WAIT) | to_item(wait.model_dump(mode="json")),
         )
+
+    def clear_wait(self, wait: Wait) -> None:
+        """Forget an answered wait, unless a newer one replaced it meanwhile."""
+        from botocore.exceptions import ClientError
+
+        try:
+            self._client.delete_item(
+                TableName=self._table,
+                Key=application_key(wait.application_id, WAIT),
+                ConditionExpression="task_token = :token",
+                ExpressionAttributeValues={":token": {"S": wait.task_token}},
+            )
+        except ClientError as exc:
+            if _error_code(exc) != "ConditionalCheckFailedException":
+                raise
 
     def wait(self, application_id: str) -> Wait | None:
         item = self._item(application_key(application_id, WAIT))
@@ -313,6 +339,46 @@ class ApplicationStore:
                 return False
             raise
         return True
+
+    # Rate limits and personal data --------------------------------------------------------
+
+    def count_hit(self, key: str, window_end: int) -> int:
+        """Count one more hit in this window; the count disappears with the window (TTL)."""
+        digest = hashlib.sha256(key.encode()).hexdigest()[:24]
+        scope = key.partition("#")[0]
+        response = self._client.update_item(
+            TableName=self._table,
+            Key={"pk": {"S": f"RATE#{scope}#{digest}#{window_end}"}, "sk": {"S": "RATE"}},
+            UpdateExpression="ADD hits :one SET expires_at = :expires",
+            ExpressionAttributeValues={":one": {"N": "1"}, ":expires": {"N": str(window_end + 3600)}},
+            ReturnValues="UPDATED_NEW",
+        )
+        return int(response["Attributes"]["hits"]["N"])
+
+    def erase(self, application_id: str) -> Application:
+        """Blank every personal field of the application, and the notes organisers wrote about it."""
+        application = self.get(application_id)
+        votes = [vote.model_copy(update={"note": ""}).model_dump(mode="json") for vote in application.votes]
+        response = self._client.update_item(
+            TableName=self._table,
+            Key=application_key(application_id),
+            UpdateExpression="SET #name = :blank, email = :blank, title = :deleted, summary = :blank, "
+            "votes = :votes, erased = :yes, history = list_append(history, :event) REMOVE organisation",
+            ConditionExpression="attribute_exists(pk)",
+            ExpressionAttributeNames={"#name": "name"},
+            ExpressionAttributeValues=to_item(
+                {
+                    ":blank": "",
+                    ":deleted": "(deleted)",
+                    ":votes": votes,
+                    ":yes": True,
+                    ":event": [{"event": "data_deleted", "at": datetime.now(UTC).isoformat()}],
+                }
+            ),
+            ReturnValues="ALL_NEW",
+        )
+        self._client.delete_item(TableName=self._table, Key=application_key(application_id, ANSWER))
+        return application_from_item(response["Attributes"])
 
     # Email markers ----------------------------------------------------------------------
 

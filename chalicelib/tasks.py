@@ -12,7 +12,7 @@ from chalicelib.applications import utc_now
 from chalicelib.call import Call
 from chalicelib.invitation import invitation
 from chalicelib.links import Links
-from chalicelib.mailer import EmailRejected, Mailer
+from chalicelib.mailer import EmailRejected, EmailThrottled, Mailer
 from chalicelib.models import Application, Outcome, TaskMessage, Wait, WaitKind
 from chalicelib.storage import ApplicationNotFound, ApplicationStore
 from chalicelib.workflow import WaitEnded, Workflow
@@ -32,7 +32,12 @@ APPLICANT_EMAILS = {
     "announce_expiry": "expiry",
 }
 # Tasks that store a callback: the workflow is answered later, by a person or by promote_next.
-WAITS = {"await_vote": WaitKind.VOTE, "await_confirmation": WaitKind.CONFIRMATION, "join_waitlist": WaitKind.PROMOTION}
+WAITS = {
+    "await_verification": WaitKind.VERIFICATION,
+    "await_vote": WaitKind.VOTE,
+    "await_confirmation": WaitKind.CONFIRMATION,
+    "join_waitlist": WaitKind.PROMOTION,
+}
 
 
 class TaskWorker:
@@ -60,10 +65,10 @@ class TaskWorker:
         except ApplicationNotFound:
             self._workflow.task_failed(message.task_token, "ApplicationMissing", message.application_id)
             return
-        if message.task in WAITS:
-            self._wait(application, message, WAITS[message.task])
-            return
         try:
+            if message.task in WAITS:
+                self._wait(application, message, WAITS[message.task])
+                return  # answered later, by a person or by promote_next
             if message.task in APPLICANT_EMAILS:
                 self._email_applicant(application, message)
             elif message.task == "request_review":
@@ -88,6 +93,9 @@ class TaskWorker:
         )
         if kind is WaitKind.PROMOTION:
             entry = self._store.join_waitlist(application, self._now(), message.task_token)
+        if kind is WaitKind.VERIFICATION:
+            verify_url = self._links.verification_url(application.id)
+            self._send(application, "verification", application.email, 0, application.name, verify_url=verify_url)
         current = self._store.get(application.id)
         answer = self._store.answer(application.id) if kind is WaitKind.CONFIRMATION else None
         try:
@@ -158,6 +166,8 @@ class TaskWorker:
         **context: Any,
     ) -> None:
         """Send once: a marker written with a conditional put stops a redelivered task from repeating it."""
+        if application.erased:
+            return  # the applicant deleted their data: nobody is written to any more
         marker = f"{template}#{round_}"
         if not self._store.mark_email(application.id, marker, recipient, self._now()):
             return
@@ -171,7 +181,9 @@ class TaskWorker:
         )
         try:
             self._mailer.send(recipient, message, recipient_name)
-        except Exception:
+        except (EmailThrottled, EmailRejected):
+            # SES refused it, so it was not sent: the retry may send it. After any other
+            # failure it may have gone out, and the marker keeps it from going twice.
             self._store.unmark_email(application.id, marker, recipient)
             raise
 

@@ -20,15 +20,24 @@ class BadBody(Exception):
     """The body cannot be read as the content type it claims."""
 
 
+class BodyTooLarge(Exception):
+    """The body is over the configured maximum (MAX_BODY_BYTES)."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"The request body is over {limit} bytes. Shorten the text and send it again.")
+
+
 def wants_json(request: Request) -> bool:
     content_type = request.headers.get("content-type", "")
     accept = request.headers.get("accept", "")
     return content_type.startswith(JSON) or (JSON in accept and "text/html" not in accept)
 
 
-def read_fields(request: Request) -> dict[str, Any]:
+def read_fields(request: Request, max_bytes: int) -> dict[str, Any]:
     """The submitted fields, from a JSON object or an urlencoded form."""
     raw = request.raw_body or b""
+    if len(raw) > max_bytes:
+        raise BodyTooLarge(max_bytes)
     if isinstance(raw, str):
         raw = raw.encode()
     try:
@@ -61,11 +70,26 @@ def json_response(body: Any, status: int = 200) -> Response:
     return Response(body=json.dumps(body), status_code=status, headers={"Content-Type": JSON})
 
 
-def problem(request: Request, status: int, title: str, detail: str, errors: dict[str, str] | None = None) -> Response:
+def client_address(request: Request) -> str:
+    """The caller's IP address as API Gateway saw it."""
+    return str((request.context or {}).get("identity", {}).get("sourceIp", ""))
+
+
+def problem(
+    request: Request,
+    status: int,
+    title: str,
+    detail: str,
+    errors: dict[str, str] | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response:
     """An error people can act on: a JSON object for API clients, a page for browsers."""
     if wants_json(request):
         body: dict[str, Any] = {"title": title, "detail": detail}
         if errors:
             body["errors"] = errors
-        return json_response(body, status)
-    return html("error.html", status=status, title=title, detail=detail)
+        response = json_response(body, status)
+    else:
+        response = html("error.html", status=status, title=title, detail=detail)
+    response.headers.update(headers or {})
+    return response

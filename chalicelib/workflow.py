@@ -36,6 +36,7 @@ def execution_input(application_id: str, call: Call) -> dict[str, Any]:
         "key": application_key(application_id),
         "slots_key": call_key(call.id, SLOTS),
         "slots": str(call.guest_slots),
+        "verify_email": call.verify_email,
         "review": {
             "approvals_needed": call.approvals_needed,
             "rejections_needed": call.rejections_needed,
@@ -49,6 +50,7 @@ def execution_input(application_id: str, call: Call) -> dict[str, Any]:
         "timeouts": {
             "email_seconds": EMAIL_TASK_SECONDS,
             "waitlist_seconds": _seconds(call.waitlist_window_hours),
+            "verification_seconds": _seconds(call.verification_window_hours),
         },
     }
 
@@ -87,6 +89,16 @@ class Workflow:
             if exc.response.get("Error", {}).get("Code") in _GONE:
                 raise WaitEnded(str(exc)) from exc
             raise
+
+    def stop(self, application_id: str, cause: str) -> None:
+        """Stop the execution if it still runs; a finished one is left as it ended."""
+        from botocore.exceptions import ClientError
+
+        try:
+            self._client.stop_execution(executionArn=self.execution_arn(application_id), cause=cause)
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") not in {"ExecutionDoesNotExist", "ExecutionNotFound"}:
+                raise
 
     def task_failed(self, task_token: str, error: str, cause: str) -> None:
         """Fail a callback with an error the state machine catches by name. A gone wait is ignored."""

@@ -81,6 +81,19 @@ def labelled_links(text: str) -> list[tuple[str, str]]:
     return links
 
 
+def dead_letters(queue_url: str) -> list[dict[str, str]]:
+    """The messages in the dead-letter queue, peeked at without taking them."""
+    from chalicelib import aws
+
+    response = aws.client("sqs").receive_message(
+        QueueUrl=queue_url, MaxNumberOfMessages=10, VisibilityTimeout=0, AttributeNames=["All"]
+    )
+    return [
+        {"id": m["MessageId"], "body": m["Body"], "received": m["Attributes"].get("ApproximateReceiveCount", "")}
+        for m in response.get("Messages", [])
+    ]
+
+
 def _linkify(text: str) -> str:
     from markupsafe import Markup, escape
 
@@ -91,7 +104,7 @@ def _linkify(text: str) -> str:
 _pages.filters["linkify"] = _linkify
 
 
-def serve(host: str, port: int, emulator_endpoint: str, app_url: str) -> ThreadingHTTPServer:
+def serve(host: str, port: int, emulator_endpoint: str, app_url: str, dead_letter_url: str) -> ThreadingHTTPServer:
     """Start the outbox page in a background thread and return its server."""
 
     class OutboxPage(BaseHTTPRequestHandler):
@@ -99,11 +112,10 @@ def serve(host: str, port: int, emulator_endpoint: str, app_url: str) -> Threadi
             path = urlparse(self.path).path
             messages = read_outbox(emulator_endpoint)
             if path in ("", "/"):
-                self._send(
-                    200,
-                    "text/html; charset=utf-8",
-                    _pages.get_template("outbox.html").render(messages=list(reversed(messages)), app_url=app_url),
+                page = _pages.get_template("outbox.html").render(
+                    messages=list(reversed(messages)), app_url=app_url, dead_letters=dead_letters(dead_letter_url)
                 )
+                self._send(200, "text/html; charset=utf-8", page)
             elif path == "/messages.json":
                 self._send(200, "application/json", json.dumps([asdict(m) for m in messages], indent=2))
             elif path.startswith("/messages/") and path.removeprefix("/messages/").isdigit():

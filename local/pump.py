@@ -91,12 +91,13 @@ class QueueSource:
     batch_size: int = 1
     # Lambda waits for the visibility timeout before a retry; locally a short wait is kinder.
     retry_after_seconds: int = 2
+    _arn: str = ""
 
     def poll(self) -> int:
         sqs = aws.client("sqs")
         response = sqs.receive_message(
             QueueUrl=self.queue_url,
-            MaxNumberOfMessages=self.batch_size,
+            MaxNumberOfMessages=10,
             AttributeNames=["All"],
             MessageAttributeNames=["All"],
             WaitTimeSeconds=0,
@@ -104,8 +105,16 @@ class QueueSource:
         messages = response.get("Messages", [])
         if not messages:
             return 0
-        arn = sqs.get_queue_attributes(QueueUrl=self.queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-        event = {"Records": [self._lambda_record(m, arn) for m in messages]}
+        if not self._arn:
+            attributes = sqs.get_queue_attributes(QueueUrl=self.queue_url, AttributeNames=["QueueArn"])
+            self._arn = attributes["Attributes"]["QueueArn"]
+        batches = [messages[i : i + self.batch_size] for i in range(0, len(messages), self.batch_size)]
+        return sum(self._invoke(batch) for batch in batches)
+
+    def _invoke(self, messages: list[dict[str, Any]]) -> int:
+        """One Lambda invocation: its messages are deleted if it returns, made visible again if it raises."""
+        sqs = aws.client("sqs")
+        event = {"Records": [self._lambda_record(m, self._arn) for m in messages]}
         try:
             self.handler(event, LambdaContext(self.name))
         except Exception:

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 from types import FrameType
 
+from chalicelib.settings import CALL_FILE, CALL_OVERRIDES, CFP_FAULTS
 from local import stack
 from local.emulator import Emulator, EmulatorError, aws_environment, port_is_free
 from local.outbox import serve as serve_outbox
@@ -59,6 +60,8 @@ def _serve(emulator: Emulator, host: str, port: int, outbox_port: int) -> int:
     cli = factory.CLIFactory(project_dir=str(PROJECT))
     config = cli.create_config_obj(chalice_stage_name=STAGE)
     environment = dict(config.environment_variables)
+    # The caller's environment wins for these: a rehearsal with other call settings, or faults.
+    environment |= {name: os.environ[name] for name in (CALL_FILE, CALL_OVERRIDES, CFP_FAULTS) if name in os.environ}
 
     say("… creating the resources from infra/resources.json and infra/review.asl.json")
     from chalicelib.call import load_call
@@ -75,8 +78,10 @@ def _serve(emulator: Emulator, host: str, port: int, outbox_port: int) -> int:
     app = cli.load_chalice_app(environment)
     pump = Pump.for_app(app, resources.table_stream_arn, resources.task_queue_url)
     pump.start()
-    outbox = serve_outbox(host, outbox_port, emulator.endpoint, app_url)
+    outbox = serve_outbox(host, outbox_port, emulator.endpoint, app_url, resources.dead_letter_queue_url)
     server: LocalDevServer = cli.create_local_server(app, config, host, port)
+    # socketserver listens with a backlog of 5: more clients connecting at once are reset.
+    server.server.socket.listen(128)
 
     def interrupt(signum: int, frame: FrameType | None) -> None:
         raise KeyboardInterrupt

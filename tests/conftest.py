@@ -6,6 +6,7 @@ import os
 from collections.abc import Iterator
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from local.emulator import Emulator, aws_environment, free_port
 
@@ -22,6 +23,13 @@ os.environ.update(
 )
 
 from tests.support import CfP
+
+# Property-based tests: a quick profile in `make test`, a slow one for the record
+# (HYPOTHESIS_PROFILE=slow make test-slow: at least 10,000 cases per property).
+_shared = {"deadline": None, "suppress_health_check": [HealthCheck.function_scoped_fixture, HealthCheck.too_slow]}
+settings.register_profile("quick", max_examples=80, **_shared)  # type: ignore[arg-type]
+settings.register_profile("slow", max_examples=10_000, **_shared)  # type: ignore[arg-type]
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "quick"))
 
 
 @pytest.fixture(scope="session")

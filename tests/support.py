@@ -12,7 +12,7 @@ from chalice.test import Client
 
 from chalicelib import aws, deps
 from chalicelib.models import Application
-from chalicelib.settings import CALL_OVERRIDES
+from chalicelib.settings import CALL_OVERRIDES, CFP_FAULTS
 from chalicelib.storage import application_from_item
 from local import stack
 from local.emulator import Emulator
@@ -71,11 +71,24 @@ class CfP:
         self.emulator.reset()
         return CfP.create(self.emulator, **overrides)
 
+    def inject(self, *faults: dict[str, Any]) -> CfP:
+        """Make the AWS clients raise these errors (chalicelib/faults.py); rebuilt clients take them."""
+        os.environ[CFP_FAULTS] = json.dumps(list(faults))
+        deps.reset()
+        return self
+
+    def configure(self, **overrides: Any) -> CfP:
+        """Change the call's settings on the same account (limits, deadline...)."""
+        configure_call(**overrides)
+        return self
+
     def close(self) -> None:
         """Stop the executions still waiting, so that nothing of this test runs on."""
         if self.closed:
             return
         self.closed = True
+        os.environ.pop(CFP_FAULTS, None)
+        deps.reset()
         for execution in self.executions():
             if execution["status"] == "RUNNING":
                 aws.stepfunctions().stop_execution(executionArn=execution["executionArn"])
@@ -96,6 +109,16 @@ class CfP:
     def applications(self) -> list[Application]:
         items = aws.dynamodb().scan(TableName=self.resources.table_name)["Items"]
         return [application_from_item(i) for i in items if i["sk"]["S"] == "APPLICATION"]
+
+    def count_applications(self) -> int:
+        """How many applications the table holds (a COUNT scan: cheap enough for every example)."""
+        response = aws.dynamodb().scan(
+            TableName=self.resources.table_name,
+            Select="COUNT",
+            FilterExpression="sk = :a",
+            ExpressionAttributeValues={":a": {"S": "APPLICATION"}},
+        )
+        return int(response["Count"])
 
     def application(self, application_id: str) -> Application:
         return deps.store().get(application_id)
@@ -147,6 +170,10 @@ class CfP:
         """A link of the speaker's latest "Action required" email: answer is 'yes' or 'no'."""
         message = [m for m in self.emails_to(email) if m.subject.startswith("Action required")][-1]
         return self.path([url for _, url in message.links if "/attendance/" in url][0 if answer == "yes" else 1])
+
+    def links_of(self, address: str) -> list[str]:
+        """Every link in the emails sent to an address, in order."""
+        return [url for message in self.emails_to(address) for _, url in message.links]
 
     @staticmethod
     def path(url: str) -> str:

@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import re
-import signal
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -18,7 +14,8 @@ import boto3
 import pytest
 import requests
 
-from local.emulator import aws_environment, free_port, port_is_free
+from local import process
+from local.emulator import aws_environment
 from tests.support import STORY
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -28,6 +25,8 @@ PROGRAMME = "programme@ow2con.example"
 
 @dataclass
 class LocalRun:
+    """What a person reaches of a running `make run`: the app, the outbox and the emulator."""
+
     app: str
     outbox_url: str
     emulator: str
@@ -61,42 +60,18 @@ class LocalRun:
 
 @pytest.fixture(scope="module")
 def local_run() -> Iterator[LocalRun]:
-    ports = {"PORT": free_port(), "MOTO_PORT": free_port(), "OUTBOX_PORT": free_port()}
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "TABLE_", "STATE_", "CALL_", "LINK_"))}
-    env |= {name: str(port) for name, port in ports.items()} | {"PYTHONPATH": str(PROJECT)}
-    process = subprocess.Popen(
-        [sys.executable, "-u", "-m", "local.run"],
-        cwd=PROJECT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    output: list[str] = []
-    assert process.stdout is not None
-    for line in process.stdout:
-        output.append(line)
-        if "Emulated AWS endpoint" in line or process.poll() is not None:
-            break
-    printed = "".join(output)
-    assert "✓ ready" in printed, printed
-    run = LocalRun(
-        app=f"http://127.0.0.1:{ports['PORT']}",
-        outbox_url=f"http://127.0.0.1:{ports['OUTBOX_PORT']}",
-        emulator=f"http://127.0.0.1:{ports['MOTO_PORT']}",
-        output=output,
-    )
+    running = process.start()
+    run = LocalRun(app=running.app, outbox_url=running.outbox, emulator=running.emulator, output=running.output)
     # Only for this module: the session's emulator (conftest.py) must find its own endpoint again.
     with pytest.MonkeyPatch.context() as patch:
         for name, value in aws_environment(run.emulator).items():
             patch.setenv(name, value)
         yield run
 
-    process.send_signal(signal.SIGINT)  # what Ctrl-C sends
-    rest = process.communicate(timeout=30)[0]
-    assert process.returncode == 0, rest
-    assert "✓ stopped" in rest
-    assert all(port_is_free(port) for port in ports.values()), "Ctrl-C left something running"
+    assert running.stop() == 0, "".join(running.output)
+    time.sleep(0.5)  # the output thread reads the last lines
+    assert "✓ stopped" in "".join(running.output)
+    assert running.ports_are_free(), "Ctrl-C left something running"
 
 
 def follow(link: str) -> requests.Response:

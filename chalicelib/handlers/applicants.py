@@ -4,14 +4,30 @@ from __future__ import annotations
 
 from chalice.app import Blueprint, Response
 
-from chalicelib import deps
-from chalicelib.applications import CallClosed, InvalidApplication
+from chalicelib import deps, logs
+from chalicelib.applications import CallClosed, InvalidApplication, LooksAutomated, RateLimited
 from chalicelib.links import LinkError
 from chalicelib.models import FIELD_LABELS
+from chalicelib.settings import settings
 from chalicelib.storage import ApplicationNotFound, CannotWithdraw
-from chalicelib.web import FORM_OR_JSON, BadBody, html, json_response, problem, read_fields, wants_json
+from chalicelib.web import (
+    FORM_OR_JSON,
+    BadBody,
+    BodyTooLarge,
+    client_address,
+    html,
+    json_response,
+    problem,
+    read_fields,
+    wants_json,
+)
 
 bp = Blueprint(__name__)
+
+AUTOMATED = (
+    "The field “Leave this empty” was filled in, which robots do. If you are a person, "
+    "go back, empty that field and send the form again."
+)
 
 
 @bp.route("/", methods=["GET"])
@@ -24,11 +40,24 @@ def show_call() -> Response:
 def submit_application() -> Response:
     request = bp.current_request
     call = deps.call()
+    fields: dict[str, object] = {}
     try:
-        fields = read_fields(request)
-        application, created = deps.submissions().submit(fields)
+        fields = read_fields(request, settings().max_body_bytes)
+        application, created = deps.submissions().submit(fields, client_address(request))
+    except BodyTooLarge as exc:
+        logs.event("submission_refused", reason="too_large")
+        return problem(request, 413, "The application is too large", str(exc))
     except BadBody as exc:
         return problem(request, 400, "The request could not be read", str(exc))
+    except LooksAutomated:
+        logs.event("submission_refused", reason="honeypot")
+        return problem(request, 400, "This looks automated", AUTOMATED)
+    except RateLimited as exc:
+        logs.event("submission_refused", reason=f"rate_limited_{exc.scope}")
+        detail = (
+            f"Too many applications from this {exc.scope}. Please try again in {exc.retry_after // 60 + 1} minutes."
+        )
+        return problem(request, 429, "Please wait a little", detail, headers={"Retry-After": str(exc.retry_after)})
     except CallClosed:
         return problem(
             request, 403, "The call is closed", f"Applications closed on {call.deadline:%d %B %Y at %H:%M %Z}."
@@ -37,6 +66,7 @@ def submit_application() -> Response:
         if wants_json(request):
             return json_response({"title": "Please correct the form", "errors": exc.errors}, 422)
         return html("form.html", 422, call=call, values=fields, errors=exc.errors, labels=FIELD_LABELS, is_open=True)
+    logs.event("application_stored", application=application.id, created=created)
     status_url = deps.links().status_url(application.id)
     status_code = 201 if created else 200
     if wants_json(request):
@@ -71,6 +101,7 @@ def withdraw(token: str) -> Response:
     request = bp.current_request
     try:
         application = deps.withdrawals().withdraw(deps.links().read_status(token))
+        logs.event("withdrawn", application=application.id)
     except (LinkError, ApplicationNotFound) as exc:
         return problem(request, 404, "Status link not recognised", str(exc) or "This application does not exist.")
     except CannotWithdraw as exc:
@@ -78,3 +109,42 @@ def withdraw(token: str) -> Response:
     return html(
         "withdrawn.html", call=deps.call(), application=application, status_url=deps.links().status_url(application.id)
     )
+
+
+@bp.route("/status/{token}/delete", methods=["POST"], content_types=FORM_OR_JSON)
+def delete_my_data(token: str) -> Response:
+    """The status page's "delete my data" button: ends the workflow and blanks the personal fields."""
+    request = bp.current_request
+    try:
+        application = deps.erasure().erase(deps.links().read_status(token))
+    except (LinkError, ApplicationNotFound) as exc:
+        return problem(request, 404, "Status link not recognised", str(exc) or "This application does not exist.")
+    logs.event("data_deleted", application=application.id)
+    return html("deleted.html", call=deps.call(), application=application)
+
+
+@bp.route("/verify/{token}", methods=["GET"])
+def ask_verification(token: str) -> Response:
+    try:
+        application = deps.submissions().status(deps.links().read_verification(token))
+    except (LinkError, ApplicationNotFound) as exc:
+        return problem(bp.current_request, 400, "This link cannot be used", str(exc) or "No such application.")
+    return html("verify.html", call=deps.call(), application=application, token=token)
+
+
+@bp.route("/verify/{token}", methods=["POST"], content_types=FORM_OR_JSON)
+def verify_email(token: str) -> Response:
+    try:
+        application_id = deps.links().read_verification(token)
+        verified = deps.verifications().verify(application_id)
+        application = deps.submissions().status(application_id)
+    except (LinkError, ApplicationNotFound) as exc:
+        return problem(bp.current_request, 400, "This link cannot be used", str(exc) or "No such application.")
+    return html("verify.html", 200 if verified else 409, call=deps.call(), application=application, verified=verified)
+
+
+@bp.route("/openapi.json", methods=["GET"])
+def describe_api() -> Response:
+    from chalicelib.openapi import spec
+
+    return json_response(spec(deps.call(), settings().public_url))

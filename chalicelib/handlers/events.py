@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import json
-import logging
-
 from chalice.app import Blueprint, DynamoDBEvent, SQSEvent
 
-from chalicelib import deps
+from chalicelib import deps, logs
 from chalicelib.models import TaskMessage
 from chalicelib.settings import table_stream_arn, task_queue_name
 
 bp = Blueprint(__name__)
-log = logging.getLogger(__name__)
 
 
 @bp.on_dynamodb_record(stream_arn=table_stream_arn(), batch_size=10, starting_position="TRIM_HORIZON")
@@ -24,7 +20,7 @@ def start_review(event: DynamoDBEvent) -> None:
             continue
         application_id = keys["pk"]["S"].removeprefix("APP#")
         execution_arn = deps.workflow().start(application_id, deps.call())
-        log.info(json.dumps({"event": "review_started", "application": application_id, "execution": execution_arn}))
+        logs.event("review_started", application=application_id, execution=execution_arn)
 
 
 @bp.on_sqs_message(queue=task_queue_name(), batch_size=1)
@@ -33,4 +29,4 @@ def run_task(event: SQSEvent) -> None:
     for record in event:
         message = TaskMessage.model_validate_json(record.body)
         deps.task_worker().run(message)
-        log.info(json.dumps({"event": "task_done", "task": message.task, "application": message.application_id}))
+        logs.event("task_done", task=message.task, application=message.application_id)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from chalice.app import Blueprint, Response
 
-from chalicelib import deps
+from chalicelib import deps, logs
 from chalicelib.links import LinkError
+from chalicelib.settings import settings
 from chalicelib.storage import AlreadyVoted, ReviewOver
-from chalicelib.web import FORM_OR_JSON, BadBody, html, json_response, problem, read_fields
+from chalicelib.web import FORM_OR_JSON, BadBody, BodyTooLarge, html, json_response, problem, read_fields
 
 bp = Blueprint(__name__)
 
@@ -28,9 +29,12 @@ def cast_vote(token: str) -> Response:
     request = bp.current_request
     desk = deps.review_desk()
     try:
-        note = str(read_fields(request).get("note", ""))
+        note = str(read_fields(request, settings().max_body_bytes).get("note", ""))
         application = desk.vote(token, note)
+        logs.event("vote_recorded", application=application.id, votes=len(application.votes))
         view = desk.open(token)
+    except BodyTooLarge as exc:
+        return problem(request, 413, "The note is too long", str(exc))
     except (LinkError, BadBody) as exc:
         return problem(request, 400, BAD_LINK, str(exc))
     except (AlreadyVoted, ReviewOver):
@@ -40,35 +44,19 @@ def cast_vote(token: str) -> Response:
 
 @bp.route("/overview/{token}", methods=["GET"])
 def show_overview(token: str) -> Response:
+    """The call's applications as a page, or exported with ?format=csv or ?format=json."""
+    request = bp.current_request
     try:
         overview = deps.overview_desk().open(token)
     except LinkError as exc:
-        return problem(bp.current_request, 400, "This overview link cannot be used", str(exc))
+        return problem(request, 400, "This overview link cannot be used", str(exc))
+    export = (request.query_params or {}).get("format", "")
+    if export == "csv":
+        disposition = f'attachment; filename="{overview.call.id}-applications.csv"'
+        headers = {"Content-Type": "text/csv; charset=utf-8", "Content-Disposition": disposition}
+        return Response(body=overview.csv(), headers=headers | {"Cache-Control": "no-store"})
+    if export == "json":
+        return json_response(
+            {"call": overview.call.id, "slots": overview.call.guest_slots, "applications": overview.rows()}
+        )
     return html("overview.html", call=deps.call(), overview=overview, token=token)
-
-
-@bp.route("/overview/{token}/applications.csv", methods=["GET"])
-def export_csv(token: str) -> Response:
-    try:
-        overview = deps.overview_desk().open(token)
-    except LinkError as exc:
-        return problem(bp.current_request, 400, "This overview link cannot be used", str(exc))
-    return Response(
-        body=overview.csv(),
-        headers={
-            "Content-Type": "text/csv; charset=utf-8",
-            "Content-Disposition": f'attachment; filename="{overview.call.id}-applications.csv"',
-            "Cache-Control": "no-store",
-        },
-    )
-
-
-@bp.route("/overview/{token}/applications.json", methods=["GET"])
-def export_json(token: str) -> Response:
-    try:
-        overview = deps.overview_desk().open(token)
-    except LinkError as exc:
-        return problem(bp.current_request, 400, "This overview link cannot be used", str(exc))
-    return json_response(
-        {"call": overview.call.id, "slots": overview.call.guest_slots, "applications": overview.rows()}
-    )

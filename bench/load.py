@@ -1,0 +1,147 @@
+"""Load: 1,000 applications from 16 concurrent clients to the local run on 127.0.0.1, then count.
+
+    PYTHONPATH=. .venv/bin/python -m bench.load [--applications 1000] [--clients 16]
+
+Starts its own local run (as `make run` does) with the rate limits lifted, sends the applications
+in bounded loops, waits until the workflow has caught up, and checks the counts: every application
+stored, one execution each, one email per organiser each, no duplicate email, no 5xx. Prints the
+time and latency percentiles, and writes bench/results/load.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import requests
+
+from chalicelib import aws
+from local import process
+from local.emulator import aws_environment
+
+RESULTS = Path(__file__).parent / "results"
+ORGANISER = "moderator@ow2con.example"
+UNLIMITED = {"submissions_per_address_per_hour": 10**9, "submissions_per_email_per_hour": 10**9}
+
+
+def application(number: int) -> dict[str, str]:
+    return {
+        "name": f"Load Tester {number}",
+        "email": f"speaker{number}@example.org",
+        "kind": ("good", "bad", "ugly")[number % 3],
+        "title": f"OSPO story number {number}",
+        "summary": f"Story {number}: how our OSPO learnt to count applications under load, in three minutes.",
+        "consent": "on",
+    }
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--applications", type=int, default=1000)
+    parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--settle-seconds", type=float, default=900, help="how long to wait for the workflow")
+    args = parser.parse_args()
+
+    overrides = {"deadline": "2099-12-31T23:59:00+01:00", **UNLIMITED}
+    run = process.start({"CALL_OVERRIDES": json.dumps(overrides)})
+    try:
+        return measure(run, args.applications, args.clients, args.settle_seconds)
+    finally:
+        run.stop()
+
+
+def measure(run: process.LocalRun, total: int, clients: int, settle_seconds: float) -> int:
+    statuses: Counter[int] = Counter()
+    latencies: list[float] = []
+    session_per_client = [requests.Session() for _ in range(clients)]
+
+    def send(number: int) -> None:
+        session = session_per_client[number % clients]
+        started = time.perf_counter()
+        response = session.post(f"{run.app}/applications", data=application(number), timeout=60)
+        latencies.append(time.perf_counter() - started)
+        statuses[response.status_code] += 1
+
+    print(f"… sending {total} applications from {clients} clients to {run.app}")
+    began = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=clients) as pool:
+        list(pool.map(send, range(total)))
+    sending = time.perf_counter() - began
+    print(f"  sent in {sending:.1f} s: {dict(statuses)}")
+
+    print("… waiting for every organiser email")
+    outbox: list[dict[str, Any]] = []
+    deadline = time.monotonic() + settle_seconds
+    while time.monotonic() < deadline:
+        outbox = requests.get(f"{run.outbox}/messages.json", timeout=60).json()
+        if sum(ORGANISER in m["recipients"] for m in outbox) >= total:
+            break
+        time.sleep(5)  # moto's data.json dumps every model: not too often
+    settled = time.perf_counter() - began
+
+    os.environ.update(aws_environment(run.emulator))
+    dynamodb = aws.dynamodb()
+    table = next(t for t in dynamodb.list_tables()["TableNames"] if t.endswith("-applications"))
+    stored = 0
+    for page in dynamodb.get_paginator("scan").paginate(
+        TableName=table, FilterExpression="sk = :a", ExpressionAttributeValues={":a": {"S": "APPLICATION"}}
+    ):
+        stored += page["Count"]
+    sfn = aws.stepfunctions()
+    machine = sfn.list_state_machines()["stateMachines"][0]["stateMachineArn"]
+    executions = sum(
+        len(p["executions"]) for p in sfn.get_paginator("list_executions").paginate(stateMachineArn=machine)
+    )
+    organiser_emails = sum(ORGANISER in m["recipients"] for m in outbox)
+    sent = Counter((tuple(m["recipients"]), m["subject"]) for m in outbox)
+    duplicates = sum(n - 1 for n in sent.values() if n > 1)
+    server_errors = sum(n for status, n in statuses.items() if status >= 500)
+
+    figures = {
+        "applications": total,
+        "clients": clients,
+        "stored": stored,
+        "executions": executions,
+        "organiser_emails": organiser_emails,
+        "emails_in_outbox": len(outbox),
+        "duplicate_emails": duplicates,
+        "responses": {str(k): v for k, v in sorted(statuses.items())},
+        "server_errors": server_errors,
+        "send_seconds": round(sending, 2),
+        "until_last_organiser_email_seconds": round(settled, 2),
+        "latency_ms": {
+            "p50": round(percentile(latencies, 0.50) * 1000, 1),
+            "p90": round(percentile(latencies, 0.90) * 1000, 1),
+            "p99": round(percentile(latencies, 0.99) * 1000, 1),
+            "max": round(max(latencies) * 1000, 1),
+            "mean": round(statistics.fmean(latencies) * 1000, 1),
+        },
+        "requests_per_second": round(total / sending, 1),
+    }
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "load.json").write_text(json.dumps(figures, indent=2) + "\n")
+    print(json.dumps(figures, indent=2))
+    ok = (
+        stored == executions == organiser_emails == total
+        and duplicates == 0
+        and server_errors == 0
+        and statuses.get(201, 0) == total
+    )
+    print("✓ the counts match" if ok else "✗ the counts do not match")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,76 @@
+"""Starts `python -m local.run` (what `make run` starts) as a child process, for tests and bench scripts."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from local.emulator import free_port, port_is_free
+
+PROJECT = Path(__file__).resolve().parent.parent
+# Settings of the calling process that must not leak into the run: it makes its own.
+_PRIVATE = ("AWS_", "TABLE_", "STATE_", "CALL_", "LINK_", "CFP_", "PUBLIC_URL")
+
+
+@dataclass
+class LocalRun:
+    app: str
+    outbox: str
+    emulator: str
+    ports: dict[str, int]
+    process: subprocess.Popen[str]
+    output: list[str] = field(default_factory=list)
+
+    def stop(self) -> int:
+        """Ctrl-C, as a person would; returns the exit code."""
+        self.process.send_signal(signal.SIGINT)
+        self.process.wait(timeout=30)
+        return self.process.returncode
+
+    def ports_are_free(self) -> bool:
+        return all(port_is_free(port) for port in self.ports.values())
+
+
+def start(environment: Mapping[str, str] | None = None) -> LocalRun:
+    """Start a local run on free ports and wait until it prints that it is ready."""
+    ports = {"PORT": free_port(), "MOTO_PORT": free_port(), "OUTBOX_PORT": free_port()}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(_PRIVATE)}
+    env |= {name: str(port) for name, port in ports.items()} | {"PYTHONPATH": str(PROJECT)} | dict(environment or {})
+    process = subprocess.Popen(
+        [sys.executable, "-u", "-m", "local.run"],
+        cwd=PROJECT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    run = LocalRun(
+        app=f"http://127.0.0.1:{ports['PORT']}",
+        outbox=f"http://127.0.0.1:{ports['OUTBOX_PORT']}",
+        emulator=f"http://127.0.0.1:{ports['MOTO_PORT']}",
+        ports=ports,
+        process=process,
+    )
+    ready = threading.Event()
+
+    def drain() -> None:
+        # Keeps reading, so that a busy run never blocks on a full pipe.
+        assert process.stdout is not None
+        for line in process.stdout:
+            run.output.append(line)
+            if "Emulated AWS endpoint" in line:
+                ready.set()
+        ready.set()
+
+    threading.Thread(target=drain, name="local-run-output", daemon=True).start()
+    ready.wait(timeout=120)
+    if process.poll() is not None or not any("✓ ready" in line for line in run.output):
+        process.kill()
+        raise RuntimeError("the local run did not start:\n" + "".join(run.output))
+    return run

@@ -1,0 +1,130 @@
+"""Bad input, thrown at the form and the JSON API: never a 5xx, nothing stored, every 4xx names the field."""
+
+from __future__ import annotations
+
+import json
+import string
+from typing import Any
+from urllib.parse import urlencode
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from chalicelib import aws
+from chalicelib.mailer import Mailer
+from chalicelib.rendering import Email
+from tests.support import STORY, CfP
+
+FIELDS = ["name", "email", "organisation", "kind", "title", "summary", "consent"]
+JSON = {"Content-Type": "application/json"}
+FORM = {"Content-Type": "application/x-www-form-urlencoded"}
+# Lifts the hourly limits: these tests send hundreds of requests from one address.
+UNLIMITED = {"submissions_per_address_per_hour": 1_000_000, "submissions_per_email_per_hour": 1_000_000}
+
+nasty_text = st.one_of(
+    st.text(),
+    st.text(alphabet=st.characters(codec="utf-8"), min_size=1, max_size=300),
+    st.sampled_from(["", " ", "\r\n", "Ada\r\nBcc: all@example.org", "a@b.c\r\nX-Injected: 1", "\x00", "\u202e"]),
+    st.text(alphabet=string.printable, min_size=5_000, max_size=40_000),  # huge: some go over 32 KiB
+)
+json_values = st.one_of(
+    nasty_text,
+    st.integers(),
+    st.floats(allow_nan=True),
+    st.booleans(),
+    st.none(),
+    st.lists(st.integers(), max_size=3),
+    st.dictionaries(st.text(max_size=5), st.integers(), max_size=2),
+)
+json_bodies = st.dictionaries(st.sampled_from([*FIELDS, "extra", "website", "__proto__"]), json_values, max_size=9)
+form_bodies = st.dictionaries(st.sampled_from([*FIELDS, "extra", "website"]), nasty_text, max_size=9)
+
+
+def check(cfp: CfP, response: Any, stored_before: int) -> None:
+    """What must hold for any request: no 5xx; a 4xx says what is wrong and stores nothing."""
+    assert response.status_code < 500, response.body[:500]
+    if response.status_code >= 400:
+        assert cfp.count_applications() == stored_before
+        if response.status_code == 422:
+            errors = (
+                json.loads(response.body)["errors"] if response.headers["Content-Type"] == "application/json" else None
+            )
+            if errors is not None:
+                assert errors and set(errors) <= {*FIELDS, "extra", "__proto__", "body"}
+                assert all(isinstance(m, str) and m for m in errors.values())
+            else:
+                assert 'class="error"' in response.body.decode()
+        else:
+            assert response.status_code in {400, 413, 415}, response.status_code
+
+
+@pytest.fixture
+def api(cfp: CfP) -> CfP:
+    """The app with the hourly limits lifted, configured once per test (not per example)."""
+    return cfp.configure(**UNLIMITED)
+
+
+@given(body=json_bodies)
+def test_any_json_body(api: CfP, body: dict[str, Any]) -> None:
+    cfp = api
+    before = cfp.count_applications()
+    response = cfp.client.http.post("/applications", headers=JSON, body=json.dumps(body).encode())
+    check(cfp, response, before)
+
+
+@given(body=form_bodies)
+def test_any_form_post(api: CfP, body: dict[str, str]) -> None:
+    cfp = api
+    before = cfp.count_applications()
+    response = cfp.client.http.post("/applications", headers=FORM, body=urlencode(body).encode())
+    check(cfp, response, before)
+
+
+@given(raw=st.binary(max_size=2_000))
+def test_any_bytes_as_json(api: CfP, raw: bytes) -> None:
+    cfp = api
+    response = cfp.client.http.post("/applications", headers=JSON, body=raw)
+    check(cfp, response, 0)
+
+
+def test_a_body_over_the_maximum_is_a_413_and_stores_nothing(cfp: CfP) -> None:
+    response = cfp.client.http.post(
+        "/applications", headers=JSON, body=json.dumps(STORY | {"summary": "x" * 40_000}).encode()
+    )
+    assert response.status_code == 413
+    assert "over 32768 bytes" in json.loads(response.body)["detail"]
+    assert cfp.applications() == []
+
+
+def test_crlf_in_a_name_or_an_email_never_reaches_a_header(cfp: CfP) -> None:
+    for field, value in (("name", "Ada\r\nBcc: all@example.org"), ("email", "ada@example.org\r\nBcc: all@example.org")):
+        response = cfp.submit(STORY | {field: value})
+        assert response.status_code == 422
+        assert f'id="{field}-error"' in response.body.decode()
+    assert cfp.applications() == []
+    # And below the form, the mailer refuses such a header outright: nothing reaches SES.
+    mailer = Mailer(aws.sesv2(), "OW2con'24 CfP <cfp@ow2con.example>")
+    with pytest.raises(ValueError):
+        mailer.send("ada@example.org", Email("Hello\r\nBcc: all@example.org", "text", "<p>html</p>"))
+    with pytest.raises(ValueError):
+        mailer.send("ada@example.org", Email("Hello", "text", "<p>html</p>"), "Ada\r\nBcc: all@example.org")
+    assert cfp.outbox() == []
+
+
+def test_the_honeypot_stores_nothing_and_says_why(cfp: CfP) -> None:
+    response = cfp.submit(STORY | {"website": "http://spam.example"})
+    assert response.status_code == 400
+    assert "Leave this empty" in response.body.decode()
+    assert cfp.applications() == []
+
+
+def test_rate_limits_per_address_and_per_email(cfp: CfP) -> None:
+    cfp.configure(submissions_per_address_per_hour=3, submissions_per_email_per_hour=2)
+    statuses = [cfp.submit(STORY | {"title": f"Story number {n}"}).status_code for n in range(3)]
+    assert statuses == [201, 201, 429]  # the third from one email address
+    other = cfp.submit(STORY | {"email": "grace@example.org"})
+    assert other.status_code == 429  # the fourth from one client address
+    assert "Too many applications from this address" in other.body.decode()
+    assert int(other.headers["Retry-After"]) <= 3600
+    assert len(cfp.applications()) == 2

@@ -1,0 +1,112 @@
+"""Faults injected around the AWS clients: nothing is lost and nothing is sent twice."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from chalicelib import aws
+from local.outbox import dead_letters
+from local.pump import QueueSource
+from tests.support import STORY, CfP
+
+MODERATOR = "moderator@ow2con.example"
+ASL = json.loads((Path(__file__).parent.parent / "infra" / "review.asl.json").read_text())
+
+
+def subjects_to(cfp: CfP, address: str) -> list[str]:
+    return [m.subject for m in cfp.emails_to(address)]
+
+
+def test_ses_throttling_is_retried_through_the_queue_and_the_email_goes_once(cfp: CfP) -> None:
+    cfp.inject({"operation": "sesv2.SendEmail", "error": "TooManyRequestsException", "times": 3})
+    cfp.submit()
+    cfp.wait_for_email(MODERATOR, "New application to review")
+
+    [fault] = aws.injected()
+    assert fault.raised == 3
+    assert subjects_to(cfp, STORY["email"]) == ["We received your application: “Our OSPO ate the legal team”"]
+    assert len(subjects_to(cfp, MODERATOR)) == 1
+
+
+def test_a_worker_that_dies_after_sending_does_not_send_twice(cfp: CfP) -> None:
+    # The email goes out, then reporting to the workflow fails: SQS delivers the task again.
+    cfp.inject({"operation": "sfn.SendTaskSuccess", "error": "ServiceUnavailable", "times": 2})
+    cfp.submit()
+    cfp.wait_for_email(MODERATOR, "New application to review")
+
+    assert aws.injected()[0].raised == 2
+    assert len(subjects_to(cfp, STORY["email"])) == 1
+    assert len(subjects_to(cfp, MODERATOR)) == 1
+    [application] = cfp.applications()
+    assert [e.event for e in application.history] == ["submitted", "acknowledgement_sent", "review_requested"]
+
+
+def test_a_failed_start_is_retried_from_the_stream_and_one_execution_exists(cfp: CfP) -> None:
+    cfp.inject({"operation": "sfn.StartExecution", "error": "ServiceUnavailable", "times": 3})
+    cfp.submit()
+    cfp.wait_for_email(STORY["email"], "We received your application")
+
+    assert aws.injected()[0].raised == 3
+    [execution] = cfp.executions()
+    assert execution["name"] == cfp.applications()[0].id
+    cfp.pump.poll_once()
+    assert len(cfp.executions()) == 1
+
+
+def test_a_poison_message_ends_in_the_dead_letter_queue_where_the_admin_sees_it(cfp: CfP) -> None:
+    queue = cfp.pump.sources[1]
+    assert isinstance(queue, QueueSource)
+    queue.retry_after_seconds = 0  # Lambda would wait for the visibility timeout each time
+    aws.client("sqs").send_message(QueueUrl=cfp.resources.task_queue_url, MessageBody='{"task": "nonsense"}')
+
+    cfp.pump.run_until(lambda: bool(dead_letters(cfp.resources.dead_letter_queue_url)))
+    [poison] = dead_letters(cfp.resources.dead_letter_queue_url)
+    assert poison["body"] == '{"task": "nonsense"}'
+    assert int(poison["received"]) >= 5
+    attributes = aws.client("sqs").get_queue_attributes(
+        QueueUrl=cfp.resources.task_queue_url, AttributeNames=["ApproximateNumberOfMessages"]
+    )["Attributes"]
+    assert attributes["ApproximateNumberOfMessages"] == "0"
+
+
+def test_on_aws_an_alarm_watches_the_dead_letter_queue() -> None:
+    template = json.loads((Path(__file__).parent.parent / "infra" / "resources.json").read_text())
+    alarm = template["Resources"]["DeadLetterAlarm"]["Properties"]
+    assert alarm["Dimensions"] == [{"Name": "QueueName", "Value": {"Fn::GetAtt": ["TaskDeadLetterQueue", "QueueName"]}}]
+    assert (alarm["MetricName"], alarm["ComparisonOperator"], alarm["Threshold"]) == (
+        "ApproximateNumberOfMessagesVisible",
+        "GreaterThanThreshold",
+        0,
+    )
+
+
+def tasks(kind: str) -> list[tuple[str, dict[str, Any]]]:
+    found: list[tuple[str, dict[str, Any]]] = []
+
+    def visit(states: dict[str, Any]) -> None:
+        for name, state in states.items():
+            if state.get("Resource", "").endswith(kind):
+                found.append((name, state))
+            for branch in state.get("Branches", []):
+                visit(branch["States"])
+
+    visit(ASL["States"])
+    return found
+
+
+def test_task_states_retry_the_errors_that_pass_with_backoff() -> None:
+    emails = [
+        (n, s) for n, s in tasks("sqs:sendMessage.waitForTaskToken") if "TimeoutSecondsPath" in s and "Retry" in s
+    ]
+    assert len(emails) >= 15
+    for name, state in emails:
+        [retry] = state["Retry"]
+        assert set(retry["ErrorEquals"]) == {"States.Timeout", "EmailThrottled"}, name
+        assert retry["BackoffRate"] > 1 and retry["MaxAttempts"] >= 3, name
+    for name, state in tasks("dynamodb:updateItem") + tasks("dynamodb:getItem"):
+        [retry] = state["Retry"]
+        assert "DynamoDB.ProvisionedThroughputExceededException" in retry["ErrorEquals"], name
+        assert "DynamoDB.ThrottlingException" in retry["ErrorEquals"], name
+        assert retry["BackoffRate"] > 1, name

@@ -1,0 +1,109 @@
+"""Personal data: double opt-in, retention, "delete my data", and logs that hold no address or story."""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from chalicelib import aws, deps
+from tests.support import STORY, CfP
+
+MODERATOR = "moderator@ow2con.example"
+
+
+def test_with_double_opt_in_the_review_starts_only_after_the_address_is_confirmed(cfp: CfP) -> None:
+    cfp = cfp.with_call(verify_email=True)
+    cfp.submit()
+    verification = cfp.wait_for_email(STORY["email"], "Please confirm your email address")
+    [application] = cfp.applications()
+    assert application.status == "awaiting_verification"
+    assert cfp.emails_to(MODERATOR) == []
+
+    link = cfp.path(cfp.link(verification, "Please confirm your address so that the organisers can review it"))
+    assert "Confirm my address" in cfp.client.http.get(link).body.decode()
+    assert cfp.emails_to(MODERATOR) == []  # a GET confirms nothing
+    assert "your address is confirmed" in cfp.post(link).body.decode()
+
+    cfp.wait_for_email(MODERATOR, "New application to review")
+    assert [e.event for e in cfp.application(application.id).history][:4] == [
+        "submitted",
+        "verification_requested",
+        "email_verified",
+        "acknowledgement_sent",
+    ]
+    assert cfp.post(link).status_code == 409  # a second click changes nothing
+
+
+def test_an_unconfirmed_address_is_never_reviewed(cfp: CfP) -> None:
+    cfp = cfp.with_call(verify_email=True, verification_window_hours=0.001)  # 3.6 seconds
+    cfp.submit()
+    [application] = cfp.applications()
+    cfp.wait_for_execution(application.id, "SUCCEEDED")
+    assert cfp.application(application.id).status == "unverified"
+    assert cfp.emails_to(MODERATOR) == []
+
+
+def test_applications_and_votes_expire_after_the_calls_retention(cfp: CfP) -> None:
+    cfp.submit()
+    cfp.vote(MODERATOR, "Approve")
+    [application] = cfp.applications()
+    # The session was in 2024, so the retention runs from the submission: 365 days.
+    expected = datetime.now(UTC) + timedelta(days=365)
+    assert application.expires_at is not None
+    assert abs(application.expires_at - expected.timestamp()) < 120
+    items = aws.dynamodb().scan(TableName=cfp.resources.table_name)["Items"]
+    vote = next(i for i in items if i["sk"]["S"].startswith("VOTE#"))
+    assert int(vote["expires_at"]["N"]) == application.expires_at
+    # The table's TTL on `expires_at` is asserted on the template (tests/test_deploy.py): moto ignores it.
+
+
+def test_delete_my_data_blanks_the_application_and_stops_the_review(cfp: CfP) -> None:
+    cfp.submit()
+    acknowledgement = cfp.wait_for_email(STORY["email"], "We received your application")
+    cfp.wait_for_email(MODERATOR, "New application to review")
+    cfp.vote(MODERATOR, "Reject", note="Ada's story about Analytical Engines Ltd is great but off-topic.")
+    status = cfp.path(cfp.link(acknowledgement, "Follow its status here"))
+
+    page = cfp.post(f"{status}/delete").body.decode()
+    assert "Your data is deleted" in page
+    [application] = cfp.applications()
+    cfp.wait_for_execution(application.id, "SUCCEEDED")
+    sent = len(cfp.outbox())
+
+    stored = cfp.application(application.id)
+    assert (stored.name, stored.email, stored.organisation, stored.summary) == ("", "", None, "")
+    assert stored.title == "(deleted)" and stored.erased and stored.status == "withdrawn"
+    assert [v.note for v in stored.votes] == [""]
+    item = aws.dynamodb().get_item(
+        TableName=cfp.resources.table_name, Key={"pk": {"S": f"APP#{stored.id}"}, "sk": {"S": "APPLICATION"}}
+    )
+    for personal in (STORY["name"], STORY["email"], STORY["summary"], STORY["organisation"], "off-topic"):
+        assert personal not in json.dumps(item)
+    cfp.pump.poll_once()
+    assert len(cfp.outbox()) == sent  # not even the withdrawal notice goes to a deleted address
+    assert "Ada" not in cfp.client.http.get(status).body.decode()
+
+
+def test_logs_are_json_and_hold_no_address_name_or_story(cfp: CfP, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO)
+    cfp = cfp.with_call(approvals_needed=1, rejections_needed=1)
+    cfp.submit()
+    cfp.vote(MODERATOR, "Approve")
+    cfp.wait_for_email(STORY["email"], "Action required")
+    cfp.post(cfp.attendance_link("yes"))
+    cfp.wait_for_email(STORY["email"], "Confirmed")
+    cfp.submit(STORY | {"email": "not-an-address"})
+    cfp.submit(STORY | {"website": "spam"})
+
+    ours = [r for r in caplog.records if r.name == "cfp_events"]
+    events = [json.loads(r.getMessage()) for r in ours]
+    assert {"application_stored", "review_started", "vote_recorded", "task_done", "submission_refused"} <= {
+        e["event"] for e in events
+    }
+    everything = "\n".join(r.getMessage() for r in caplog.records)
+    for personal in (STORY["email"], STORY["name"], STORY["summary"][:40], STORY["title"], STORY["organisation"]):
+        assert personal not in everything
+    assert deps.call().organisers[0] not in everything

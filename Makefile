@@ -9,7 +9,7 @@ NODE_STAMP := node_modules/.installed-$(shell cat package.json package-lock.json
 STAGE ?= dev
 OUT := out/$(STAGE)
 
-.PHONY: install node translations messages run test test-slow load lint typecheck package deploy destroy clean
+.PHONY: install node translations messages run test test-slow load bench lint typecheck package deploy destroy clean
 
 install: $(STAMP)
 
@@ -64,6 +64,10 @@ test-slow: install
 # 1,000 applications from 16 clients to a local run on 127.0.0.1, then the counts (RELIABILITY.md).
 load: install
 	PYTHONPATH=. $(BIN)/python -m bench.load --applications 1000 --clients 16
+
+# Benchmarks, not tests: figures in bench/results/*.json and a table beside pretalx's (BENCHMARKS.md).
+bench: install translations
+	@PYTHONPATH=. $(BIN)/python -m bench.run $(if $(QUICK),--quick)
 
 # out/$(STAGE)/sam.json (Chalice's template merged with infra/resources.json) and deployment.zip.
 package: install translations

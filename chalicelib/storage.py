@@ -28,15 +28,18 @@ import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cache
 from typing import TYPE_CHECKING, Any
-
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
-from botocore.exceptions import ClientError
 
 from chalicelib.models import WITHDRAWABLE, Answer, Application, Outcome, Status, Vote, Wait
 
 if TYPE_CHECKING:
+    from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+    from botocore.exceptions import ClientError
     from mypy_boto3_dynamodb import DynamoDBClient
+
+# boto3 and botocore are imported by the methods that talk to DynamoDB, not by this module: the
+# handlers import its exceptions, and the form GET must not pay ~120 ms for boto3 (bench/cold_start.py).
 
 APPLICATION = "APPLICATION"
 WAIT = "WAIT"
@@ -45,8 +48,12 @@ SLOTS = "SLOTS"
 WAITLIST = "WAITLIST#"
 BY_CALL = "by_call"
 
-_serializer = TypeSerializer()
-_deserializer = TypeDeserializer()
+
+@cache
+def _types() -> tuple[TypeSerializer, TypeDeserializer]:
+    from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+
+    return TypeSerializer(), TypeDeserializer()
 
 
 class StorageError(Exception):
@@ -99,11 +106,13 @@ def call_key(call_id: str, sort_key: str) -> dict[str, Any]:
 
 
 def to_item(values: dict[str, Any]) -> dict[str, Any]:
-    return {key: _serializer.serialize(value) for key, value in values.items() if value is not None}
+    serializer = _types()[0]
+    return {key: serializer.serialize(value) for key, value in values.items() if value is not None}
 
 
 def from_item(item: dict[str, Any]) -> dict[str, Any]:
-    return {key: _deserializer.deserialize(value) for key, value in item.items()}
+    deserializer = _types()[1]
+    return {key: deserializer.deserialize(value) for key, value in item.items()}
 
 
 def application_from_item(item: dict[str, Any]) -> Application:
@@ -163,6 +172,8 @@ class ApplicationStore:
         or a withdrawal ended the review). Vote and tally are one transaction.
         """
         tally = "approvals" if vote.outcome is Outcome.APPROVE else "rejections"
+        from botocore.exceptions import ClientError
+
         try:
             self._client.transact_write_items(
                 TransactItems=[
@@ -218,6 +229,8 @@ class ApplicationStore:
 
     def clear_wait(self, wait: Wait) -> None:
         """Forget an answered wait, unless a newer one replaced it meanwhile."""
+        from botocore.exceptions import ClientError
+
         try:
             self._client.delete_item(
                 TableName=self._table,
@@ -251,6 +264,8 @@ class ApplicationStore:
 
     def request_withdrawal(self, application_id: str) -> Application:
         """Flag the application as withdrawn by its applicant; the workflow does the rest."""
+        from botocore.exceptions import ClientError
+
         try:
             response = self._client.update_item(
                 TableName=self._table,
@@ -310,6 +325,8 @@ class ApplicationStore:
 
     def leave_waitlist(self, call_id: str, entry: WaitlistEntry) -> bool:
         """Take an entry off the queue; False if it is gone, or was replaced by a newer wait."""
+        from botocore.exceptions import ClientError
+
         try:
             self._client.delete_item(
                 TableName=self._table,
@@ -384,6 +401,8 @@ class ApplicationStore:
 
     def _put_new(self, item: dict[str, Any]) -> bool:
         """Write an item that must not exist yet; False (and nothing written) if it does."""
+        from botocore.exceptions import ClientError
+
         try:
             self._client.put_item(TableName=self._table, Item=item, ConditionExpression="attribute_not_exists(pk)")
         except ClientError as exc:

@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from botocore.exceptions import ClientError
-
 from chalicelib.call import Call
 from chalicelib.storage import SLOTS, application_key, call_key
 
@@ -64,6 +62,8 @@ class Workflow:
 
     def start(self, application_id: str, call: Call) -> str:
         """Start the execution named after the application; starting it again is harmless."""
+        from botocore.exceptions import ClientError
+
         try:
             response = self._client.start_execution(
                 stateMachineArn=self._arn,
@@ -81,6 +81,8 @@ class Workflow:
 
     def task_succeeded(self, task_token: str, output: dict[str, Any]) -> None:
         """Answer a callback; raises WaitEnded if the workflow no longer waits on it."""
+        from botocore.exceptions import ClientError
+
         try:
             self._client.send_task_success(taskToken=task_token, output=json.dumps(output))
         except ClientError as exc:
@@ -90,6 +92,8 @@ class Workflow:
 
     def stop(self, application_id: str, cause: str) -> None:
         """Stop the execution if it still runs; a finished one is left as it ended."""
+        from botocore.exceptions import ClientError
+
         try:
             self._client.stop_execution(executionArn=self.execution_arn(application_id), cause=cause)
         except ClientError as exc:
@@ -98,6 +102,8 @@ class Workflow:
 
     def task_failed(self, task_token: str, error: str, cause: str) -> None:
         """Fail a callback with an error the state machine catches by name. A gone wait is ignored."""
+        from botocore.exceptions import ClientError
+
         try:
             self._client.send_task_failure(taskToken=task_token, error=error, cause=cause[:32000])
         except ClientError as exc:

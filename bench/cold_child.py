@@ -1,0 +1,49 @@
+"""One cold start: a fresh interpreter imports the app and answers one API Gateway event.
+
+Run by bench/cold_start.py with the event on stdin. It imports only the standard library before
+the app, and prints what it measured as one JSON line.
+"""
+
+import json
+import resource
+import sys
+import time
+
+
+class Context:
+    function_name = "cfp-bench-api_handler"
+    aws_request_id = "bench-cold"
+    memory_limit_in_mb = 512
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 15_000
+
+
+def main() -> None:
+    event = json.loads(sys.stdin.read())
+    started = time.perf_counter()
+    from app import app
+
+    imported = time.perf_counter()
+    response = app(event, Context())
+    answered = time.perf_counter()
+    answered_at = time.time()
+    heavy = ("boto3", "botocore", "pydantic", "jinja2", "icalendar")
+    print(
+        json.dumps(
+            {
+                "answered_at": answered_at,
+                "import_s": imported - started,
+                "first_request_s": answered - imported,
+                "status": response["statusCode"],
+                "body_bytes": len(response.get("body") or ""),
+                "max_rss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+                "loaded": [name for name in heavy if name in sys.modules],
+                "modules": len(sys.modules),
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,181 @@
+"""Shared by the benchmarks: API Gateway events, statistics, the emulated stack, and the results file.
+
+Only the standard library is imported at module level, so a cold-start child that imports this
+pays nothing for it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+PROJECT = Path(__file__).resolve().parent.parent
+RESULTS = PROJECT / "bench" / "results"
+OPEN_UNTIL = "2099-12-31T23:59:00+01:00"
+
+# Fake credentials and no endpoint at all: the form GET must not need AWS, and nothing reaches it.
+OFFLINE = {
+    "AWS_DEFAULT_REGION": "eu-west-3",
+    "AWS_REGION": "eu-west-3",
+    "AWS_ACCESS_KEY_ID": "bench",
+    "AWS_SECRET_ACCESS_KEY": "bench",
+    "AWS_ENDPOINT_URL": "http://127.0.0.1:1",
+    "STAGE": "bench",
+    "LINK_SECRET": "bench-secret-not-for-production",
+    "PUBLIC_URL": "http://127.0.0.1:8000",
+    "TABLE_NAME": "unset",
+    "STATE_MACHINE_ARN": "arn:aws:states:eu-west-3:123456789012:stateMachine:unset",
+    "CALL_OVERRIDES": json.dumps({"deadline": OPEN_UNTIL}),
+}
+
+STORY = {
+    "name": "Ada Lovelace",
+    "email": "ada@example.org",
+    "organisation": "Analytical Engines Ltd",
+    "kind": "ugly",
+    "title": "Our OSPO ate the legal team",
+    "summary": "We started an OSPO and the first thing it did was get stuck in licence review for six months. "
+    "Here is how we got out, and the checklist we wish we had on day one.",
+    "consent": "on",
+}
+
+
+def story(number: int, tag: str = "") -> dict[str, str]:
+    """A valid application whose title (and so its id) differs per run: each one is a new write."""
+    return STORY | {"title": f"{STORY['title']} ({tag}{number})", "email": f"ada+{tag}{number}@example.org"}
+
+
+def api_event(method: str, path: str, body: str | None = None, headers: dict[str, str] | None = None) -> dict[str, Any]:
+    """An API Gateway (REST, proxy integration) event, as Lambda hands it to Chalice."""
+    headers = {"Host": "abc123.execute-api.eu-west-3.amazonaws.com", "Accept": "text/html"} | (headers or {})
+    return {
+        "resource": path,
+        "path": path,
+        "httpMethod": method,
+        "headers": headers,
+        "multiValueHeaders": {k: [v] for k, v in headers.items()},
+        "queryStringParameters": None,
+        "multiValueQueryStringParameters": None,
+        "pathParameters": None,
+        "stageVariables": None,
+        "requestContext": {
+            "resourcePath": path,
+            "httpMethod": method,
+            "path": f"/api{path}",
+            "stage": "api",
+            "requestId": "bench",
+            "identity": {"sourceIp": "127.0.0.1"},
+        },
+        "body": body,
+        "isBase64Encoded": False,
+    }
+
+
+def form_get_event() -> dict[str, Any]:
+    return api_event("GET", "/")
+
+
+def submission_event(fields: dict[str, str]) -> dict[str, Any]:
+    return api_event("POST", "/applications", urlencode(fields), {"Content-Type": "application/x-www-form-urlencoded"})
+
+
+@dataclass
+class LambdaContext:
+    function_name: str = "cfp-bench-api_handler"
+    aws_request_id: str = "bench"
+    memory_limit_in_mb: int = 512
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 15_000
+
+
+def summary(samples: Sequence[float], unit: str = "s") -> dict[str, Any]:
+    """Median, min and max of repeated runs (and how many)."""
+    return {
+        "median": statistics.median(samples),
+        "min": min(samples),
+        "max": max(samples),
+        "n": len(samples),
+        "unit": unit,
+    }
+
+
+def machine() -> dict[str, Any]:
+    cpu = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {
+        "date": time.strftime("%Y-%m-%d", time.gmtime()),
+        "python": platform.python_version(),
+        "machine": platform.machine(),
+        "system": f"{platform.system()} {platform.release()}",
+        "cores": os.cpu_count(),
+        "cpu": cpu,
+    }
+
+
+def save(name: str, result: dict[str, Any]) -> Path:
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    path = RESULTS / f"{name}.json"
+    path.write_text(json.dumps({"machine": machine()} | result, indent=2, default=str) + "\n")
+    return path
+
+
+def say(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+@dataclass
+class EmulatedStack:
+    endpoint: str
+    environment: dict[str, str]
+    table_name: str
+    stream_arn: str
+    queue_url: str
+    state_machine_arn: str
+
+
+@contextmanager
+def emulated_stack(stage: str = "bench", **call_overrides: Any) -> Iterator[EmulatedStack]:
+    """moto on a free loopback port with the stack created from infra/, and this process pointed at it."""
+    from local import stack
+    from local.emulator import Emulator, aws_environment, free_port
+
+    os.environ.update(OFFLINE)
+    emulator = Emulator(free_port()).start()
+    try:
+        os.environ.update(aws_environment(emulator.endpoint))
+        os.environ["CALL_OVERRIDES"] = json.dumps({"deadline": OPEN_UNTIL} | call_overrides)
+        from chalicelib import deps
+
+        deps.reset()
+        resources = stack.create(stage, deps.call().sender)
+        os.environ.update(resources.environment())
+        deps.reset()
+        environment = OFFLINE | aws_environment(emulator.endpoint) | resources.environment()
+        environment["CALL_OVERRIDES"] = os.environ["CALL_OVERRIDES"]
+        yield EmulatedStack(
+            emulator.endpoint,
+            environment,
+            resources.table_name,
+            resources.table_stream_arn,
+            resources.task_queue_url,
+            resources.state_machine_arn,
+        )
+    finally:
+        emulator.stop()

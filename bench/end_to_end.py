@@ -16,47 +16,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import subprocess
-import sys
 import time
 import urllib.request
 from collections.abc import Callable
 from typing import Any
 
-from bench.common import PROJECT, save, say, story, summary
+from bench.common import CALL_OVERRIDES, save, say, story, summary
+from local import process as local_process
 
 POLL_SECONDS = 0.01
-
-
-def start_local_run() -> tuple[subprocess.Popen[str], dict[str, str]]:
-    from local.emulator import free_port
-
-    ports = {"PORT": free_port(), "MOTO_PORT": free_port(), "OUTBOX_PORT": free_port()}
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "TABLE_", "STATE_", "CALL_", "LINK_"))}
-    env |= {name: str(port) for name, port in ports.items()} | {"PYTHONPATH": str(PROJECT)}
-    process = subprocess.Popen(
-        [sys.executable, "-u", "-m", "local.run"],
-        cwd=PROJECT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    assert process.stdout is not None
-    for line in process.stdout:
-        if "Emulated AWS endpoint" in line:
-            break
-        if process.poll() is not None:
-            raise RuntimeError("the local run stopped before it was ready")
-    # Drain its output so that it never blocks on a full pipe.
-    subprocess.Popen(["cat"], stdin=process.stdout, stdout=subprocess.DEVNULL)
-    urls = {
-        "app": f"http://127.0.0.1:{ports['PORT']}",
-        "outbox": f"http://127.0.0.1:{ports['OUTBOX_PORT']}",
-        "emulator": f"http://127.0.0.1:{ports['MOTO_PORT']}",
-    }
-    return process, urls
 
 
 def post_json(url: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -93,7 +61,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
 
     organisers = load_call("ow2con24-ospo-heroes.toml").organisers
     say(f"… submit → organiser email on the local run (n={runs})")
-    process, urls = start_local_run()
+    run = local_process.start({"CALL_OVERRIDES": json.dumps(CALL_OVERRIDES)})
+    urls = {"app": run.app, "outbox": run.outbox, "emulator": run.emulator}
     try:
         ses = boto3.client(
             "ses",
@@ -134,8 +103,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             if any(fields["title"] in m["subject"] and set(m["recipients"]) & set(organisers) for m in outbox):
                 verified += 1
     finally:
-        process.terminate()
-        process.wait(timeout=15)
+        run.stop()
     results = {"submit_to_organiser_email": summary(samples), "verified_in_outbox": verified}
     save("end_to_end", results)
     return results

@@ -19,6 +19,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
+from local.sample import STORY
+
 PROJECT = Path(__file__).resolve().parent.parent
 RESULTS = PROJECT / "bench" / "results"
 OPEN_UNTIL = "2099-12-31T23:59:00+01:00"
@@ -42,17 +44,6 @@ OFFLINE = {
     "TABLE_NAME": "unset",
     "STATE_MACHINE_ARN": "arn:aws:states:eu-west-3:123456789012:stateMachine:unset",
     "CALL_OVERRIDES": json.dumps(CALL_OVERRIDES),
-}
-
-STORY = {
-    "name": "Ada Lovelace",
-    "email": "ada@example.org",
-    "organisation": "Analytical Engines Ltd",
-    "kind": "ugly",
-    "title": "Our OSPO ate the legal team",
-    "summary": "We started an OSPO and the first thing it did was get stuck in licence review for six months. "
-    "Here is how we got out, and the checklist we wish we had on day one.",
-    "consent": "on",
 }
 
 

@@ -26,22 +26,12 @@ from local import process, stack
 from local.emulator import Emulator, aws_environment
 from local.outbox import OutboxMessage, read_outbox
 from local.pump import Pump
+from local.sample import STORY as STORY  # the tests import it from here
 
 PROJECT = Path(__file__).resolve().parent.parent
 OPEN_UNTIL = "2099-12-31T23:59:00+01:00"
 MODERATOR = "moderator@ow2con.example"
 PROGRAMME = "programme@ow2con.example"
-
-STORY = {
-    "name": "Ada Lovelace",
-    "email": "ada@example.org",
-    "organisation": "Analytical Engines Ltd",
-    "kind": "ugly",
-    "title": "Our OSPO ate the legal team",
-    "summary": "We started an OSPO and the first thing it did was get stuck in licence review for six months. "
-    "Here is how we got out, and the checklist we wish we had on day one.",
-    "consent": "on",
-}
 
 
 def configure_call(**overrides: Any) -> None:

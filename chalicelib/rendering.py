@@ -50,7 +50,7 @@ def page(template: str, language: Language = SOURCE_LANGUAGE, **context: Any) ->
 @dataclass(frozen=True)
 class Attachment:
     filename: str
-    content_type: str  # e.g. "text/calendar; method=PUBLISH"
+    content_type: str  # e.g. "text/calendar; charset=utf-8; method=PUBLISH"; text needs its charset
     content: bytes
 
 

@@ -137,7 +137,7 @@ class TaskWorker:
             context["attachments"] = (
                 rendering.Attachment(
                     filename="invitation.ics",
-                    content_type="text/calendar; method=PUBLISH",
+                    content_type="text/calendar; charset=utf-8; method=PUBLISH",
                     content=invitation(self._call.in_language(application.language), application, self._clock()),
                 ),
             )

@@ -128,13 +128,16 @@ def test_the_invitation_holds_the_sessions_date_time_room_and_time_zone(cfp: CfP
     cfp.post(cfp.attendance_link("yes"))
     confirmation = cfp.wait_for_email(STORY["email"], "Confirmed")
 
-    [(_, _, ics)] = confirmation.attachments
+    [(filename, content_type, ics)] = confirmation.attachments
+    assert (filename, content_type) == ("invitation.ics", "text/calendar")
     [event] = Calendar.from_ical(ics).walk("VEVENT")
     paris = ZoneInfo("Europe/Paris")
     assert event.decoded("dtstart") == datetime(2024, 6, 11, 16, 40, tzinfo=paris)
     assert event.decoded("dtend") == datetime(2024, 6, 11, 17, 40, tzinfo=paris)
     assert event["dtstart"].params["TZID"] == "Europe/Paris"
-    assert "February room" in str(event["location"])
+    # Read with the charset the attachment declares: a calendar app shows these words as written.
+    assert str(event["location"]) == "February room, Orange Gardens, Châtillon (Paris)"
+    assert "“Our OSPO ate the legal team”" in str(event["description"])
     assert "OSPO, you can be heroes!" in str(event["summary"])
 
 

@@ -35,6 +35,12 @@ TOO_MANY_PER_ADDRESS = N_("Too many applications from this address. Please try a
 TOO_MANY_PER_EMAIL = N_("Too many applications for this email address. Please try again in %(minutes)s minutes.")
 
 
+def _unknown_status_link(exc: LinkError | ApplicationNotFound) -> Response:
+    """A status link that is not ours, has expired, or names data already gone: a 404 that says so."""
+    detail = str(exc) or N_("This application does not exist.")
+    return problem(bp.current_request, 404, N_("Status link not recognised"), detail)
+
+
 @bp.route("/", methods=["GET"])
 def show_call() -> Response:
     call = deps.call()
@@ -117,9 +123,7 @@ def show_status(token: str) -> Response:
     try:
         application = deps.submissions().status(deps.links().read_status(token))
     except (LinkError, ApplicationNotFound) as exc:
-        return problem(
-            request, 404, N_("Status link not recognised"), str(exc) or N_("This application does not exist.")
-        )
+        return _unknown_status_link(exc)
     if wants_json(request):
         return json_response(
             {
@@ -139,9 +143,7 @@ def withdraw(token: str) -> Response:
         application = deps.withdrawals().withdraw(deps.links().read_status(token))
         logs.event("withdrawn", application=application.id)
     except (LinkError, ApplicationNotFound) as exc:
-        return problem(
-            request, 404, N_("Status link not recognised"), str(exc) or N_("This application does not exist.")
-        )
+        return _unknown_status_link(exc)
     except CannotWithdraw as exc:
         return html(
             request, "status.html", 409, call=deps.call(), application=exc.application, token=token, too_late=True
@@ -162,9 +164,7 @@ def delete_my_data(token: str) -> Response:
     try:
         application = deps.erasure().erase(deps.links().read_status(token))
     except (LinkError, ApplicationNotFound) as exc:
-        return problem(
-            request, 404, N_("Status link not recognised"), str(exc) or N_("This application does not exist.")
-        )
+        return _unknown_status_link(exc)
     logs.event("data_deleted", application=application.id)
     return html(request, "deleted.html", call=deps.call(), application=application)
 

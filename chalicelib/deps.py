@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from chalicelib import aws
 from chalicelib.call import Call, load_call
 from chalicelib.links import LinkLifetimes, Links
-from chalicelib.settings import SettingsError, settings
+from chalicelib.settings import PUBLIC_URL, SettingsError, settings
 
 if TYPE_CHECKING:
     from chalicelib.applications import Erasure, Submissions, Verifications, Withdrawals
@@ -58,7 +58,10 @@ def links() -> Links:
         overview=timedelta(days=365),
         verification=timedelta(hours=current.verification_window_hours) + grace,
     )
-    return Links(link_secret(), settings().public_url, lifetimes)
+    public_url = settings().public_url
+    if not public_url:
+        raise SettingsError(f"{PUBLIC_URL} is not set: emailed links need the app's public URL (make deploy sets it)")
+    return Links(link_secret(), public_url, lifetimes)
 
 
 @cache

@@ -24,6 +24,7 @@ MAX_BODY_BYTES = "MAX_BODY_BYTES"
 CFP_FAULTS = "CFP_FAULTS"
 
 DEFAULT_CALL_FILE = "ow2con24-ospo-heroes.toml"
+LOCAL_URL = "http://127.0.0.1:8000"
 # Placeholders that let `chalice package` read the decorators before the stack exists;
 # the deployed template replaces them with the real ARNs.
 PLACEHOLDER_STREAM_ARN = "arn:aws:dynamodb:eu-west-3:123456789012:table/cfp/stream/1970-01-01T00:00:00.000"
@@ -42,7 +43,7 @@ class Settings:
     # Exactly one is used: the key itself (local run, tests) or the SSM parameter that holds it (AWS).
     link_secret: str | None
     link_secret_parameter: str | None
-    public_url: str
+    public_url: str  # "" until a deployment knows its URL: emailed links need it (deps.links)
     max_body_bytes: int
     call_file: str
     call_overrides: str
@@ -55,14 +56,16 @@ class Settings:
         link_secret_parameter = _optional(LINK_SECRET_PARAMETER)
         if not (link_secret or link_secret_parameter):
             raise SettingsError(f"set {LINK_SECRET}, or {LINK_SECRET_PARAMETER} to the SSM parameter that holds it")
+        stage = os.environ.get(STAGE, "local")
         organisers = tuple(a.strip() for a in os.environ.get(CALL_ORGANISERS, "").split(",") if a.strip())
         return cls(
-            stage=os.environ.get(STAGE, "local"),
+            stage=stage,
             table_name=_required(TABLE_NAME),
             state_machine_arn=_required(STATE_MACHINE_ARN),
             link_secret=link_secret,
             link_secret_parameter=link_secret_parameter,
-            public_url=os.environ.get(PUBLIC_URL, "").strip().rstrip("/") or "http://127.0.0.1:8000",
+            # Only the local run may go without: a deployed stage's emails would link to nowhere.
+            public_url=(_optional(PUBLIC_URL) or (LOCAL_URL if stage == "local" else "")).rstrip("/"),
             max_body_bytes=int(os.environ.get(MAX_BODY_BYTES, "") or 32 * 1024),
             call_file=os.environ.get(CALL_FILE, DEFAULT_CALL_FILE),
             call_overrides=os.environ.get(CALL_OVERRIDES, "").strip(),

@@ -4,8 +4,9 @@
 #   STAGE=dev SENDER=cfp@example.org [ORGANISERS=a@x.org,b@x.org] [PUBLIC_URL=https://…] deploy/deploy.sh out/dev
 #
 # On an update every variable may be left out: the stack keeps its previous values.
-# Without PUBLIC_URL, a new stack's emails link to its own API: the first deploy creates it,
-# reads its EndpointURL output and deploys again with it (only environment variables change).
+# Without PUBLIC_URL, a stack whose PublicUrl is still empty links to its own API: the first
+# deploy creates it, reads its EndpointURL output and deploys again with it (only environment
+# variables change).
 set -euo pipefail
 
 out=${1:?usage: deploy.sh out/<stage>}
@@ -30,17 +31,42 @@ account=$(aws sts get-caller-identity --query Account --output text) || fail "no
 bucket=${DEPLOY_BUCKET:-cfp-deploy-$account-$region}
 echo "… deploying $out to the stack $stack in account $account, region $region" >&2
 
-stack_exists() {
-    aws cloudformation describe-stacks --stack-name "$stack" --query 'Stacks[0].StackStatus' --output text >/dev/null 2>&1
+# The stack's status, or nothing when there is none yet; any other error stops here, so that a
+# passing network fault is never taken for "no stack".
+stack_status() {
+    local output
+    if output=$(aws cloudformation describe-stacks --stack-name "$stack" --query 'Stacks[0].StackStatus' \
+        --output text 2>&1); then
+        echo "$output"
+    elif [[ $output == *"does not exist"* ]]; then
+        echo ""
+    else
+        fail "cannot read the stack $stack: $output"
+    fi
 }
 
-endpoint_url() {
+stack_output() {
     aws cloudformation describe-stacks --stack-name "$stack" \
-        --query "Stacks[0].Outputs[?OutputKey=='EndpointURL'].OutputValue" --output text
+        --query "Stacks[0].Outputs[?OutputKey=='$1'].OutputValue" --output text
 }
 
-new_stack=false
-stack_exists || new_stack=true
+stack_parameter() {
+    local value
+    value=$(aws cloudformation describe-stacks --stack-name "$stack" \
+        --query "Stacks[0].Parameters[?ParameterKey=='$1'].ParameterValue" --output text)
+    [ "$value" = "None" ] || echo "$value"
+}
+
+status=$(stack_status)
+case "$status" in
+    "" | REVIEW_IN_PROGRESS) new_stack=true ;;
+    ROLLBACK_COMPLETE | ROLLBACK_FAILED | DELETE_FAILED)
+        # ROLLBACK_COMPLETE is what a failed first deploy leaves; its table went with the rollback.
+        fail "the stack $stack is $status and CloudFormation cannot update it:" \
+            "remove it with make destroy STAGE=$stage, then deploy again." ;;
+    *_IN_PROGRESS) fail "the stack $stack is $status: wait until it ends, then deploy again." ;;
+    *) new_stack=false ;;
+esac
 if $new_stack && [ -z "${SENDER:-}" ]; then
     fail "a new stack needs SENDER=<the address emails come from>, e.g. make deploy STAGE=$stage SENDER=cfp@example.org"
 fi
@@ -71,15 +97,19 @@ overrides=("Stage=$stage")
 [ -n "${PUBLIC_URL:-}" ] && overrides+=("PublicUrl=$PUBLIC_URL")
 [ -n "${CREATE_SENDER_IDENTITY:-}" ] && overrides+=("CreateSenderIdentity=$CREATE_SENDER_IDENTITY")
 
+# The packaged template is over the 51,200 bytes CloudFormation takes inline: it goes through S3.
 deploy() {
     run aws cloudformation deploy --template-file "$out/packaged.json" --stack-name "$stack" \
+        --s3-bucket "$bucket" --s3-prefix "$stack" \
         --capabilities CAPABILITY_IAM CAPABILITY_AUTO_EXPAND --no-fail-on-empty-changeset \
         --parameter-overrides "$@"
 }
 
 deploy "${overrides[@]}"
-url=$(endpoint_url)
-if $new_stack && [ -z "${PUBLIC_URL:-}" ]; then
+url=$(stack_output EndpointURL)
+# Decided by what the stack holds, not by whether it is new: an interrupted first deploy, run
+# again, still gets its links.
+if [ -z "${PUBLIC_URL:-}" ] && [ -z "$(stack_parameter PublicUrl)" ]; then
     echo "… the emails' links need the API's URL, known now: deploying again with PublicUrl=$url" >&2
     deploy "${overrides[@]}" "PublicUrl=${url%/}"
 fi

@@ -134,7 +134,9 @@ def test_the_state_machine_is_the_asl_file_with_its_substitutions(template: dict
 
 def test_the_table_is_on_demand_streamed_expiring_recoverable_and_encrypted(template: dict[str, Any]) -> None:
     table = template["Resources"]["ApplicationsTable"]
-    assert table["DeletionPolicy"] == "Retain"
+    # Kept when the stack is deleted, but not when a first create rolls back: a leftover table
+    # would make every later create fail.
+    assert (table["DeletionPolicy"], table["UpdateReplacePolicy"]) == ("RetainExceptOnCreate", "Retain")
     assert {k: v for k, v in table["Properties"].items() if k not in {"AttributeDefinitions", "KeySchema"}} == {
         "TableName": {"Fn::Sub": "cfp-${Stage}-applications"},
         "BillingMode": "PAY_PER_REQUEST",
@@ -169,8 +171,16 @@ def test_each_function_has_its_own_memory_timeout_and_role(template: dict[str, A
     settings = {
         name: (p["MemorySize"], p["Timeout"], p.get("ReservedConcurrentExecutions")) for name, p in functions.items()
     }
-    assert settings == {"APIHandler": (512, 15, None), "StartReview": (256, 30, None), "RunTask": (256, 30, 2)}
+    # Nothing reserved: a new account's concurrency quota of 10 leaves none to reserve, and the deploy would fail.
+    assert settings == {"APIHandler": (512, 15, None), "StartReview": (256, 30, None), "RunTask": (256, 30, None)}
     assert len({json.dumps(p["Role"]) for p in functions.values()}) == 3
+
+
+def test_at_most_two_workers_send_email_at_once(template: dict[str, Any]) -> None:
+    """SES's sending rate is protected on the queue's side, which needs no reserved concurrency."""
+    queue = template["Resources"]["RunTask"]["Properties"]["Events"]["RunTaskSqsEventSource"]["Properties"]
+    assert queue["ScalingConfig"] == {"MaximumConcurrency": 2}
+    assert queue["BatchSize"] == 1
 
 
 def test_the_event_sources_are_the_stacks_stream_and_queue(template: dict[str, Any]) -> None:

@@ -41,12 +41,36 @@ elif command == "ssm put-parameter":
     state.setdefault("parameters", {{}})[value("--name")] = pathlib.Path(value("--value").removeprefix("file://")).read_text()
     save()
 elif command == "cloudformation describe-stacks":
-    value("--stack-name") in state.get("stacks", []) or missing()
-    print("{ENDPOINT}" if "EndpointURL" in value("--query") else "CREATE_COMPLETE")
+    if os.environ.get("FAKE_AWS_UNREACHABLE"):
+        print("Could not connect to the endpoint URL", file=sys.stderr)
+        sys.exit(255)
+    name = value("--stack-name")
+    stack = state.get("stacks", {{}}).get(name)
+    if stack is None:
+        print(f"An error occurred (ValidationError) when calling the DescribeStacks operation: "
+              f"Stack with id {{name}} does not exist", file=sys.stderr)
+        sys.exit(254)
+    query = value("--query")
+    if "EndpointURL" in query:
+        print("{ENDPOINT}")
+    elif "StateMachineArn" in query:
+        print("arn:aws:states:eu-west-3:123456789012:stateMachine:" + name + "-review")
+    elif "PublicUrl" in query:
+        print(stack["parameters"].get("PublicUrl", ""))
+    else:
+        print(stack["status"])
 elif command == "cloudformation package":
     pathlib.Path(value("--output-template-file")).write_text(pathlib.Path(value("--template-file")).read_text())
 elif command == "cloudformation deploy":
-    state.setdefault("stacks", []).append(value("--stack-name")); save()
+    if os.environ.get("FAKE_AWS_FAIL_DEPLOY") == str(len([c for c in calls if c[:2] == args[:2]])):
+        sys.exit(255)  # this deploy is cut off: the stack keeps what it had
+    # As the real command: parameters left out keep their previous values.
+    stack = state.setdefault("stacks", {{}}).setdefault(value("--stack-name"), {{"parameters": {{}}}})
+    stack["status"] = "UPDATE_COMPLETE" if "status" in stack else "CREATE_COMPLETE"
+    stack["parameters"].update(p.split("=", 1) for p in args[args.index("--parameter-overrides") + 1:])
+    save()
+elif command == "stepfunctions list-executions":
+    print("\t".join(state.get("running", [])) or "None")
 """
 
 
@@ -111,6 +135,8 @@ def test_a_first_deploy_makes_the_bucket_and_secret_then_deploys_twice_for_its_o
     ]
     assert overrides(deploys[1]) == [*overrides(deploys[0]), "PublicUrl=" + ENDPOINT.rstrip("/")]
     assert "CAPABILITY_AUTO_EXPAND" in deploys[0]
+    # The packaged template is over the 51,200 bytes CloudFormation takes inline.
+    assert deploys[0][deploys[0].index("--s3-bucket") + 1] == "cfp-deploy-123456789012-eu-west-3"
     assert f"The call for participation: {ENDPOINT}" in result.stderr
 
 
@@ -135,15 +161,59 @@ def test_a_new_stack_needs_a_sender(fake_aws: dict[str, str]) -> None:
     assert not [c for c in calls(fake_aws) if c[0] in {"s3", "ssm"} or c[:2] == ["cloudformation", "deploy"]]
 
 
-def test_destroy_deletes_the_stack_and_its_secret_and_says_the_table_stays(fake_aws: dict[str, str]) -> None:
+def test_a_first_deploy_cut_off_before_its_url_gets_it_on_the_next_run(fake_aws: dict[str, str]) -> None:
+    cut_off = deploy(fake_aws | {"FAKE_AWS_FAIL_DEPLOY": "2"}, SENDER="cfp@example.org")
+    assert cut_off.returncode != 0
+    first = len(calls(fake_aws))
+
+    result = deploy(fake_aws)
+
+    assert result.returncode == 0, result.stderr
+    deploys = [c for c in calls(fake_aws)[first:] if c[:2] == ["cloudformation", "deploy"]]
+    assert [overrides(d) for d in deploys] == [["Stage=prod"], ["Stage=prod", "PublicUrl=" + ENDPOINT.rstrip("/")]]
+
+
+def test_a_stack_left_by_a_failed_create_is_not_updated(fake_aws: dict[str, str]) -> None:
+    stacks = {"cfp-prod": {"status": "ROLLBACK_COMPLETE", "parameters": {}}}
+    (Path(fake_aws["FAKE_AWS_HOME"]) / "state.json").write_text(json.dumps({"stacks": stacks}))
+
+    result = deploy(fake_aws, SENDER="cfp@example.org")
+
+    assert result.returncode == 1
+    assert "ROLLBACK_COMPLETE" in result.stderr and "make destroy STAGE=prod" in result.stderr
+    assert not [c for c in calls(fake_aws) if c[:2] == ["cloudformation", "deploy"]]
+
+
+def test_an_unreachable_aws_is_not_taken_for_a_missing_stack(fake_aws: dict[str, str]) -> None:
+    result = deploy(fake_aws | {"FAKE_AWS_UNREACHABLE": "1"}, SENDER="cfp@example.org")
+
+    assert result.returncode == 1
+    assert "cannot read the stack cfp-prod: Could not connect" in result.stderr
+    assert not [c for c in calls(fake_aws) if c[0] in {"s3", "ssm"} or c[:2] == ["cloudformation", "deploy"]]
+
+
+def test_destroy_stops_the_running_reviews_then_deletes_the_stack_and_its_secret(fake_aws: dict[str, str]) -> None:
+    running = ["arn:aws:states:eu-west-3:123456789012:execution:cfp-prod-review:a", "arn:…:cfp-prod-review:b"]
+    state = {"stacks": {"cfp-prod": {"status": "UPDATE_COMPLETE", "parameters": {}}}, "running": running}
+    (Path(fake_aws["FAKE_AWS_HOME"]) / "state.json").write_text(json.dumps(state))
+
     result = subprocess.run(
         ["bash", str(PROJECT / "deploy" / "destroy.sh")], env=fake_aws, capture_output=True, text=True, check=False
     )
 
     assert result.returncode == 0, result.stderr
+    # A running execution would hold the state machine, and its name, in DELETING.
     assert [c[:2] for c in calls(fake_aws)] == [
+        ["cloudformation", "describe-stacks"],
+        ["stepfunctions", "list-executions"],
+        ["stepfunctions", "stop-execution"],
+        ["stepfunctions", "stop-execution"],
         ["cloudformation", "delete-stack"],
         ["cloudformation", "wait"],
         ["ssm", "delete-parameter"],
     ]
+    stopped = [
+        c[c.index("--execution-arn") + 1] for c in calls(fake_aws) if c[:2] == ["stepfunctions", "stop-execution"]
+    ]
+    assert stopped == running
     assert "cfp-prod-applications is kept" in result.stderr

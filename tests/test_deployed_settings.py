@@ -88,3 +88,20 @@ def test_without_them_the_call_file_decides(deployed: pytest.MonkeyPatch) -> Non
 
     assert call.sender == "OW2con'24 CfP <cfp@ow2con.example>"
     assert call.organisers == ("moderator@ow2con.example", "programme@ow2con.example", "ospo-track@ow2con.example")
+
+
+def test_a_deployed_stage_without_its_public_url_sends_no_link_to_nowhere(deployed: pytest.MonkeyPatch) -> None:
+    deployed.setenv("STAGE", "prod")
+    deployed.delenv("PUBLIC_URL")
+    deps.reset()
+
+    with pytest.raises(SettingsError, match="PUBLIC_URL is not set"):
+        deps.links()
+
+
+def test_the_local_run_links_to_its_own_server_by_default(deployed: pytest.MonkeyPatch) -> None:
+    deployed.setenv("STAGE", "local")
+    deployed.delenv("PUBLIC_URL")
+    deps.reset()
+
+    assert settings().public_url == "http://127.0.0.1:8000"

@@ -194,4 +194,4 @@ def verify_email(token: str) -> Response:
 def describe_api() -> Response:
     from chalicelib.openapi import spec
 
-    return json_response(spec(deps.call(), settings().public_url))
+    return json_response(spec(deps.call(), settings().public_url or "/"))

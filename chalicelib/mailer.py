@@ -7,7 +7,7 @@ from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from typing import TYPE_CHECKING
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from chalicelib.rendering import Email
 
@@ -39,6 +39,29 @@ class Mailer:
         self._sender = sender
 
     def send(self, recipient: str, message: Email, recipient_name: str = "") -> str:
+        try:
+            raw = self._mime(recipient, message, recipient_name)
+        except ValueError as exc:
+            # An address or header the email package refuses (CR/LF, a malformed address): never
+            # sendable, and the message names no address, since it reaches the logs.
+            raise EmailRejected(f"malformed message: {type(exc).__name__}") from None
+        try:
+            response = self._client.send_email(
+                FromEmailAddress=self._sender,
+                Destination={"ToAddresses": [recipient]},
+                Content={"Raw": {"Data": raw}},
+            )
+        except ClientError as exc:
+            code = exc.response.get("Error", {}).get("Code", "")
+            if code in _TRANSIENT_CODES:
+                raise EmailThrottled(code) from exc
+            raise EmailRejected(code or str(exc)) from exc
+        except BotoCoreError as exc:
+            # No answer from SES (connection refused, timed out): most likely not sent, so try again.
+            raise EmailThrottled(type(exc).__name__) from exc
+        return response.get("MessageId", "")
+
+    def _mime(self, recipient: str, message: Email, recipient_name: str) -> bytes:
         mime = EmailMessage()
         mime["From"] = self._sender
         # Address() refuses CR/LF, so no header can be injected through a name.
@@ -58,15 +81,4 @@ class Mailer:
                 filename=attachment.filename,
                 params=dict(p.split("=", 1) for p in parameters),
             )
-        try:
-            response = self._client.send_email(
-                FromEmailAddress=self._sender,
-                Destination={"ToAddresses": [recipient]},
-                Content={"Raw": {"Data": mime.as_bytes()}},
-            )
-        except ClientError as exc:
-            code = exc.response.get("Error", {}).get("Code", "")
-            if code in _TRANSIENT_CODES:
-                raise EmailThrottled(code) from exc
-            raise EmailRejected(code or str(exc)) from exc
-        return response.get("MessageId", "")
+        return mime.as_bytes()  # folding the headers is where some malformed addresses are refused

@@ -24,7 +24,10 @@ from pydantic_core import PydanticCustomError
 from chalicelib.i18n import N_, SOURCE_LANGUAGE, Language, translations
 
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
-EMAIL_PATTERN = re.compile(rf"^[^@\s<>\"(),;:]+@{_LABEL}(?:\.{_LABEL})+$")
+# The local part is a dot-atom of ASCII characters (RFC 5322): what every mail system, SES and
+# Python's email package accept. Quoted or non-ASCII local parts pass a looser check, then fail to send.
+_ATEXT = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
+EMAIL_PATTERN = re.compile(rf"^{_ATEXT}(?:\.{_ATEXT})*@{_LABEL}(?:\.{_LABEL})+$")
 
 
 class ExperienceKind(StrEnum):
@@ -110,6 +113,8 @@ class ApplicationForm(BaseModel):
     @field_validator("email")
     @classmethod
     def _email_shape(cls, value: str) -> str:
+        if not value.isascii():
+            raise PydanticCustomError("email_ascii", "must be written without accents or other non-ASCII characters")
         if not EMAIL_PATTERN.match(value):
             raise PydanticCustomError("email_shape", "must be an email address such as ada@example.org")
         return value
@@ -167,6 +172,9 @@ _SENTENCES = {
     "extra_forbidden": N_("%(label)s is not a field of this form; remove it."),
     "single_line": N_("%(label)s must be one line of text, without control characters."),
     "email_shape": N_("%(label)s must be an email address such as ada@example.org."),
+    "email_ascii": N_(
+        "%(label)s must be written without accents, spaces or other special characters, such as ada@example.org."
+    ),
     "summary_too_long": N_("%(label)s is %(length)s characters long; keep it to %(limit)s so it fits the talk."),
     "plain_text": N_("%(label)s must be plain text, without control characters."),
     "consent_needed": N_("%(label)s must be ticked: we need it to store and share your application."),

@@ -174,9 +174,8 @@ class TaskWorker:
         """Send once: a marker written with a conditional put stops a redelivered task from repeating it."""
         if application.erased:
             return  # the applicant deleted their data: nobody is written to any more
-        marker = f"{template}#{round_}"
-        if not self._store.mark_email(application.id, marker, recipient, self._now()):
-            return
+        # Rendered before the marker is written: a template or settings error then leaves no marker
+        # behind, and the redelivered task sends the email once the cause is fixed.
         message = rendering.email(
             template,
             attachments=attachments,
@@ -186,6 +185,9 @@ class TaskWorker:
             status_url=self._links.status_url(application.id),
             **context,
         )
+        marker = f"{template}#{round_}"
+        if not self._store.mark_email(application.id, marker, recipient, self._now()):
+            return
         try:
             self._mailer.send(recipient, message, recipient_name)
         except (EmailThrottled, EmailRejected):

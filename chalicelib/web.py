@@ -46,10 +46,22 @@ class BodyTooLarge(Exception):
 TOO_LARGE = N_("The request body is over %(limit)s bytes. Shorten the text and send it again.")
 
 
+def media_type(request: Request) -> str:
+    """The body's media type without its parameters; media types are case-insensitive."""
+    return str(request.headers.get("content-type", "")).partition(";")[0].strip().lower()
+
+
+def _charset(request: Request) -> str:
+    for parameter in str(request.headers.get("content-type", "")).split(";")[1:]:
+        name, _, value = parameter.partition("=")
+        if name.strip().lower() == "charset":
+            return value.strip().strip('"').lower()
+    return "utf-8"
+
+
 def wants_json(request: Request) -> bool:
-    content_type = request.headers.get("content-type", "")
     accept = request.headers.get("accept", "")
-    return content_type.startswith(JSON) or (JSON in accept and "text/html" not in accept)
+    return media_type(request) == JSON or (JSON in accept and "text/html" not in accept)
 
 
 def read_fields(request: Request, max_bytes: int) -> dict[str, Any]:
@@ -59,17 +71,21 @@ def read_fields(request: Request, max_bytes: int) -> dict[str, Any]:
         raise BodyTooLarge(max_bytes)
     if isinstance(raw, str):
         raw = raw.encode()
+    if _charset(request) not in {"utf-8", "utf8", "us-ascii"}:
+        raise BadBody("The request body must be UTF-8 text: send it as UTF-8, with charset=utf-8.")
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise BadBody("The request body must be UTF-8 text.") from exc
     if not text.strip():
         return {}
-    if request.headers.get("content-type", "").startswith(JSON):
+    if media_type(request) == JSON:
         try:
             fields = json.loads(text)
         except json.JSONDecodeError as exc:
             raise BadBody(f"The request body is not valid JSON: {exc.msg} at position {exc.pos}.") from exc
+        except RecursionError as exc:  # the parser gives up on deep nesting before the size limit does
+            raise BadBody("The request body is not a flat JSON object: its values must be text or booleans.") from exc
         if not isinstance(fields, dict):
             raise BadBody("The request body must be a JSON object with the application's fields.")
         return fields

@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from chalicelib import aws
-from chalicelib.mailer import Mailer
+from chalicelib.mailer import EmailRejected, Mailer
 from chalicelib.rendering import Email
 from tests.support import STORY, CfP
 
@@ -105,11 +105,62 @@ def test_crlf_in_a_name_or_an_email_never_reaches_a_header(cfp: CfP) -> None:
     assert cfp.applications() == []
     # And below the form, the mailer refuses such a header outright: nothing reaches SES.
     mailer = Mailer(aws.sesv2(), "OW2con'24 CfP <cfp@ow2con.example>")
-    with pytest.raises(ValueError):
+    with pytest.raises(EmailRejected):
         mailer.send("ada@example.org", Email("Hello\r\nBcc: all@example.org", "text", "<p>html</p>"))
-    with pytest.raises(ValueError):
+    with pytest.raises(EmailRejected):
         mailer.send("ada@example.org", Email("Hello", "text", "<p>html</p>"), "Ada\r\nBcc: all@example.org")
     assert cfp.outbox() == []
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "ädä@example.org",
+        "a[b]@example.org",
+        "ada.@example.org",
+        "ada..x@example.org",
+        "a\\b@example.org",
+        "rl\u200b@example.org",
+        "ｒl@example.org",
+        '"ada lovelace"@example.org',
+    ],
+)
+def test_an_address_that_mail_cannot_carry_is_refused_at_the_form(cfp: CfP, address: str) -> None:
+    """The email package refuses these when it builds the message; an applicant who gave one would hear nothing."""
+    response = cfp.client.http.post("/applications", headers=JSON, body=json.dumps(STORY | {"email": address}))
+    assert response.status_code == 422
+    assert list(json.loads(response.body)["errors"]) == ["email"]
+    assert cfp.applications() == []
+
+
+def test_the_mailer_names_no_address_when_it_refuses_one(cfp: CfP) -> None:
+    mailer = Mailer(aws.sesv2(), "OW2con'24 CfP <cfp@ow2con.example>")
+    with pytest.raises(EmailRejected) as refused:
+        mailer.send("a[b]@example.org", Email("Hello", "text", "<p>html</p>"), "Ada")
+    assert "example.org" not in str(refused.value)
+    assert cfp.outbox() == []
+
+
+def test_json_nested_too_deeply_for_the_parser_is_a_400(cfp: CfP) -> None:
+    response = cfp.client.http.post("/applications", headers=JSON, body="[" * 5000 + "]" * 5000)
+    assert response.status_code == 400
+    assert "flat JSON object" in json.loads(response.body)["detail"]
+    assert cfp.applications() == []
+
+
+def test_media_types_are_read_whatever_their_case(cfp: CfP) -> None:
+    headers = {"Content-Type": "Application/JSON; Charset=UTF-8"}
+    response = cfp.client.http.post("/applications", headers=headers, body=json.dumps(STORY | {"consent": True}))
+    assert response.status_code == 201, response.body
+    assert response.headers["Content-Type"] == "application/json"
+
+
+def test_a_body_in_another_charset_is_refused_with_what_to_send(cfp: CfP) -> None:
+    headers = {"Content-Type": "application/x-www-form-urlencoded; charset=ISO-8859-1"}
+    response = cfp.client.http.post("/applications", headers=headers, body=urlencode(STORY).encode("latin-1"))
+    assert response.status_code == 400
+    assert "send it as UTF-8" in response.body.decode()
+    assert cfp.applications() == []
 
 
 def test_the_honeypot_stores_nothing_and_says_why(cfp: CfP) -> None:

@@ -77,7 +77,9 @@ class Submissions:
         if not self._call.is_open(now):
             raise CallClosed(self._call.deadline.isoformat())
         fields = dict(fields)
-        if str(fields.pop(HONEYPOT, "") or "").strip():
+        trap = fields.pop(HONEYPOT, None)
+        # A person leaves it empty; anything else, even 0 or false from a script, was filled in.
+        if trap is not None and not (isinstance(trap, str) and not trap.strip()):
             raise LooksAutomated()
         self._limit("address", client_address, self._call.submissions_per_address_per_hour, now)
         form = read_form(fields, self._call, language)

@@ -57,6 +57,7 @@ def links() -> Links:
         attendance=timedelta(hours=current.waitlist_window_hours + current.confirmation_window_hours) + grace,
         overview=timedelta(days=365),
         verification=timedelta(hours=current.verification_window_hours) + grace,
+        status=timedelta(days=current.retention_days) + grace,
     )
     public_url = settings().public_url
     if not public_url:

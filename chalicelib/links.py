@@ -45,6 +45,8 @@ class LinkLifetimes:
     attendance: timedelta
     overview: timedelta
     verification: timedelta = timedelta(days=3)
+    # A status link withdraws and deletes: it lasts as long as the call keeps personal data, not for ever.
+    status: timedelta = timedelta(days=365)
 
 
 class Links:
@@ -83,7 +85,7 @@ class Links:
         return self._url("status", {"a": application_id})
 
     def read_status(self, token: str) -> str:
-        payload = self._load("status", token, None)
+        payload = self._load("status", token, self._lifetimes.status)
         if not isinstance(payload.get("a"), str):
             raise LinkInvalid(N_("This status link is not valid."))
         return str(payload["a"])
@@ -94,7 +96,7 @@ class Links:
     def read_verification(self, token: str) -> str:
         payload = self._load("verify", token, self._lifetimes.verification)
         if not isinstance(payload.get("a"), str):
-            raise LinkInvalid("This verification link is not valid.")
+            raise LinkInvalid(N_("This verification link is not valid."))
         return str(payload["a"])
 
     def overview_url(self, organiser_index: int) -> str:
@@ -109,10 +111,9 @@ class Links:
     def _url(self, kind: str, payload: dict[str, Any]) -> str:
         return f"{self._public_url}/{kind}/{self._signers[kind].dumps(payload)}"
 
-    def _load(self, kind: str, token: str, max_age: timedelta | None) -> dict[str, Any]:
-        seconds = int(max_age.total_seconds()) if max_age is not None else None
+    def _load(self, kind: str, token: str, max_age: timedelta) -> dict[str, Any]:
         try:
-            payload = self._signers[kind].loads(token, max_age=seconds)
+            payload = self._signers[kind].loads(token, max_age=int(max_age.total_seconds()))
         except SignatureExpired as exc:
             raise LinkExpired(N_("This link has expired.")) from exc
         except BadSignature as exc:

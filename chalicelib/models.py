@@ -150,6 +150,24 @@ class ApplicationForm(BaseModel):
         return base64.b32encode(digest).decode().lower()
 
 
+NOTE_MAX_CHARS = 2000
+
+
+class VoteForm(BaseModel):
+    """What the review page's button sends. The vote itself is in the signed link; a note may come with it."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    note: str = Field(default="", max_length=NOTE_MAX_CHARS)
+
+    @field_validator("note")
+    @classmethod
+    def _plain_note(cls, value: str) -> str:
+        if _has_control_characters(value, allow_newlines=True):
+            raise PydanticCustomError("plain_text", "must be plain text, without control characters")
+        return value.strip()
+
+
 FIELD_LABELS = {
     "name": N_("Your name"),
     "email": N_("Email"),
@@ -158,6 +176,7 @@ FIELD_LABELS = {
     "title": N_("Story title"),
     "summary": N_("Summary"),
     "consent": N_("Consent"),
+    "note": N_("The note for the applicant"),
 }
 
 # One whole sentence per kind of mistake, so that each language can order its words; %(label)s is the field.

@@ -56,7 +56,11 @@ def spec(call: Call, server_url: str) -> dict[str, Any]:
                     },
                     "responses": {
                         "201": accepted | {"description": "Stored; the review starts."},
-                        "200": accepted | {"description": "Already stored: the same email and title for this call."},
+                        "200": {
+                            "description": "Already stored: the same email and title for this call. Only the "
+                            "reference comes back; the status link is in the first acknowledgement email.",
+                            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Repeated"}}},
+                        },
                         "400": _problem("The body is not a JSON object, or looks automated."),
                         "403": _problem("The call is closed."),
                         "413": _problem("The body is over the maximum size."),
@@ -79,6 +83,12 @@ def spec(call: Call, server_url: str) -> dict[str, Any]:
                         "created": {"type": "boolean"},
                         "status_url": {"type": "string"},
                     },
+                },
+                "Repeated": {
+                    "type": "object",
+                    "required": ["id", "created"],
+                    "additionalProperties": False,
+                    "properties": {"id": {"type": "string"}, "created": {"const": False}},
                 },
                 "Problem": PROBLEM,
                 **shared,

@@ -2,17 +2,35 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
+
+from pydantic import ValidationError
 
 from chalicelib.applications import utc_now
 from chalicelib.call import Call
 from chalicelib.callbacks import Callbacks
-from chalicelib.i18n import N_
+from chalicelib.i18n import N_, SOURCE_LANGUAGE, Language
 from chalicelib.links import LinkInvalid, Links, ReviewClaim
-from chalicelib.models import Application, Status, Vote, WaitKind
+from chalicelib.models import NOTE_MAX_CHARS, Application, Status, Vote, VoteForm, WaitKind, field_errors
 from chalicelib.storage import AlreadyVoted, ApplicationNotFound, ApplicationStore, ReviewOver
+
+
+class InvalidNote(Exception):
+    """The review page sent a note that cannot be kept: too long, not text, or with control characters."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__(errors)
+        self.errors = errors
+
+
+def read_note(fields: Mapping[str, Any], language: Language = SOURCE_LANGUAGE) -> str:
+    try:
+        return VoteForm.model_validate(dict(fields)).note
+    except ValidationError as exc:
+        raise InvalidNote(field_errors(exc, language)) from exc
 
 
 @dataclass(frozen=True)
@@ -26,6 +44,10 @@ class ReviewView:
     @property
     def approving(self) -> bool:
         return self.claim.outcome.value == "approve"
+
+    @property
+    def note_max_chars(self) -> int:
+        return NOTE_MAX_CHARS
 
 
 class ReviewDesk:
@@ -73,7 +95,7 @@ class ReviewDesk:
             organiser=view.organiser,
             outcome=view.claim.outcome,
             at=self._clock().isoformat(timespec="seconds"),
-            note=note.strip()[:2000],
+            note=note,
         )
         application = self._store.record_vote(
             view.application.id,

@@ -136,7 +136,13 @@ def html(
 
 
 def json_response(body: Any, status: int = 200) -> Response:
-    return Response(body=json.dumps(body), status_code=status, headers={"Content-Type": JSON})
+    # Answers hold applications and personal data: no cache keeps them.
+    headers: dict[str, str | list[str]] = {
+        "Content-Type": JSON,
+        "Cache-Control": "no-store",
+        "X-Content-Type-Options": "nosniff",
+    }
+    return Response(body=json.dumps(body), status_code=status, headers=headers)
 
 
 def client_address(request: Request) -> str:

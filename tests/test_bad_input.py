@@ -167,7 +167,13 @@ def test_the_honeypot_stores_nothing_and_says_why(cfp: CfP) -> None:
     response = cfp.submit(STORY | {"website": "http://spam.example"})
     assert response.status_code == 400
     assert "Leave this empty" in response.body.decode()
+    traps: list[object] = [0, False, [], "x"]  # what a script might put there through the JSON API
+    for trap in traps:
+        body = json.dumps(STORY | {"consent": True, "website": trap})
+        assert cfp.client.http.post("/applications", headers=JSON, body=body).status_code == 400
     assert cfp.applications() == []
+    # What a person's browser sends: the field, empty.
+    assert cfp.submit(STORY | {"website": ""}).status_code == 201
 
 
 def test_rate_limits_per_address_and_per_email(cfp: CfP) -> None:
@@ -179,3 +185,16 @@ def test_rate_limits_per_address_and_per_email(cfp: CfP) -> None:
     assert "Too many applications from this address" in other.body.decode()
     assert int(other.headers["Retry-After"]) <= 3600
     assert len(cfp.applications()) == 2
+
+
+@pytest.mark.parametrize("note", [None, 42, ["a list"], {"a": "dict"}, "x" * 2001, "bell\x07"])
+def test_a_note_that_is_not_plain_text_is_refused_and_no_vote_is_taken(cfp: CfP, note: Any) -> None:
+    cfp.submit()
+    reject = cfp.review_link("moderator@ow2con.example", "Reject")
+
+    response = cfp.client.http.post(reject, headers=JSON, body=json.dumps({"note": note}))
+
+    assert response.status_code == 422
+    assert list(json.loads(response.body)["errors"]) == ["note"]
+    [application] = cfp.applications()
+    assert (application.votes, application.rejections) == ([], 0)

@@ -60,12 +60,17 @@ def test_one_kind_of_link_cannot_be_used_as_another() -> None:
         LINKS.read_overview(status)
 
 
-def test_an_old_review_link_has_expired() -> None:
-    short = Links("a-secret", "https://cfp.example", LinkLifetimes(timedelta(0), timedelta(0), timedelta(0)))
+def test_old_links_have_expired_status_links_too() -> None:
+    zero = timedelta(0)
+    short = Links("a-secret", "https://cfp.example", LinkLifetimes(zero, zero, zero, status=zero))
     review = short.review_url("app1", 0, Outcome.APPROVE)
     attendance = short.attendance_url("app1", "yes")
+    status = short.status_url("app1")
     time.sleep(1.1)  # itsdangerous stamps whole seconds
     with pytest.raises(LinkExpired):
         short.read_review(token(review))
     with pytest.raises(LinkExpired):
         short.read_attendance(token(attendance))
+    # A status link withdraws and deletes: it too ends, with the call's retention of personal data.
+    with pytest.raises(LinkExpired):
+        short.read_status(token(status))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 from datetime import UTC, datetime, timedelta
@@ -77,11 +78,16 @@ def test_delete_my_data_blanks_the_application_and_stops_the_review(cfp: CfP) ->
     assert (stored.name, stored.email, stored.organisation, stored.summary) == ("", "", None, "")
     assert stored.title == "(deleted)" and stored.erased and stored.status == "withdrawn"
     assert [v.note for v in stored.votes] == [""]
-    item = aws.dynamodb().get_item(
-        TableName=cfp.resources.table_name, Key={"pk": {"S": f"APP#{stored.id}"}, "sk": {"S": "APPLICATION"}}
-    )
-    for personal in (STORY["name"], STORY["email"], STORY["summary"], STORY["organisation"], "off-topic"):
-        assert personal not in json.dumps(item)
+    # Every item of the application: the vote keeps no note, no marker a hash of the address.
+    items = aws.dynamodb().query(
+        TableName=cfp.resources.table_name,
+        KeyConditionExpression="pk = :pk",
+        ExpressionAttributeValues={":pk": {"S": f"APP#{stored.id}"}},
+    )["Items"]
+    assert {i["sk"]["S"] for i in items} >= {"APPLICATION", "VOTE#0"}
+    address_hash = hashlib.sha256(STORY["email"].encode()).hexdigest()[:16]
+    for personal in (STORY["name"], STORY["email"], STORY["summary"], STORY["organisation"], "off-topic", address_hash):
+        assert personal not in json.dumps(items)
     cfp.pump.poll_once()
     assert len(cfp.outbox()) == sent  # not even the withdrawal notice goes to a deleted address
     assert "Ada" not in cfp.client.http.get(status).body.decode()

@@ -93,6 +93,8 @@ def test_a_repeated_submission_gives_back_the_first_application(cfp: CfP) -> Non
     )
     assert again.status_code == 200
     assert "You have already applied with this story" in again.body.decode()
+    # Whoever knows the email and title could send them: the page is no key to the application.
+    assert "/status/" not in again.body.decode() and STORY["title"] not in again.body.decode()
 
     [stored] = cfp.applications()
     assert stored.id in first.body.decode() and stored.id in again.body.decode()
@@ -111,3 +113,12 @@ def test_a_closed_call_refuses_applications(cfp: CfP) -> None:
     assert response.status_code == 403
     assert "Applications closed on" in response.body.decode()
     assert cfp.applications() == []
+
+
+def test_a_repeat_through_the_json_api_gets_the_reference_and_no_status_link(cfp: CfP) -> None:
+    body = json.dumps(STORY | {"consent": True})
+    first = cfp.client.http.post("/applications", headers={"Content-Type": "application/json"}, body=body)
+    again = cfp.client.http.post("/applications", headers={"Content-Type": "application/json"}, body=body)
+
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert json.loads(again.body) == {"id": json.loads(first.body)["id"], "created": False}

@@ -98,21 +98,25 @@ def submit_application() -> Response:
             is_open=True,
         )
     logs.event("application_stored", application=application.id, created=created)
+    if not created:
+        # Anyone who knows an applicant's email and title can send them again: a repeat gets the
+        # reference only, never the status link (a key to withdraw) or the status.
+        if wants_json(request):
+            return json_response({"id": application.id, "created": False}, 200)
+        return html(request, "thanks.html", 200, language=language, call=call, application=application, created=False)
     status_url = deps.links().status_url(application.id)
-    status_code = 201 if created else 200
     if wants_json(request):
         return json_response(
-            {"id": application.id, "status": application.status, "created": created, "status_url": status_url},
-            status_code,
+            {"id": application.id, "status": application.status, "created": True, "status_url": status_url}, 201
         )
     return html(
         request,
         "thanks.html",
-        status_code,
+        201,
         language=language,
         call=call,
         application=application,
-        created=created,
+        created=True,
         status_url=status_url,
     )
 

@@ -14,17 +14,14 @@ bp = Blueprint(__name__)
 
 
 @cache
-def _asset(name: str) -> str | None:
-    """Only the files of chalicelib/static/ are served, read once per process."""
-    path = STATIC_DIR / name
-    if path.suffix not in CONTENT_TYPES or path.parent != STATIC_DIR or not path.is_file():
-        return None
-    return path.read_text(encoding="utf-8")
+def _assets() -> dict[str, str]:
+    """The files of chalicelib/static/, read once per process; nothing else is served."""
+    return {p.name: p.read_text(encoding="utf-8") for p in STATIC_DIR.iterdir() if p.suffix in CONTENT_TYPES}
 
 
 @bp.route("/static/{name}", methods=["GET"])
 def static_asset(name: str) -> Response:
-    body = _asset(name)
+    body = _assets().get(name)
     if body is None:
         return Response(body="Not found.", status_code=404, headers={"Content-Type": "text/plain; charset=utf-8"})
     return Response(

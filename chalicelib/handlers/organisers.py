@@ -7,9 +7,20 @@ from chalice.app import Blueprint, Response
 from chalicelib import deps, logs
 from chalicelib.i18n import N_
 from chalicelib.links import LinkError
+from chalicelib.review import InvalidNote, read_note
 from chalicelib.settings import settings
 from chalicelib.storage import AlreadyVoted, ReviewOver
-from chalicelib.web import FORM_OR_JSON, TOO_LARGE, BadBody, BodyTooLarge, html, json_response, problem, read_fields
+from chalicelib.web import (
+    FORM_OR_JSON,
+    TOO_LARGE,
+    BadBody,
+    BodyTooLarge,
+    chosen_language,
+    html,
+    json_response,
+    problem,
+    read_fields,
+)
 
 bp = Blueprint(__name__)
 
@@ -31,12 +42,15 @@ def cast_vote(token: str) -> Response:
     request = bp.current_request
     desk = deps.review_desk()
     try:
-        note = str(read_fields(request, settings().max_body_bytes).get("note", ""))
+        note = read_note(read_fields(request, settings().max_body_bytes), chosen_language(request))
         application = desk.vote(token, note)
         logs.event("vote_recorded", application=application.id, votes=len(application.votes))
         view = desk.open(token)
     except BodyTooLarge as exc:
         return problem(request, 413, N_("The note is too long"), TOO_LARGE, limit=exc.limit)
+    except InvalidNote as exc:
+        [message] = exc.errors.values()
+        return problem(request, 422, N_("The note cannot be sent as it is"), message, errors=exc.errors)
     except (LinkError, BadBody) as exc:
         return problem(request, 400, BAD_LINK, str(exc))
     except (AlreadyVoted, ReviewOver):
@@ -59,6 +73,7 @@ def show_overview(token: str) -> Response:
             "Content-Type": "text/csv; charset=utf-8",
             "Content-Disposition": disposition,
             "Cache-Control": "no-store",
+            "X-Content-Type-Options": "nosniff",
         }
         return Response(body=overview.csv(), headers=headers)
     if export == "json":

@@ -32,7 +32,14 @@ def environment(language: Language = SOURCE_LANGUAGE) -> Environment:
     env.install_gettext_translations(i18n.translations(language), newstyle=True)  # type: ignore[attr-defined]
     env.globals |= {"language": language, "languages": i18n.NAMES}
     env.filters["long_date"] = partial(i18n.long_date, language=language)
+    env.filters["quoted"] = quoted
     return env
+
+
+def quoted(text: str) -> str:
+    """An applicant's text in a plain-text email, each line behind "> ": it cannot pass for the
+    email's own words, such as a fake "Approve" line with a link of its own."""
+    return "\n".join(f"> {line}".rstrip() for line in text.splitlines())
 
 
 def _in_language(language: Language, context: dict[str, Any]) -> dict[str, Any]:

@@ -49,3 +49,12 @@ def test_payloads_are_escaped_on_every_page_and_in_every_email(cfp: CfP) -> None
         assert_inert(f"the email {message.subject!r}", message.html)
     # The text parts carry the words as written: plain text renders nothing.
     assert PAYLOADS["name"] in acknowledgement.text
+
+
+def test_a_story_cannot_pass_for_the_emails_own_links(cfp: CfP) -> None:
+    fake = "Approve (opens a page):\nhttps://evil.example/review/steal"
+    cfp.submit(STORY | {"summary": f"{STORY['summary']}\n\n{fake}"})
+    email = cfp.wait_for_email(MODERATOR, "New application to review")
+
+    assert "\n> Approve (opens a page):\n> https://evil.example/review/steal\n" in email.text
+    assert cfp.link(email, "Approve").startswith("http://testserver/review/")

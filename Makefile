@@ -74,8 +74,10 @@ package: install translations
 	@PYTHONPATH=. $(BIN)/python -m deploy.package --stage $(STAGE) --out $(OUT)
 
 # make deploy STAGE=dev SENDER=cfp@example.org [ORGANISERS=a@example.org,b@example.org] [PUBLIC_URL=https://…]
+#             [ALARM_EMAIL=ops@example.org]
 deploy: package
-	@STAGE=$(STAGE) SENDER=$(SENDER) ORGANISERS=$(ORGANISERS) PUBLIC_URL=$(PUBLIC_URL) bash deploy/deploy.sh $(OUT)
+	@STAGE=$(STAGE) SENDER=$(SENDER) ORGANISERS=$(ORGANISERS) PUBLIC_URL=$(PUBLIC_URL) ALARM_EMAIL=$(ALARM_EMAIL) \
+		bash deploy/deploy.sh $(OUT)
 
 destroy:
 	@STAGE=$(STAGE) bash deploy/destroy.sh

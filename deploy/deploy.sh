@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # make deploy: ship out/<stage>/ (written by make package) as the CloudFormation stack cfp-<stage>.
 #
-#   STAGE=dev SENDER=cfp@example.org [ORGANISERS=a@x.org,b@x.org] [PUBLIC_URL=https://…] deploy/deploy.sh out/dev
+#   STAGE=dev SENDER=cfp@example.org [ORGANISERS=a@x.org,b@x.org] [PUBLIC_URL=https://…] [ALARM_EMAIL=…] \
+#       deploy/deploy.sh out/dev
 #
 # On an update every variable may be left out: the stack keeps its previous values.
 # Without PUBLIC_URL, a stack whose PublicUrl is still empty links to its own API: the first
@@ -96,6 +97,7 @@ overrides=("Stage=$stage")
 [ -n "${ORGANISERS:-}" ] && overrides+=("Organisers=$ORGANISERS")
 [ -n "${PUBLIC_URL:-}" ] && overrides+=("PublicUrl=$PUBLIC_URL")
 [ -n "${CREATE_SENDER_IDENTITY:-}" ] && overrides+=("CreateSenderIdentity=$CREATE_SENDER_IDENTITY")
+[ -n "${ALARM_EMAIL:-}" ] && overrides+=("AlarmEmail=$ALARM_EMAIL")
 
 # The packaged template is over the 51,200 bytes CloudFormation takes inline: it goes through S3.
 deploy() {

@@ -32,7 +32,6 @@ class Resources:
 
 
 STATE_MACHINE = "ReviewStateMachine"
-# Gap: moto's CloudFormation has no AWS::SES::EmailIdentity; the sender is verified directly.
 # Gaps: moto's CloudFormation has no SES identity, and creates no CloudWatch alarm (its stack
 # resource comes back without ids). The sender is verified below; the dead-letter queue is shown
 # on the outbox page instead of alarming.
@@ -82,9 +81,11 @@ def create(stage: str, sender: str) -> Resources:
         Capabilities=["CAPABILITY_IAM"],
     )
     outputs = _wait_for_outputs(cloudformation, name)
+    # moto also lists the resources a condition left out (the alarm topic, without AlarmEmail), with no ids.
     physical = {
         r["LogicalResourceId"]: r["PhysicalResourceId"]
         for r in cloudformation.describe_stack_resources(StackName=name)["StackResources"]
+        if "LogicalResourceId" in r
     }
     state_machine_arn = aws.stepfunctions().create_state_machine(
         name=f"cfp-{stage}-review",

@@ -83,7 +83,7 @@ def fake_aws(tmp_path: Path) -> dict[str, str]:
     (bin_dir / "aws").chmod(0o755)
     (tmp_path / "out").mkdir()
     (tmp_path / "out" / "sam.json").write_text("{}")
-    inputs = {"STAGE", "SENDER", "ORGANISERS", "PUBLIC_URL", "CREATE_SENDER_IDENTITY", "DEPLOY_BUCKET"}
+    inputs = {"STAGE", "SENDER", "ORGANISERS", "PUBLIC_URL", "CREATE_SENDER_IDENTITY", "DEPLOY_BUCKET", "ALARM_EMAIL"}
     environment = {k: v for k, v in os.environ.items() if not k.startswith("AWS_") and k not in inputs}
     return environment | {
         "PATH": f"{bin_dir}:{os.environ['PATH']}",
@@ -151,6 +151,14 @@ def test_an_update_keeps_the_secret_and_the_stacks_parameters(fake_aws: dict[str
     assert not [c for c in update if c[:2] in (["s3", "mb"], ["ssm", "put-parameter"])]
     deploys = [c for c in update if c[:2] == ["cloudformation", "deploy"]]
     assert [overrides(d) for d in deploys] == [["Stage=prod"]]
+
+
+def test_an_alarm_email_is_a_parameter_of_the_stack(fake_aws: dict[str, str]) -> None:
+    result = deploy(fake_aws, SENDER="cfp@example.org", ALARM_EMAIL="ops@example.org")
+
+    assert result.returncode == 0, result.stderr
+    first = next(c for c in calls(fake_aws) if c[:2] == ["cloudformation", "deploy"])
+    assert "AlarmEmail=ops@example.org" in overrides(first)
 
 
 def test_a_new_stack_needs_a_sender(fake_aws: dict[str, str]) -> None:

@@ -71,15 +71,26 @@ def test_a_poison_message_ends_in_the_dead_letter_queue_where_the_admin_sees_it(
     assert attributes["ApproximateNumberOfMessages"] == "0"
 
 
-def test_on_aws_an_alarm_watches_the_dead_letter_queue() -> None:
+def test_on_aws_alarms_watch_both_dead_letter_queues_and_email_the_admin() -> None:
     template = json.loads((Path(__file__).parent.parent / "infra" / "resources.json").read_text())
-    alarm = template["Resources"]["DeadLetterAlarm"]["Properties"]
-    assert alarm["Dimensions"] == [{"Name": "QueueName", "Value": {"Fn::GetAtt": ["TaskDeadLetterQueue", "QueueName"]}}]
-    assert (alarm["MetricName"], alarm["ComparisonOperator"], alarm["Threshold"]) == (
-        "ApproximateNumberOfMessagesVisible",
-        "GreaterThanThreshold",
-        0,
-    )
+    resources = template["Resources"]
+    # Failed tasks can be redriven to the task queue; failed stream batches are notes about records
+    # and must not be: each has its own queue, and its own alarm that says what to do.
+    watched = {"DeadLetterAlarm": "TaskDeadLetterQueue", "ReviewStartFailureAlarm": "ReviewStartFailureQueue"}
+    for alarm_name, queue in watched.items():
+        alarm = resources[alarm_name]["Properties"]
+        assert alarm["Dimensions"] == [{"Name": "QueueName", "Value": {"Fn::GetAtt": [queue, "QueueName"]}}]
+        assert (alarm["MetricName"], alarm["ComparisonOperator"], alarm["Threshold"]) == (
+            "ApproximateNumberOfMessagesVisible",
+            "GreaterThanThreshold",
+            0,
+        )
+        assert alarm["AlarmActions"] == {"Fn::If": ["HasAlarmEmail", [{"Ref": "AlarmTopic"}], {"Ref": "AWS::NoValue"}]}
+    stream = resources["StartReview"]["Properties"]["Events"]["StartReviewDynamodbEventSource"]["Properties"]
+    assert stream["DestinationConfig"]["OnFailure"]["Destination"] == {"Fn::GetAtt": ["ReviewStartFailureQueue", "Arn"]}
+    topic = resources["AlarmTopic"]
+    assert topic["Condition"] == "HasAlarmEmail"
+    assert topic["Properties"]["Subscription"] == [{"Protocol": "email", "Endpoint": {"Ref": "AlarmEmail"}}]
 
 
 def tasks(kind: str) -> list[tuple[str, dict[str, Any]]]:

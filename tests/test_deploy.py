@@ -190,6 +190,14 @@ def test_the_event_sources_are_the_stacks_stream_and_queue(template: dict[str, A
     assert queue["Properties"]["Queue"] == {"Fn::Sub": "${TaskQueue.Arn}"}
 
 
+def test_only_new_applications_invoke_the_stream_function(template: dict[str, Any]) -> None:
+    """Every write to the table is a stream record; Lambda drops all but new applications before invoking."""
+    stream = template["Resources"]["StartReview"]["Properties"]["Events"]["StartReviewDynamodbEventSource"]
+    [only] = stream["Properties"]["FilterCriteria"]["Filters"]
+    pattern = json.loads(only["Pattern"])
+    assert pattern == {"eventName": ["INSERT"], "dynamodb": {"Keys": {"sk": {"S": ["APPLICATION"]}}}}
+
+
 def test_the_asl_file_passes_asl_validator() -> None:
     assert ASL_VALIDATOR.exists(), "run `make node` (npm ci) first: make test does"
     result = subprocess.run([str(ASL_VALIDATOR), "--json-path", str(ASL)], capture_output=True, text=True, check=False)

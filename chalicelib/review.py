@@ -11,7 +11,7 @@ from chalicelib.call import Call
 from chalicelib.callbacks import Callbacks
 from chalicelib.i18n import N_
 from chalicelib.links import LinkInvalid, Links, ReviewClaim
-from chalicelib.models import Application, Status, Vote, WaitKind
+from chalicelib.models import Application, Vote, WaitKind
 from chalicelib.storage import AlreadyVoted, ApplicationNotFound, ApplicationStore, ReviewOver
 
 
@@ -56,10 +56,7 @@ class ReviewDesk:
             claim=claim,
             organiser=organiser,
             my_vote=application.vote_of(organiser),
-            votes_count=application.status is Status.IN_REVIEW
-            and not application.withdraw_requested
-            and application.approvals < self._call.approvals_needed
-            and application.rejections < self._call.rejections_needed,
+            votes_count=application.review_is_open(self._call.approvals_needed, self._call.rejections_needed),
         )
 
     def vote(self, token: str, note: str = "") -> Application:

@@ -7,14 +7,14 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from chalicelib import rendering
+from chalicelib import logs, rendering
 from chalicelib.applications import utc_now
 from chalicelib.call import Call
 from chalicelib.i18n import SOURCE_LANGUAGE, Language
 from chalicelib.invitation import invitation
 from chalicelib.links import Links
 from chalicelib.mailer import EmailRejected, EmailThrottled, Mailer
-from chalicelib.models import Application, Outcome, TaskMessage, Wait, WaitKind
+from chalicelib.models import Application, Outcome, TaskMessage, TaskName, Wait, WaitKind
 from chalicelib.storage import ApplicationNotFound, ApplicationStore
 from chalicelib.workflow import WaitEnded, Workflow
 
@@ -70,7 +70,9 @@ class TaskWorker:
             if message.task in WAITS:
                 self._wait(application, message, WAITS[message.task])
                 return  # answered later, by a person or by promote_next
-            if message.task in APPLICANT_EMAILS:
+            if not self._still_due(application, message.task):
+                logs.event("task_moot", task=message.task, application=application.id)
+            elif message.task in APPLICANT_EMAILS:
                 self._email_applicant(application, message)
             elif message.task == "request_review":
                 self._email_organisers(application, "review_request", self._call.organisers, message.round)
@@ -85,7 +87,21 @@ class TaskWorker:
         except EmailRejected as exc:
             self._workflow.task_failed(message.task_token, "EmailRejected", str(exc))
             return
-        self._workflow.task_succeeded(message.task_token, {"done": message.task})
+        try:
+            self._workflow.task_succeeded(message.task_token, {"done": message.task})
+        except WaitEnded:
+            # Nothing waits for this task any more (a branch the quorum cancelled, a task past its
+            # timeout): every retry would be told the same, then the message would dead-letter.
+            logs.event("task_outlived", task=message.task, application=application.id)
+
+    def _still_due(self, application: Application, task: TaskName) -> bool:
+        """Whether a reminder still has a reader: organisers after the review, or a speaker who has
+        answered, would be asked a question nobody waits for. A moot task is reported done."""
+        if task == "remind_organisers":
+            return application.review_is_open(self._call.approvals_needed, self._call.rejections_needed)
+        if task == "remind_speaker":
+            return self._store.answer(application.id) is None
+        return True
 
     def _wait(self, application: Application, message: TaskMessage, kind: WaitKind) -> None:
         """Store the callback, then look for what may have happened before it was stored."""

@@ -25,7 +25,7 @@ from chalicelib.storage import application_from_item
 from local import process, stack
 from local.emulator import Emulator, aws_environment
 from local.outbox import OutboxMessage, read_outbox
-from local.pump import Pump
+from local.pump import Pump, QueueSource
 from local.sample import STORY as STORY  # the tests import it from here
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -77,6 +77,29 @@ class CfP:
         os.environ[CFP_FAULTS] = json.dumps(list(faults))
         deps.reset()
         return self
+
+    @contextmanager
+    def holding_back(self, task: str) -> Iterator[list[str]]:
+        """Keep the worker from the task queue's `task` messages until the block ends, as a backed-up
+        queue would; then they go back on the queue. Yields the bodies held so far."""
+        queue = next(source for source in self.pump.sources if isinstance(source, QueueSource))
+        deliver = queue.handler
+        held: list[str] = []
+
+        def slow_worker(event: dict[str, Any], context: Any) -> Any:
+            bodies = [record["body"] for record in event["Records"]]
+            if any(json.loads(body)["task"] == task for body in bodies):
+                held.extend(bodies)
+                return None
+            return deliver(event, context)
+
+        queue.handler = slow_worker
+        try:
+            yield held
+        finally:
+            queue.handler = deliver
+            for body in held:
+                aws.client("sqs").send_message(QueueUrl=self.resources.task_queue_url, MessageBody=body)
 
     def configure(self, **overrides: Any) -> CfP:
         """Change the call's settings on the same account (limits, deadline...)."""

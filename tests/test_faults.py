@@ -82,6 +82,35 @@ def test_on_aws_an_alarm_watches_the_dead_letter_queue() -> None:
     )
 
 
+def task_queue_is_empty(cfp: CfP) -> bool:
+    attributes = aws.client("sqs").get_queue_attributes(
+        QueueUrl=cfp.resources.task_queue_url,
+        AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+    )["Attributes"]
+    return {attributes["ApproximateNumberOfMessages"], attributes["ApproximateNumberOfMessagesNotVisible"]} == {"0"}
+
+
+def test_a_reminder_that_outlived_its_review_emails_nobody_and_is_not_retried(cfp: CfP) -> None:
+    # A quorum of one, and a reminder 3.6 seconds into the review.
+    cfp = cfp.with_call(approvals_needed=1, rejections_needed=1, review_window_hours=0.002, review_reminders=1)
+    queue = cfp.pump.sources[1]
+    assert isinstance(queue, QueueSource)
+    queue.retry_after_seconds = 0  # a retried message would reach the dead-letter queue in seconds
+    cfp.submit()
+    with cfp.holding_back("remind_organisers") as held:
+        cfp.pump.run_until(lambda: bool(held))  # the reminder is due, and its worker is slow
+        cfp.vote(MODERATOR, "Approve")
+        cfp.wait_for_email(STORY["email"], "Action required")
+        # The quorum ended the review and cancelled the reminder's branch: on AWS its token is gone.
+        cfp.inject({"operation": "sfn.SendTaskSuccess", "error": "InvalidToken", "times": 5})
+    cfp.pump.run_until(lambda: task_queue_is_empty(cfp))
+
+    assert not any("Reminder" in m.subject for m in cfp.outbox())
+    assert aws.injected()[0].raised == 1  # told once that nobody waits, the worker let the task go
+    assert dead_letters(cfp.resources.dead_letter_queue_url) == []
+    assert cfp.applications()[0].status == "accepted"
+
+
 def tasks(kind: str) -> list[tuple[str, dict[str, Any]]]:
     found: list[tuple[str, dict[str, Any]]] = []
 

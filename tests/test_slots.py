@@ -83,6 +83,22 @@ def test_a_missed_confirmation_is_reminded_once_then_releases_the_slot_to_the_wa
     assert late.status_code == 409 and "no slot to confirm" in late.body.decode()
 
 
+def test_a_speaker_who_answered_while_a_reminder_was_on_its_way_is_not_reminded(cfp: CfP) -> None:
+    cfp = cfp.with_call(
+        approvals_needed=1, rejections_needed=1, confirmation_window_hours=0.002, confirmation_reminders=1
+    )
+    with cfp.holding_back("remind_speaker") as held:
+        ada = accept(cfp, STORY)
+        cfp.wait_for_email(STORY["email"], "Action required: confirm")
+        cfp.pump.run_until(lambda: bool(held))  # the reminder is due, and its worker is slow
+        assert "You are confirmed" in cfp.post(cfp.attendance_link("yes")).body.decode()
+
+    cfp.wait_for_email(STORY["email"], "Confirmed")
+    cfp.wait_for_execution(ada, "SUCCEEDED")
+    assert not any("please confirm" in m.subject for m in cfp.emails_to(STORY["email"]))
+    assert cfp.application(ada).status == "confirmed"
+
+
 def test_withdrawing_under_review_ends_the_workflow_cleanly(cfp: CfP) -> None:
     cfp.submit()
     [application] = cfp.applications()

@@ -68,5 +68,6 @@ class Mailer:
             code = exc.response.get("Error", {}).get("Code", "")
             if code in _TRANSIENT_CODES:
                 raise EmailThrottled(code) from exc
-            raise EmailRejected(code or str(exc)) from exc
+            # The code only: SES's message may name the address, and this goes to logs and to the workflow.
+            raise EmailRejected(code or type(exc).__name__) from exc
         return response.get("MessageId", "")

@@ -165,16 +165,27 @@ class TaskWorker:
     def _email_organisers(self, application: Application, template: str, organisers: Any, round_: int) -> None:
         for organiser in organisers:
             index = self._call.organisers.index(organiser)
-            self._send(
-                application,
-                template,
-                organiser,
-                round_,
-                language=self._call.language,
-                approve_url=self._links.review_url(application.id, index, Outcome.APPROVE),
-                reject_url=self._links.review_url(application.id, index, Outcome.REJECT),
-                overview_url=self._links.overview_url(index),
-            )
+            try:
+                self._send(
+                    application,
+                    template,
+                    organiser,
+                    round_,
+                    language=self._call.language,
+                    approve_url=self._links.review_url(application.id, index, Outcome.APPROVE),
+                    reject_url=self._links.review_url(application.id, index, Outcome.REJECT),
+                    overview_url=self._links.overview_url(index),
+                )
+            except EmailRejected as exc:
+                # One organiser's refused address must neither keep the others from the email nor
+                # fail the applicant's application; the admin finds it in the logs, by index.
+                logs.event(
+                    "organiser_email_refused",
+                    application=application.id,
+                    organiser=index,
+                    email=template,
+                    reason=str(exc),
+                )
 
     def _send(
         self,

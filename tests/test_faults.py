@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from chalicelib import aws
 from local.outbox import dead_letters
@@ -12,6 +15,8 @@ from local.pump import QueueSource
 from tests.support import STORY, CfP
 
 MODERATOR = "moderator@ow2con.example"
+PROGRAMME = "programme@ow2con.example"
+TRACK = "ospo-track@ow2con.example"
 ASL = json.loads((Path(__file__).parent.parent / "infra" / "review.asl.json").read_text())
 
 
@@ -80,6 +85,35 @@ def test_on_aws_an_alarm_watches_the_dead_letter_queue() -> None:
         "GreaterThanThreshold",
         0,
     )
+
+
+def test_a_refused_organiser_address_keeps_neither_the_others_from_reviewing_nor_the_application(
+    cfp: CfP, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    cfp.submit()
+    cfp.wait_for_email(STORY["email"], "We received your application")
+    # SES refuses the first organiser's address for good.
+    cfp.inject({"operation": "sesv2.SendEmail", "error": "MessageRejected", "times": 1})
+    for organiser in (PROGRAMME, TRACK):
+        cfp.wait_for_email(organiser, "New application to review")
+
+    assert subjects_to(cfp, MODERATOR) == []
+    assert cfp.vote(PROGRAMME, "Approve").status_code == 200
+    [application] = cfp.applications()
+    assert (application.status, application.approvals) == ("in_review", 1)
+    events = [json.loads(r.getMessage()) for r in caplog.records if r.name == "cfp_events"]
+    refused = [e for e in events if e["event"] == "organiser_email_refused"]
+    assert refused == [
+        {
+            "event": "organiser_email_refused",
+            "application": application.id,
+            "organiser": 0,
+            "email": "review_request",
+            "reason": "MessageRejected",
+        }
+    ]
+    assert MODERATOR not in caplog.text
 
 
 def task_queue_is_empty(cfp: CfP) -> bool:

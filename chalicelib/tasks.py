@@ -32,6 +32,8 @@ APPLICANT_EMAILS = {
     "announce_decline": "decline",
     "announce_expiry": "expiry",
 }
+# The applicant emails that still go out once the applicant asked to withdraw: the ones about it.
+AFTER_WITHDRAWAL = {"announce_withdrawal", "announce_release"}
 # Tasks that store a callback: the workflow is answered later, by a person or by promote_next.
 WAITS = {
     "await_verification": WaitKind.VERIFICATION,
@@ -95,9 +97,13 @@ class TaskWorker:
             logs.event("task_outlived", task=message.task, application=application.id)
 
     def _still_due(self, application: Application, task: TaskName) -> bool:
-        """Whether a reminder still has a reader: organisers after the review, or a speaker who has
-        answered, would be asked a question nobody waits for. A moot task is reported done."""
-        if task == "remind_organisers":
+        """Whether an email still has a reader: organisers after the review (or a withdrawal), or a
+        speaker who has answered, would be asked a question nobody waits for, and an applicant who
+        withdrew hears only about the withdrawal. A moot task is reported done: the workflow moves
+        on, and its next wait sees the withdrawal."""
+        if task in APPLICANT_EMAILS and task not in AFTER_WITHDRAWAL and application.withdraw_requested:
+            return False
+        if task in ("request_review", "remind_organisers"):
             return application.review_is_open(self._call.approvals_needed, self._call.rejections_needed)
         if task == "remind_speaker":
             return self._store.answer(application.id) is None

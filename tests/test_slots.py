@@ -137,6 +137,22 @@ def test_withdrawing_while_holding_a_slot_hands_it_to_the_waitlist(cfp: CfP) -> 
     assert cfp.store_slots_taken() == 1
 
 
+def test_a_withdrawal_between_two_waits_gets_no_acceptance_and_frees_the_slot(cfp: CfP) -> None:
+    cfp = cfp.with_call(guest_slots=1, approvals_needed=1, rejections_needed=1)
+    with cfp.holding_back("announce_acceptance") as held:
+        ada = accept(cfp, STORY)
+        cfp.pump.run_until(lambda: bool(held))  # the slot is taken, the acceptance not sent yet
+        acknowledgement = cfp.wait_for_email(STORY["email"], "We received your application")
+        status = cfp.path(cfp.link(acknowledgement, "Follow its status here"))
+        assert "released your slot" in cfp.post(status).body.decode()
+
+    cfp.wait_for_email(STORY["email"], "is withdrawn")
+    cfp.wait_for_execution(ada, "SUCCEEDED")
+    assert not any(m.subject.startswith("Action required") for m in cfp.emails_to(STORY["email"]))
+    assert cfp.application(ada).status == "withdrawn"
+    assert cfp.store_slots_taken() == 0
+
+
 def test_the_invitation_holds_the_sessions_date_time_room_and_time_zone(cfp: CfP) -> None:
     cfp = cfp.with_call(approvals_needed=1, rejections_needed=1)
     accept(cfp, STORY)

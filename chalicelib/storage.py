@@ -84,6 +84,14 @@ class AlreadyAnswered(StorageError):
         self.answer = answer
 
 
+class AnswerChanging(StorageError):
+    """Another answer was in place, then released before it could be read: the next try settles it."""
+
+    def __init__(self, application_id: str) -> None:
+        super().__init__(f"the answer on {application_id} changed while it was being read")
+        self.application_id = application_id
+
+
 class CannotWithdraw(StorageError):
     def __init__(self, application: Application) -> None:
         super().__init__(f"{application.id} is {application.status} and can no longer be withdrawn")
@@ -247,11 +255,12 @@ class ApplicationStore:
         return Wait.model_validate(item) if item else None
 
     def claim_answer(self, application_id: str, answer: Answer) -> None:
-        """Record the speaker's answer unless one exists; raises AlreadyAnswered with the first."""
+        """Record the speaker's answer unless one exists; raises AlreadyAnswered with the first, or
+        AnswerChanging when that one was released between the two calls."""
         if not self._put_new(application_key(application_id, ANSWER) | to_item(answer.model_dump())):
             existing = self._item(application_key(application_id, ANSWER))
-            if existing is None:  # released between the two calls: the next try will settle it
-                raise StorageError(f"the answer on {application_id} changed while it was being read")
+            if existing is None:
+                raise AnswerChanging(application_id)
             raise AlreadyAnswered(Answer.model_validate(existing))
 
     def release_answer(self, application_id: str) -> None:

@@ -153,6 +153,22 @@ def test_a_withdrawal_between_two_waits_gets_no_acceptance_and_frees_the_slot(cf
     assert cfp.store_slots_taken() == 0
 
 
+def test_an_answer_racing_the_release_of_another_gets_the_conflict_page_and_can_be_given_again(cfp: CfP) -> None:
+    cfp = cfp.with_call(approvals_needed=1, rejections_needed=1)
+    ada = accept(cfp, STORY)
+    cfp.wait_for_email(STORY["email"], "Action required")
+    # The claim finds an answer in place, released again before it can be read (the emulator
+    # cannot time that race, so the claim's conditional put is refused as DynamoDB would).
+    cfp.inject({"operation": "dynamodb.PutItem", "error": "ConditionalCheckFailedException", "times": 1})
+    raced = cfp.post(cfp.attendance_link("yes"))
+    assert raced.status_code == 409
+    assert "Will you be there?" in raced.body.decode()
+
+    assert "You are confirmed" in cfp.post(cfp.attendance_link("yes")).body.decode()
+    cfp.wait_for_execution(ada, "SUCCEEDED")
+    assert cfp.application(ada).status == "confirmed"
+
+
 def test_the_invitation_holds_the_sessions_date_time_room_and_time_zone(cfp: CfP) -> None:
     cfp = cfp.with_call(approvals_needed=1, rejections_needed=1)
     accept(cfp, STORY)

@@ -60,7 +60,7 @@ class ReviewDesk:
         )
 
     def vote(self, token: str, note: str = "") -> Application:
-        """Count this organiser's vote; raises AlreadyVoted, ReviewOver or a LinkError."""
+        """Count this organiser's vote; raises AlreadyVoted, ReviewOver, VoteContended or a LinkError."""
         view = self.open(token)
         if view.my_vote is not None:
             raise AlreadyVoted(view.my_vote)

@@ -116,6 +116,42 @@ def test_a_refused_organiser_address_keeps_neither_the_others_from_reviewing_nor
     assert MODERATOR not in caplog.text
 
 
+def test_a_vote_cancelled_by_a_passing_conflict_is_tried_again_and_counts(cfp: CfP) -> None:
+    cfp.submit()
+    approve = cfp.review_link(MODERATOR, "Approve")
+    cancelled = {"operation": "dynamodb.TransactWriteItems", "error": "TransactionCanceledException"}
+    # A write racing the tally, then DynamoDB throttling, cancel the vote's transaction.
+    cfp.inject(
+        cancelled | {"reasons": ["None", "TransactionConflict"], "times": 1},
+        cancelled | {"reasons": ["ThrottlingError", "None"], "times": 1},
+    )
+    page = cfp.post(approve)
+    assert page.status_code == 200 and "Vote recorded" in page.body.decode()
+    assert [fault.raised for fault in aws.injected()] == [1, 1]
+    [application] = cfp.applications()
+    assert (application.status, application.approvals) == ("in_review", 1)
+
+
+def test_a_vote_that_keeps_conflicting_is_not_counted_and_can_be_cast_again(cfp: CfP) -> None:
+    cfp.submit()
+    approve = cfp.review_link(MODERATOR, "Approve")
+    cfp.inject(
+        {
+            "operation": "dynamodb.TransactWriteItems",
+            "error": "TransactionCanceledException",
+            "reasons": ["TransactionConflict", "None"],
+            "times": 10,
+        }
+    )
+    page = cfp.post(approve)
+    assert page.status_code == 409
+    assert "Approve this application?" in page.body.decode()  # the button, not "the review is over"
+    assert cfp.applications()[0].approvals == 0
+
+    cfp.inject()
+    assert "Vote recorded" in cfp.post(approve).body.decode()
+
+
 def task_queue_is_empty(cfp: CfP) -> bool:
     attributes = aws.client("sqs").get_queue_attributes(
         QueueUrl=cfp.resources.task_queue_url,
@@ -172,4 +208,6 @@ def test_task_states_retry_the_errors_that_pass_with_backoff() -> None:
         [retry] = state["Retry"]
         assert "DynamoDB.ProvisionedThroughputExceededException" in retry["ErrorEquals"], name
         assert "DynamoDB.ThrottlingException" in retry["ErrorEquals"], name
+        # A single write that meets a transaction on the same item (a vote's) is cancelled, not refused.
+        assert "DynamoDB.TransactionConflictException" in retry["ErrorEquals"], name
         assert retry["BackoffRate"] > 1, name

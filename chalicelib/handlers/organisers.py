@@ -8,7 +8,7 @@ from chalicelib import deps, logs
 from chalicelib.i18n import N_
 from chalicelib.links import LinkError
 from chalicelib.settings import settings
-from chalicelib.storage import AlreadyVoted, ReviewOver
+from chalicelib.storage import AlreadyVoted, ReviewOver, VoteContended
 from chalicelib.web import FORM_OR_JSON, TOO_LARGE, BadBody, BodyTooLarge, html, json_response, problem, read_fields
 
 bp = Blueprint(__name__)
@@ -39,7 +39,8 @@ def cast_vote(token: str) -> Response:
         return problem(request, 413, N_("The note is too long"), TOO_LARGE, limit=exc.limit)
     except (LinkError, BadBody) as exc:
         return problem(request, 400, BAD_LINK, str(exc))
-    except (AlreadyVoted, ReviewOver):
+    except (AlreadyVoted, ReviewOver, VoteContended):
+        # The page says why the vote did not count, or, after a conflict, offers the button again.
         return html(request, "review.html", 409, call=deps.call(), view=desk.open(token), token=token)
     return html(request, "voted.html", call=deps.call(), view=view, application=application)
 

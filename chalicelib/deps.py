@@ -103,7 +103,7 @@ def withdrawals() -> Withdrawals:
 def erasure() -> Erasure:
     from chalicelib.applications import Erasure
 
-    return Erasure(store(), withdrawals(), workflow())
+    return Erasure(store(), withdrawals())
 
 
 @cache

@@ -137,6 +137,28 @@ def test_withdrawing_while_holding_a_slot_hands_it_to_the_waitlist(cfp: CfP) -> 
     assert cfp.store_slots_taken() == 1
 
 
+def test_deleting_ones_data_after_withdrawing_still_hands_the_slot_to_the_waitlist(cfp: CfP) -> None:
+    cfp = cfp.with_call(guest_slots=1, approvals_needed=1, rejections_needed=1)
+    ada = accept(cfp, STORY)
+    cfp.wait_for_email(STORY["email"], "Action required")
+    grace = accept(cfp, GRACE)
+    cfp.wait_for_email(GRACE["email"], "You are on the waitlist")
+    acknowledgement = cfp.wait_for_email(STORY["email"], "We received your application")
+    status = cfp.path(cfp.link(acknowledgement, "Follow its status here"))
+
+    with cfp.holding_back("announce_withdrawal"):
+        assert "released your slot" in cfp.post(status).body.decode()
+        cfp.pump.run_until(lambda: cfp.application(ada).status == "withdrawn")
+        # The workflow is on its way to freeing the slot when the applicant deletes their data.
+        assert "Your data is deleted" in cfp.post(f"{status}/delete").body.decode()
+
+    cfp.wait_for_email(GRACE["email"], "Action required")
+    cfp.wait_for_execution(ada, "SUCCEEDED")
+    assert cfp.application(ada).erased
+    assert cfp.application(grace).status == "accepted"
+    assert cfp.store_slots_taken() == 1
+
+
 def test_a_withdrawal_between_two_waits_gets_no_acceptance_and_frees_the_slot(cfp: CfP) -> None:
     cfp = cfp.with_call(guest_slots=1, approvals_needed=1, rejections_needed=1)
     with cfp.holding_back("announce_acceptance") as held:

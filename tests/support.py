@@ -47,6 +47,8 @@ class CfP:
     pump: Pump
     resources: stack.Resources
     closed: bool = False
+    # The harness with_call started in this one's place: closing this one closes it too.
+    successor: CfP | None = None
 
     @classmethod
     def create(cls, emulator: Emulator, **call_overrides: Any) -> CfP:
@@ -70,7 +72,8 @@ class CfP:
         """Start again on a fresh account, with a call whose settings differ from the default."""
         self.close()
         self.emulator.reset()
-        return CfP.create(self.emulator, **overrides)
+        self.successor = CfP.create(self.emulator, **overrides)
+        return self.successor
 
     def inject(self, *faults: dict[str, Any]) -> CfP:
         """Make the AWS clients raise these errors (chalicelib/faults.py); rebuilt clients take them."""
@@ -107,7 +110,10 @@ class CfP:
         return self
 
     def close(self) -> None:
-        """Stop the executions still waiting, so that nothing of this test runs on."""
+        """Stop the executions still waiting and forget the injected faults, so that nothing of this
+        test runs on into the next."""
+        if self.successor is not None:
+            self.successor.close()
         if self.closed:
             return
         self.closed = True

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 from icalendar import Calendar
 
+from chalicelib import aws
 from chalicelib.overview import CSV_COLUMNS
 from tests.support import STORY, CfP
 
@@ -97,6 +98,27 @@ def test_a_speaker_who_answered_while_a_reminder_was_on_its_way_is_not_reminded(
     cfp.wait_for_execution(ada, "SUCCEEDED")
     assert not any("please confirm" in m.subject for m in cfp.emails_to(STORY["email"]))
     assert cfp.application(ada).status == "confirmed"
+
+
+def test_a_refused_acceptance_email_fails_the_application_and_hands_its_slot_to_the_waitlist(cfp: CfP) -> None:
+    cfp = cfp.with_call(guest_slots=1, approvals_needed=1, rejections_needed=1)
+    with cfp.holding_back("announce_acceptance") as held:
+        ada = accept(cfp, STORY)
+        cfp.pump.run_until(lambda: bool(held))  # Ada holds the slot; her acceptance is on its way
+        grace = accept(cfp, GRACE)
+        cfp.wait_for_email(GRACE["email"], "You are on the waitlist")
+        # SES refuses Ada's address for good.
+        cfp.inject({"operation": "sesv2.SendEmail", "error": "MessageRejected", "times": 1})
+
+    promoted = cfp.wait_for_email(GRACE["email"], "Action required")
+    assert GRACE["title"] in promoted.text
+    cfp.wait_for_execution(ada, "FAILED")
+    assert aws.injected()[0].raised == 1
+    assert not any(m.subject.startswith("Action required") for m in cfp.emails_to(STORY["email"]))
+    assert cfp.application(ada).status == "failed"
+    assert [e.event for e in cfp.application(ada).history][-3:] == ["slot_taken", "slot_freed", "workflow_failed"]
+    assert cfp.application(grace).status == "accepted"
+    assert cfp.store_slots_taken() == 1
 
 
 def test_withdrawing_under_review_ends_the_workflow_cleanly(cfp: CfP) -> None:

@@ -325,3 +325,6 @@ class TaskMessage(BaseModel):
     task_token: str
     round: int = 0
     votes_seen: int = 0
+    # promote_next: the releasing application, whose slot (still counted as taken) is offered to
+    # the head of the waitlist; none when the head is only woken to try for a free slot.
+    offer: str | None = None

@@ -9,8 +9,11 @@ Keys (partition key `pk`, sort key `sk`):
     pk = APP#<application id>   sk = ANSWER            the speaker's attendance answer; written once
     pk = APP#<application id>   sk = EMAIL#<kind>#<round>#<hash>
                                                        an email sent, so a retried task never repeats it
-    pk = CALL#<call id>         sk = SLOTS             the call's slot counter `taken`; only the
-                                                       workflow changes it, conditionally
+    pk = CALL#<call id>         sk = SLOTS             the call's slot counter `taken`, and `offers`: the
+                                                       ids of applications whose freed slot, still
+                                                       counted as taken, is offered to the head of the
+                                                       waitlist; only the workflow changes them,
+                                                       conditionally
     pk = CALL#<call id>         sk = WAITLIST#<since>#<application id>
                                                        a waitlisted application's place in the queue
     pk = RATE#<scope>#<hash>#<window end>  sk = RATE   submissions counted for rate limiting; the

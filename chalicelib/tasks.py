@@ -72,6 +72,7 @@ class TaskWorker:
             if message.task in WAITS:
                 self._wait(application, message, WAITS[message.task])
                 return  # answered later, by a person or by promote_next
+            output: dict[str, Any] = {"done": message.task}
             if not self._still_due(application, message.task):
                 logs.event("task_moot", task=message.task, application=application.id)
             elif message.task in APPLICANT_EMAILS:
@@ -85,12 +86,12 @@ class TaskWorker:
             elif message.task == "tell_organisers":
                 self._email_organisers(application, "speaker_confirmed", self._call.organisers, message.round)
             elif message.task == "promote_next":
-                self._promote_next()
+                output["handed"] = self._promote_next(message.offer)
         except EmailRejected as exc:
             self._workflow.task_failed(message.task_token, "EmailRejected", str(exc))
             return
         try:
-            self._workflow.task_succeeded(message.task_token, {"done": message.task})
+            self._workflow.task_succeeded(message.task_token, output)
         except WaitEnded:
             # Nothing waits for this task any more (a branch the quorum cancelled, a task past its
             # timeout): every retry would be told the same, then the message would dead-letter.
@@ -135,17 +136,20 @@ class TaskWorker:
         except WaitEnded:
             pass  # the workflow moved on meanwhile; nothing is waiting for this answer
 
-    def _promote_next(self) -> None:
-        """Wake the longest-waiting application on the waitlist, if any."""
+    def _promote_next(self, offer: str | None) -> bool:
+        """Wake the longest-waiting application on the waitlist, with the offer if there is one;
+        False when nobody waits. The workflow decides what follows, from that answer."""
+        promotion: dict[str, Any] = {"promoted": True} | ({"offer": offer} if offer else {})
         for entry in self._store.waitlist(self._call.id):
             try:
-                self._workflow.task_succeeded(entry.task_token, {"promoted": True})
+                self._workflow.task_succeeded(entry.task_token, promotion)
             except WaitEnded:
                 # It withdrew, its waitlist time ran out, or another worker promoted it first.
                 self._store.leave_waitlist(self._call.id, entry)
                 continue
             self._store.leave_waitlist(self._call.id, entry)
-            return
+            return True
+        return False
 
     def _email_applicant(self, application: Application, message: TaskMessage) -> None:
         template = APPLICANT_EMAILS[message.task]

@@ -16,6 +16,7 @@ from tests.support import STORY, CfP
 
 MODERATOR = "moderator@ow2con.example"
 GRACE = STORY | {"name": "Grace Hopper", "email": "grace@example.org", "title": "The OSPO that debugged procurement"}
+LINUS = STORY | {"name": "Linus", "email": "linus@example.org", "title": "The OSPO that maintained a kernel"}
 
 
 def accept(cfp: CfP, story: dict[str, str]) -> str:
@@ -51,6 +52,32 @@ def test_when_the_slots_are_full_the_next_waits_and_is_promoted_when_a_speaker_c
     assert cfp.store_slots_taken() == 1
 
 
+def test_a_freed_slot_goes_to_the_waitlist_before_an_application_approved_meanwhile(cfp: CfP) -> None:
+    cfp = cfp.with_call(guest_slots=1, approvals_needed=1, rejections_needed=1)
+    ada = accept(cfp, STORY)
+    cfp.wait_for_email(STORY["email"], "Action required")
+    grace = accept(cfp, GRACE)
+    cfp.wait_for_email(GRACE["email"], "You are on the waitlist")
+    assert cfp.submit(LINUS).status_code == 201
+    approve_linus = cfp.review_link(MODERATOR, "Approve", title=LINUS["title"])
+    linus = next(a.id for a in cfp.applications() if a.title == LINUS["title"])
+
+    with cfp.holding_back("promote_next") as held:
+        cfp.post(cfp.attendance_link("no"))
+        cfp.pump.run_until(lambda: bool(held))  # Ada's slot is handed on, the waitlist not woken yet
+        cfp.post(approve_linus)
+        cfp.pump.run_until(lambda: cfp.application(linus).status in {"accepted", "waitlisted"})
+        assert cfp.application(linus).status == "waitlisted"
+
+    cfp.wait_for_email(GRACE["email"], "Action required")
+    cfp.wait_for_email(LINUS["email"], "You are on the waitlist")
+    cfp.wait_for_execution(ada, "SUCCEEDED")
+    assert cfp.application(grace).status == "accepted"
+    assert cfp.application(linus).status == "waitlisted"
+    assert not any(m.subject.startswith("Action required") for m in cfp.emails_to(LINUS["email"]))
+    assert cfp.store_slots_taken() == 1
+
+
 def test_a_missed_confirmation_is_reminded_once_then_releases_the_slot_to_the_waitlist(cfp: CfP) -> None:
     # 7.2 seconds to confirm, with one reminder halfway.
     cfp = cfp.with_call(
@@ -77,7 +104,7 @@ def test_a_missed_confirmation_is_reminded_once_then_releases_the_slot_to_the_wa
         "slot_taken",
         "speaker_reminded",
         "confirmation_missed",
-        "slot_freed",
+        "slot_handed_on",
     ]
     assert cfp.application(grace).status == "accepted"
     late = cfp.post(cfp.attendance_link("yes"))
@@ -116,7 +143,7 @@ def test_a_refused_acceptance_email_fails_the_application_and_hands_its_slot_to_
     assert aws.injected()[0].raised == 1
     assert not any(m.subject.startswith("Action required") for m in cfp.emails_to(STORY["email"]))
     assert cfp.application(ada).status == "failed"
-    assert [e.event for e in cfp.application(ada).history][-3:] == ["slot_taken", "slot_freed", "workflow_failed"]
+    assert [e.event for e in cfp.application(ada).history][-3:] == ["slot_taken", "slot_handed_on", "workflow_failed"]
     assert cfp.application(grace).status == "accepted"
     assert cfp.store_slots_taken() == 1
 

@@ -26,6 +26,22 @@ def accept(cfp: CfP, story: dict[str, str]) -> str:
     return next(a.id for a in cfp.applications() if a.title == story["title"])
 
 
+def ada_holds_the_one_slot_and_grace_waits(cfp: CfP) -> tuple[CfP, str, str]:
+    """A call of one slot: Ada's story takes it and she is asked to confirm; Grace's waits for it."""
+    cfp = cfp.with_call(guest_slots=1, approvals_needed=1, rejections_needed=1)
+    ada = accept(cfp, STORY)
+    cfp.wait_for_email(STORY["email"], "Action required")
+    grace = accept(cfp, GRACE)
+    cfp.wait_for_email(GRACE["email"], "You are on the waitlist")
+    return cfp, ada, grace
+
+
+def status_link(cfp: CfP, story: dict[str, str]) -> str:
+    """The status page's path, from the acknowledgement."""
+    acknowledgement = cfp.wait_for_email(story["email"], "We received your application")
+    return cfp.path(cfp.link(acknowledgement, "Follow its status here"))
+
+
 def test_when_the_slots_are_full_the_next_waits_and_is_promoted_when_a_speaker_cancels(cfp: CfP) -> None:
     cfp = cfp.with_call(guest_slots=1, approvals_needed=1, rejections_needed=1)
     ada = accept(cfp, STORY)
@@ -53,11 +69,7 @@ def test_when_the_slots_are_full_the_next_waits_and_is_promoted_when_a_speaker_c
 
 
 def test_a_freed_slot_goes_to_the_waitlist_before_an_application_approved_meanwhile(cfp: CfP) -> None:
-    cfp = cfp.with_call(guest_slots=1, approvals_needed=1, rejections_needed=1)
-    ada = accept(cfp, STORY)
-    cfp.wait_for_email(STORY["email"], "Action required")
-    grace = accept(cfp, GRACE)
-    cfp.wait_for_email(GRACE["email"], "You are on the waitlist")
+    cfp, ada, grace = ada_holds_the_one_slot_and_grace_waits(cfp)
     assert cfp.submit(LINUS).status_code == 201
     approve_linus = cfp.review_link(MODERATOR, "Approve", title=LINUS["title"])
     linus = next(a.id for a in cfp.applications() if a.title == LINUS["title"])
@@ -168,14 +180,9 @@ def test_withdrawing_under_review_ends_the_workflow_cleanly(cfp: CfP) -> None:
 
 
 def test_withdrawing_while_holding_a_slot_hands_it_to_the_waitlist(cfp: CfP) -> None:
-    cfp = cfp.with_call(guest_slots=1, approvals_needed=1, rejections_needed=1)
-    ada = accept(cfp, STORY)
-    cfp.wait_for_email(STORY["email"], "Action required")
-    grace = accept(cfp, GRACE)
-    cfp.wait_for_email(GRACE["email"], "You are on the waitlist")
+    cfp, ada, grace = ada_holds_the_one_slot_and_grace_waits(cfp)
 
-    acknowledgement = cfp.wait_for_email(STORY["email"], "We received your application")
-    status = cfp.path(cfp.link(acknowledgement, "Follow its status here"))
+    status = status_link(cfp, STORY)
     assert "your slot goes to the next on the waitlist" in cfp.client.http.get(status).body.decode()
     assert "released your slot" in cfp.post(status).body.decode()
 
@@ -187,13 +194,8 @@ def test_withdrawing_while_holding_a_slot_hands_it_to_the_waitlist(cfp: CfP) -> 
 
 
 def test_deleting_ones_data_after_withdrawing_still_hands_the_slot_to_the_waitlist(cfp: CfP) -> None:
-    cfp = cfp.with_call(guest_slots=1, approvals_needed=1, rejections_needed=1)
-    ada = accept(cfp, STORY)
-    cfp.wait_for_email(STORY["email"], "Action required")
-    grace = accept(cfp, GRACE)
-    cfp.wait_for_email(GRACE["email"], "You are on the waitlist")
-    acknowledgement = cfp.wait_for_email(STORY["email"], "We received your application")
-    status = cfp.path(cfp.link(acknowledgement, "Follow its status here"))
+    cfp, ada, grace = ada_holds_the_one_slot_and_grace_waits(cfp)
+    status = status_link(cfp, STORY)
 
     with cfp.holding_back("announce_withdrawal"):
         assert "released your slot" in cfp.post(status).body.decode()
@@ -213,8 +215,7 @@ def test_a_withdrawal_between_two_waits_gets_no_acceptance_and_frees_the_slot(cf
     with cfp.holding_back("announce_acceptance") as held:
         ada = accept(cfp, STORY)
         cfp.pump.run_until(lambda: bool(held))  # the slot is taken, the acceptance not sent yet
-        acknowledgement = cfp.wait_for_email(STORY["email"], "We received your application")
-        status = cfp.path(cfp.link(acknowledgement, "Follow its status here"))
+        status = status_link(cfp, STORY)
         assert "released your slot" in cfp.post(status).body.decode()
 
     cfp.wait_for_email(STORY["email"], "is withdrawn")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from contextlib import suppress
 from datetime import UTC, datetime
 from typing import Any
 
@@ -12,8 +13,7 @@ from chalicelib.call import Call
 from chalicelib.callbacks import Callbacks
 from chalicelib.i18n import SOURCE_LANGUAGE, Language
 from chalicelib.models import WITHDRAWABLE, Application, ApplicationForm, WaitKind, field_errors
-from chalicelib.storage import ApplicationStore
-from chalicelib.workflow import Workflow
+from chalicelib.storage import ApplicationStore, CannotWithdraw
 
 
 def utc_now() -> datetime:
@@ -112,22 +112,23 @@ class Withdrawals:
 
 
 class Erasure:
-    """ "Delete my data": the workflow is ended first (freeing any slot), then personal fields are blanked."""
+    """ "Delete my data": a waiting workflow is ended as a withdrawal is, then personal fields are blanked.
 
-    def __init__(self, store: ApplicationStore, withdrawals: Withdrawals, workflow: Workflow) -> None:
+    No execution is ever stopped: StopExecution runs no clean-up, and the workflows of withdrawn,
+    cancelled and released applications are still on their way to freeing the slot. They run on,
+    and write to nobody: the worker sends nothing to an erased application.
+    """
+
+    def __init__(self, store: ApplicationStore, withdrawals: Withdrawals) -> None:
         self._store = store
         self._withdrawals = withdrawals
-        self._workflow = workflow
 
     def erase(self, application_id: str) -> Application:
         application = self._store.get(application_id)
         if application.status in WITHDRAWABLE and not application.withdraw_requested:
-            self._withdrawals.withdraw(application_id)
-        erased = self._store.erase(application_id)
-        if application.status not in WITHDRAWABLE:
-            # Not waiting on anything the applicant can end: stop whatever still runs.
-            self._workflow.stop(application_id, "The applicant deleted their data.")
-        return erased
+            with suppress(CannotWithdraw):  # it reached an end meanwhile: nothing waits to be ended
+                self._withdrawals.withdraw(application_id)
+        return self._store.erase(application_id)
 
 
 class Verifications:

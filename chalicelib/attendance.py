@@ -47,7 +47,10 @@ class AttendanceDesk:
         return AttendanceView(application, claim, self._store.answer(application.id))
 
     def answer(self, token: str) -> Answer:
-        """Record the speaker's answer once and hand it to the workflow."""
+        """Record the speaker's answer once and hand it to the workflow.
+
+        Raises AlreadyAnswered, ConfirmationClosed, AnswerChanging (a race the next try settles) or a LinkError.
+        """
         view = self.open(token)
         if view.answer is not None:
             raise AlreadyAnswered(view.answer)

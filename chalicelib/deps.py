@@ -104,7 +104,7 @@ def withdrawals() -> Withdrawals:
 def erasure() -> Erasure:
     from chalicelib.applications import Erasure
 
-    return Erasure(store(), withdrawals(), workflow())
+    return Erasure(store(), withdrawals())
 
 
 @cache

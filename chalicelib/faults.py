@@ -4,6 +4,11 @@ CFP_FAULTS is a JSON list of faults, each an AWS error raised on one operation a
 
     [{"operation": "sesv2.SendEmail", "error": "TooManyRequestsException", "times": 2}]
 
+A cancelled DynamoDB transaction also says why, item by item, as DynamoDB does:
+
+    [{"operation": "dynamodb.TransactWriteItems", "error": "TransactionCanceledException",
+      "reasons": ["None", "TransactionConflict"]}]
+
 The operation is `<service id>.<API name>` as botocore names it (sesv2.SendEmail,
 sfn.StartExecution, sfn.SendTaskSuccess, dynamodb.PutItem...). The error is raised before the
 call reaches AWS, exactly as botocore raises the real one, so the product's own handling runs.
@@ -25,6 +30,7 @@ class Fault:
     operation: str
     error: str
     times: int = 1
+    reasons: tuple[str, ...] = ()
     raised: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -39,7 +45,10 @@ class Fault:
 
 def parse(config: str) -> list[Fault]:
     entries = json.loads(config) if config else []
-    return [Fault(str(e["operation"]), str(e["error"]), int(e.get("times", 1))) for e in entries]
+    return [
+        Fault(str(e["operation"]), str(e["error"]), int(e.get("times", 1)), tuple(map(str, e.get("reasons", ()))))
+        for e in entries
+    ]
 
 
 def attach(client: Any, faults: list[Fault]) -> None:
@@ -52,7 +61,11 @@ def attach(client: Any, faults: list[Fault]) -> None:
 
         def raise_fault(fault: Fault = fault, operation: str = operation, **_: Any) -> None:
             if fault.take():
-                error = {"Error": {"Code": fault.error, "Message": f"injected fault ({fault.raised}/{fault.times})"}}
+                error: dict[str, Any] = {
+                    "Error": {"Code": fault.error, "Message": f"injected fault ({fault.raised}/{fault.times})"}
+                }
+                if fault.reasons:
+                    error["CancellationReasons"] = [{"Code": reason} for reason in fault.reasons]
                 raise ClientError(error, operation)  # type: ignore[arg-type]
 
         client.meta.events.register(f"before-call.{service}.{operation}", raise_fault)

@@ -55,7 +55,8 @@ class Mailer:
             code = exc.response.get("Error", {}).get("Code", "")
             if code in _TRANSIENT_CODES:
                 raise EmailThrottled(code) from exc
-            raise EmailRejected(code or str(exc)) from exc
+            # The code only: SES's message may name the address, and this goes to logs and to the workflow.
+            raise EmailRejected(code or type(exc).__name__) from exc
         except BotoCoreError as exc:
             # No answer from SES (connection refused, timed out): most likely not sent, so try again.
             raise EmailThrottled(type(exc).__name__) from exc

@@ -286,6 +286,15 @@ class Application(BaseModel):
     def vote_of(self, organiser: str) -> Vote | None:
         return next((vote for vote in self.votes if vote.organiser == organiser), None)
 
+    def review_is_open(self, approvals_needed: int, rejections_needed: int) -> bool:
+        """Whether a vote still counts: in review, not withdrawn, and no quorum yet."""
+        return (
+            self.status is Status.IN_REVIEW
+            and not self.withdraw_requested
+            and self.approvals < approvals_needed
+            and self.rejections < rejections_needed
+        )
+
 
 class WaitKind(StrEnum):
     VERIFICATION = "verification"
@@ -343,3 +352,6 @@ class TaskMessage(BaseModel):
     task_token: str
     round: int = 0
     votes_seen: int = 0
+    # promote_next: the releasing application, whose slot (still counted as taken) is offered to
+    # the head of the waitlist; none when the head is only woken to try for a free slot.
+    offer: str | None = None

@@ -14,7 +14,7 @@ from chalicelib.call import Call
 from chalicelib.callbacks import Callbacks
 from chalicelib.i18n import N_, SOURCE_LANGUAGE, Language
 from chalicelib.links import LinkInvalid, Links, ReviewClaim
-from chalicelib.models import NOTE_MAX_CHARS, Application, Status, Vote, VoteForm, WaitKind, field_errors
+from chalicelib.models import NOTE_MAX_CHARS, Application, Vote, VoteForm, WaitKind, field_errors
 from chalicelib.storage import AlreadyVoted, ApplicationNotFound, ApplicationStore, ReviewOver
 
 
@@ -78,14 +78,11 @@ class ReviewDesk:
             claim=claim,
             organiser=organiser,
             my_vote=application.vote_of(organiser),
-            votes_count=application.status is Status.IN_REVIEW
-            and not application.withdraw_requested
-            and application.approvals < self._call.approvals_needed
-            and application.rejections < self._call.rejections_needed,
+            votes_count=application.review_is_open(self._call.approvals_needed, self._call.rejections_needed),
         )
 
     def vote(self, token: str, note: str = "") -> Application:
-        """Count this organiser's vote; raises AlreadyVoted, ReviewOver or a LinkError."""
+        """Count this organiser's vote; raises AlreadyVoted, ReviewOver, VoteContended or a LinkError."""
         view = self.open(token)
         if view.my_vote is not None:
             raise AlreadyVoted(view.my_vote)

@@ -9,8 +9,11 @@ Keys (partition key `pk`, sort key `sk`):
     pk = APP#<application id>   sk = ANSWER            the speaker's attendance answer; written once
     pk = APP#<application id>   sk = EMAIL#<kind>#<round>#<hash>
                                                        an email sent, so a retried task never repeats it
-    pk = CALL#<call id>         sk = SLOTS             the call's slot counter `taken`; only the
-                                                       workflow changes it, conditionally
+    pk = CALL#<call id>         sk = SLOTS             the call's slot counter `taken`, and `offers`: the
+                                                       ids of applications whose freed slot, still
+                                                       counted as taken, is offered to the head of the
+                                                       waitlist; only the workflow changes them,
+                                                       conditionally
     pk = CALL#<call id>         sk = WAITLIST#<since>#<application id>
                                                        a waitlisted application's place in the queue
     pk = RATE#<scope>#<hash>#<window end>  sk = RATE   submissions counted for rate limiting; the
@@ -25,6 +28,7 @@ carry both attributes. The table's stream (NEW_IMAGE) starts one workflow per ne
 from __future__ import annotations
 
 import hashlib
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -37,6 +41,7 @@ if TYPE_CHECKING:
     from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
     from botocore.exceptions import ClientError
     from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
 
 # boto3 and botocore are imported by the methods that talk to DynamoDB, not by this module: the
 # handlers import its exceptions, and the form GET must not pay ~120 ms for boto3 (bench/cold_start.py).
@@ -47,6 +52,11 @@ ANSWER = "ANSWER"
 SLOTS = "SLOTS"
 WAITLIST = "WAITLIST#"
 BY_CALL = "by_call"
+# Why DynamoDB may cancel a transaction that the same transaction, tried again, gets through:
+# another write touched one of its items, or the table throttled it. Not a verdict on the vote.
+PASSING_CANCELLATIONS = {"TransactionConflict", "ThrottlingError"}
+VOTE_ATTEMPTS = 4
+VOTE_BACKOFF_SECONDS = 0.05
 
 
 @cache
@@ -78,10 +88,26 @@ class ReviewOver(StorageError):
         self.application = application
 
 
+class VoteContended(StorageError):
+    """The vote's transaction kept colliding with other writes, or DynamoDB kept throttling it: nothing was counted."""
+
+    def __init__(self, application_id: str) -> None:
+        super().__init__(f"the vote on {application_id} kept colliding with other writes")
+        self.application_id = application_id
+
+
 class AlreadyAnswered(StorageError):
     def __init__(self, answer: Answer) -> None:
         super().__init__(f"already answered {answer.answer}")
         self.answer = answer
+
+
+class AnswerChanging(StorageError):
+    """Another answer was in place, then released before it could be read: the next try settles it."""
+
+    def __init__(self, application_id: str) -> None:
+        super().__init__(f"the answer on {application_id} changed while it was being read")
+        self.application_id = application_id
 
 
 class CannotWithdraw(StorageError):
@@ -169,54 +195,63 @@ class ApplicationStore:
         """Count one organiser's vote, once, and only while the review is open.
 
         Raises AlreadyVoted (this organiser voted before) or ReviewOver (a quorum, an expiry
-        or a withdrawal ended the review). Vote and tally are one transaction.
+        or a withdrawal ended the review). Vote and tally are one transaction, tried again with a
+        short backoff while DynamoDB cancels it for a passing conflict; VoteContended if that lasts.
         """
         tally = "approvals" if vote.outcome is Outcome.APPROVE else "rejections"
+        transaction: list[TransactWriteItemTypeDef] = [
+            {
+                "Put": {
+                    "TableName": self._table,
+                    "Item": application_key(application_id, f"VOTE#{organiser_index}")
+                    | to_item(vote.model_dump(mode="json") | {"expires_at": expires_at}),
+                    "ConditionExpression": "attribute_not_exists(pk)",
+                }
+            },
+            {
+                "Update": {
+                    "TableName": self._table,
+                    "Key": application_key(application_id),
+                    "UpdateExpression": f"ADD {tally} :one SET votes = list_append(votes, :vote)",
+                    "ConditionExpression": "#status = :in_review AND approvals < :approvals_needed "
+                    "AND rejections < :rejections_needed AND withdraw_requested = :no",
+                    "ExpressionAttributeNames": {"#status": "status"},
+                    "ExpressionAttributeValues": to_item(
+                        {
+                            ":one": 1,
+                            ":vote": [vote.model_dump(mode="json")],
+                            ":in_review": Status.IN_REVIEW.value,
+                            ":approvals_needed": approvals_needed,
+                            ":rejections_needed": rejections_needed,
+                            ":no": False,
+                        }
+                    ),
+                }
+            },
+        ]
         from botocore.exceptions import ClientError
 
-        try:
-            self._client.transact_write_items(
-                TransactItems=[
-                    {
-                        "Put": {
-                            "TableName": self._table,
-                            "Item": application_key(application_id, f"VOTE#{organiser_index}")
-                            | to_item(vote.model_dump(mode="json") | {"expires_at": expires_at}),
-                            "ConditionExpression": "attribute_not_exists(pk)",
-                        }
-                    },
-                    {
-                        "Update": {
-                            "TableName": self._table,
-                            "Key": application_key(application_id),
-                            "UpdateExpression": f"ADD {tally} :one SET votes = list_append(votes, :vote)",
-                            "ConditionExpression": "#status = :in_review AND approvals < :approvals_needed "
-                            "AND rejections < :rejections_needed AND withdraw_requested = :no",
-                            "ExpressionAttributeNames": {"#status": "status"},
-                            "ExpressionAttributeValues": to_item(
-                                {
-                                    ":one": 1,
-                                    ":vote": [vote.model_dump(mode="json")],
-                                    ":in_review": Status.IN_REVIEW.value,
-                                    ":approvals_needed": approvals_needed,
-                                    ":rejections_needed": rejections_needed,
-                                    ":no": False,
-                                }
-                            ),
-                        }
-                    },
-                ]
-            )
-        except ClientError as exc:
-            if _error_code(exc) != "TransactionCanceledException":
-                raise
-            reasons = [r.get("Code") for r in exc.response.get("CancellationReasons", [])]
-            application = self.get(application_id)
-            earlier = application.vote_of(vote.organiser)
-            if earlier is not None or (reasons and reasons[0] == "ConditionalCheckFailed"):
-                raise AlreadyVoted(earlier or vote) from exc
-            raise ReviewOver(application) from exc
-        return self.get(application_id)
+        attempts = 0
+        while True:
+            try:
+                self._client.transact_write_items(TransactItems=transaction)
+                return self.get(application_id)
+            except ClientError as exc:
+                if _error_code(exc) != "TransactionCanceledException":
+                    raise
+                reasons = [r.get("Code") for r in exc.response.get("CancellationReasons", [])]
+                if "ConditionalCheckFailed" in reasons:
+                    application = self.get(application_id)
+                    earlier = application.vote_of(vote.organiser)
+                    if earlier is not None or reasons[0] == "ConditionalCheckFailed":
+                        raise AlreadyVoted(earlier or vote) from exc
+                    raise ReviewOver(application) from exc
+                if not PASSING_CANCELLATIONS & set(reasons):
+                    raise
+                attempts += 1
+                if attempts == VOTE_ATTEMPTS:
+                    raise VoteContended(application_id) from exc
+                time.sleep(VOTE_BACKOFF_SECONDS * 2**attempts)
 
     # The workflow's callbacks -----------------------------------------------------------
 
@@ -247,11 +282,12 @@ class ApplicationStore:
         return Wait.model_validate(item) if item else None
 
     def claim_answer(self, application_id: str, answer: Answer) -> None:
-        """Record the speaker's answer unless one exists; raises AlreadyAnswered with the first."""
+        """Record the speaker's answer unless one exists; raises AlreadyAnswered with the first, or
+        AnswerChanging when that one was released between the two calls."""
         if not self._put_new(application_key(application_id, ANSWER) | to_item(answer.model_dump())):
             existing = self._item(application_key(application_id, ANSWER))
-            if existing is None:  # released between the two calls: the next try will settle it
-                raise StorageError(f"the answer on {application_id} changed while it was being read")
+            if existing is None:
+                raise AnswerChanging(application_id)
             raise AlreadyAnswered(Answer.model_validate(existing))
 
     def release_answer(self, application_id: str) -> None:

@@ -7,14 +7,14 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from chalicelib import rendering
+from chalicelib import logs, rendering
 from chalicelib.applications import utc_now
 from chalicelib.call import Call
 from chalicelib.i18n import SOURCE_LANGUAGE, Language
 from chalicelib.invitation import invitation
 from chalicelib.links import Links
 from chalicelib.mailer import EmailRejected, EmailThrottled, Mailer
-from chalicelib.models import Application, Outcome, TaskMessage, Wait, WaitKind
+from chalicelib.models import Application, Outcome, TaskMessage, TaskName, Wait, WaitKind
 from chalicelib.storage import ApplicationNotFound, ApplicationStore
 from chalicelib.workflow import WaitEnded, Workflow
 
@@ -32,6 +32,8 @@ APPLICANT_EMAILS = {
     "announce_decline": "decline",
     "announce_expiry": "expiry",
 }
+# The applicant emails that still go out once the applicant asked to withdraw: the ones about it.
+AFTER_WITHDRAWAL = {"announce_withdrawal", "announce_release"}
 # Tasks that store a callback: the workflow is answered later, by a person or by promote_next.
 WAITS = {
     "await_verification": WaitKind.VERIFICATION,
@@ -70,7 +72,10 @@ class TaskWorker:
             if message.task in WAITS:
                 self._wait(application, message, WAITS[message.task])
                 return  # answered later, by a person or by promote_next
-            if message.task in APPLICANT_EMAILS:
+            output: dict[str, Any] = {"done": message.task}
+            if not self._still_due(application, message.task):
+                logs.event("task_moot", task=message.task, application=application.id)
+            elif message.task in APPLICANT_EMAILS:
                 self._email_applicant(application, message)
             elif message.task == "request_review":
                 self._email_organisers(application, "review_request", self._call.organisers, message.round)
@@ -81,11 +86,29 @@ class TaskWorker:
             elif message.task == "tell_organisers":
                 self._email_organisers(application, "speaker_confirmed", self._call.organisers, message.round)
             elif message.task == "promote_next":
-                self._promote_next()
+                output["handed"] = self._promote_next(message.offer)
         except EmailRejected as exc:
             self._workflow.task_failed(message.task_token, "EmailRejected", str(exc))
             return
-        self._workflow.task_succeeded(message.task_token, {"done": message.task})
+        try:
+            self._workflow.task_succeeded(message.task_token, output)
+        except WaitEnded:
+            # Nothing waits for this task any more (a branch the quorum cancelled, a task past its
+            # timeout): every retry would be told the same, then the message would dead-letter.
+            logs.event("task_outlived", task=message.task, application=application.id)
+
+    def _still_due(self, application: Application, task: TaskName) -> bool:
+        """Whether an email still has a reader: organisers after the review (or a withdrawal), or a
+        speaker who has answered, would be asked a question nobody waits for, and an applicant who
+        withdrew hears only about the withdrawal. A moot task is reported done: the workflow moves
+        on, and its next wait sees the withdrawal."""
+        if task in APPLICANT_EMAILS and task not in AFTER_WITHDRAWAL and application.withdraw_requested:
+            return False
+        if task in ("request_review", "remind_organisers"):
+            return application.review_is_open(self._call.approvals_needed, self._call.rejections_needed)
+        if task == "remind_speaker":
+            return self._store.answer(application.id) is None
+        return True
 
     def _wait(self, application: Application, message: TaskMessage, kind: WaitKind) -> None:
         """Store the callback, then look for what may have happened before it was stored."""
@@ -113,17 +136,20 @@ class TaskWorker:
         except WaitEnded:
             pass  # the workflow moved on meanwhile; nothing is waiting for this answer
 
-    def _promote_next(self) -> None:
-        """Wake the longest-waiting application on the waitlist, if any."""
+    def _promote_next(self, offer: str | None) -> bool:
+        """Wake the longest-waiting application on the waitlist, with the offer if there is one;
+        False when nobody waits. The workflow decides what follows, from that answer."""
+        promotion: dict[str, Any] = {"promoted": True} | ({"offer": offer} if offer else {})
         for entry in self._store.waitlist(self._call.id):
             try:
-                self._workflow.task_succeeded(entry.task_token, {"promoted": True})
+                self._workflow.task_succeeded(entry.task_token, promotion)
             except WaitEnded:
                 # It withdrew, its waitlist time ran out, or another worker promoted it first.
                 self._store.leave_waitlist(self._call.id, entry)
                 continue
             self._store.leave_waitlist(self._call.id, entry)
-            return
+            return True
+        return False
 
     def _email_applicant(self, application: Application, message: TaskMessage) -> None:
         template = APPLICANT_EMAILS[message.task]
@@ -149,16 +175,27 @@ class TaskWorker:
     def _email_organisers(self, application: Application, template: str, organisers: Any, round_: int) -> None:
         for organiser in organisers:
             index = self._call.organisers.index(organiser)
-            self._send(
-                application,
-                template,
-                organiser,
-                round_,
-                language=self._call.language,
-                approve_url=self._links.review_url(application.id, index, Outcome.APPROVE),
-                reject_url=self._links.review_url(application.id, index, Outcome.REJECT),
-                overview_url=self._links.overview_url(index),
-            )
+            try:
+                self._send(
+                    application,
+                    template,
+                    organiser,
+                    round_,
+                    language=self._call.language,
+                    approve_url=self._links.review_url(application.id, index, Outcome.APPROVE),
+                    reject_url=self._links.review_url(application.id, index, Outcome.REJECT),
+                    overview_url=self._links.overview_url(index),
+                )
+            except EmailRejected as exc:
+                # One organiser's refused address must neither keep the others from the email nor
+                # fail the applicant's application; the admin finds it in the logs, by index.
+                logs.event(
+                    "organiser_email_refused",
+                    application=application.id,
+                    organiser=index,
+                    email=template,
+                    reason=str(exc),
+                )
 
     def _send(
         self,

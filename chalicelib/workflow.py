@@ -90,16 +90,6 @@ class Workflow:
                 raise WaitEnded(str(exc)) from exc
             raise
 
-    def stop(self, application_id: str, cause: str) -> None:
-        """Stop the execution if it still runs; a finished one is left as it ended."""
-        from botocore.exceptions import ClientError
-
-        try:
-            self._client.stop_execution(executionArn=self.execution_arn(application_id), cause=cause)
-        except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") not in {"ExecutionDoesNotExist", "ExecutionNotFound"}:
-                raise
-
     def task_failed(self, task_token: str, error: str, cause: str) -> None:
         """Fail a callback with an error the state machine catches by name. A gone wait is ignored."""
         from botocore.exceptions import ClientError

@@ -25,7 +25,7 @@ from chalicelib.storage import application_from_item
 from local import process, stack
 from local.emulator import Emulator, aws_environment
 from local.outbox import OutboxMessage, read_outbox
-from local.pump import Pump
+from local.pump import Pump, QueueSource
 from local.sample import STORY as STORY  # the tests import it from here
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -47,6 +47,8 @@ class CfP:
     pump: Pump
     resources: stack.Resources
     closed: bool = False
+    # The harness with_call started in this one's place: closing this one closes it too.
+    successor: CfP | None = None
 
     @classmethod
     def create(cls, emulator: Emulator, **call_overrides: Any) -> CfP:
@@ -70,7 +72,8 @@ class CfP:
         """Start again on a fresh account, with a call whose settings differ from the default."""
         self.close()
         self.emulator.reset()
-        return CfP.create(self.emulator, **overrides)
+        self.successor = CfP.create(self.emulator, **overrides)
+        return self.successor
 
     def inject(self, *faults: dict[str, Any]) -> CfP:
         """Make the AWS clients raise these errors (chalicelib/faults.py); rebuilt clients take them."""
@@ -78,13 +81,39 @@ class CfP:
         deps.reset()
         return self
 
+    @contextmanager
+    def holding_back(self, task: str) -> Iterator[list[str]]:
+        """Keep the worker from the task queue's `task` messages until the block ends, as a backed-up
+        queue would; then they go back on the queue. Yields the bodies held so far."""
+        queue = next(source for source in self.pump.sources if isinstance(source, QueueSource))
+        deliver = queue.handler
+        held: list[str] = []
+
+        def slow_worker(event: dict[str, Any], context: Any) -> Any:
+            bodies = [record["body"] for record in event["Records"]]
+            if any(json.loads(body)["task"] == task for body in bodies):
+                held.extend(bodies)
+                return None
+            return deliver(event, context)
+
+        queue.handler = slow_worker
+        try:
+            yield held
+        finally:
+            queue.handler = deliver
+            for body in held:
+                aws.client("sqs").send_message(QueueUrl=self.resources.task_queue_url, MessageBody=body)
+
     def configure(self, **overrides: Any) -> CfP:
         """Change the call's settings on the same account (limits, deadline...)."""
         configure_call(**overrides)
         return self
 
     def close(self) -> None:
-        """Stop the executions still waiting, so that nothing of this test runs on."""
+        """Stop the executions still waiting and forget the injected faults, so that nothing of this
+        test runs on into the next."""
+        if self.successor is not None:
+            self.successor.close()
         if self.closed:
             return
         self.closed = True

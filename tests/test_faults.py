@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from chalicelib import aws
 from local.outbox import dead_letters
@@ -12,6 +15,8 @@ from local.pump import QueueSource
 from tests.support import STORY, CfP
 
 MODERATOR = "moderator@ow2con.example"
+PROGRAMME = "programme@ow2con.example"
+TRACK = "ospo-track@ow2con.example"
 ASL = json.loads((Path(__file__).parent.parent / "infra" / "review.asl.json").read_text())
 
 
@@ -93,6 +98,100 @@ def test_on_aws_alarms_watch_both_dead_letter_queues_and_email_the_admin() -> No
     assert topic["Properties"]["Subscription"] == [{"Protocol": "email", "Endpoint": {"Ref": "AlarmEmail"}}]
 
 
+def test_a_refused_organiser_address_keeps_neither_the_others_from_reviewing_nor_the_application(
+    cfp: CfP, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    cfp.submit()
+    cfp.wait_for_email(STORY["email"], "We received your application")
+    # SES refuses the first organiser's address for good.
+    cfp.inject({"operation": "sesv2.SendEmail", "error": "MessageRejected", "times": 1})
+    for organiser in (PROGRAMME, TRACK):
+        cfp.wait_for_email(organiser, "New application to review")
+
+    assert subjects_to(cfp, MODERATOR) == []
+    assert cfp.vote(PROGRAMME, "Approve").status_code == 200
+    [application] = cfp.applications()
+    assert (application.status, application.approvals) == ("in_review", 1)
+    events = [json.loads(r.getMessage()) for r in caplog.records if r.name == "cfp_events"]
+    refused = [e for e in events if e["event"] == "organiser_email_refused"]
+    assert refused == [
+        {
+            "event": "organiser_email_refused",
+            "application": application.id,
+            "organiser": 0,
+            "email": "review_request",
+            "reason": "MessageRejected",
+        }
+    ]
+    assert MODERATOR not in caplog.text
+
+
+def test_a_vote_cancelled_by_a_passing_conflict_is_tried_again_and_counts(cfp: CfP) -> None:
+    cfp.submit()
+    approve = cfp.review_link(MODERATOR, "Approve")
+    cancelled = {"operation": "dynamodb.TransactWriteItems", "error": "TransactionCanceledException"}
+    # A write racing the tally, then DynamoDB throttling, cancel the vote's transaction.
+    cfp.inject(
+        cancelled | {"reasons": ["None", "TransactionConflict"], "times": 1},
+        cancelled | {"reasons": ["ThrottlingError", "None"], "times": 1},
+    )
+    page = cfp.post(approve)
+    assert page.status_code == 200 and "Vote recorded" in page.body.decode()
+    assert [fault.raised for fault in aws.injected()] == [1, 1]
+    [application] = cfp.applications()
+    assert (application.status, application.approvals) == ("in_review", 1)
+
+
+def test_a_vote_that_keeps_conflicting_is_not_counted_and_can_be_cast_again(cfp: CfP) -> None:
+    cfp.submit()
+    approve = cfp.review_link(MODERATOR, "Approve")
+    cfp.inject(
+        {
+            "operation": "dynamodb.TransactWriteItems",
+            "error": "TransactionCanceledException",
+            "reasons": ["TransactionConflict", "None"],
+            "times": 10,
+        }
+    )
+    page = cfp.post(approve)
+    assert page.status_code == 409
+    assert "Approve this application?" in page.body.decode()  # the button, not "the review is over"
+    assert cfp.applications()[0].approvals == 0
+
+    cfp.inject()
+    assert "Vote recorded" in cfp.post(approve).body.decode()
+
+
+def task_queue_is_empty(cfp: CfP) -> bool:
+    attributes = aws.client("sqs").get_queue_attributes(
+        QueueUrl=cfp.resources.task_queue_url,
+        AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+    )["Attributes"]
+    return {attributes["ApproximateNumberOfMessages"], attributes["ApproximateNumberOfMessagesNotVisible"]} == {"0"}
+
+
+def test_a_reminder_that_outlived_its_review_emails_nobody_and_is_not_retried(cfp: CfP) -> None:
+    # A quorum of one, and a reminder 3.6 seconds into the review.
+    cfp = cfp.with_call(approvals_needed=1, rejections_needed=1, review_window_hours=0.002, review_reminders=1)
+    queue = cfp.pump.sources[1]
+    assert isinstance(queue, QueueSource)
+    queue.retry_after_seconds = 0  # a retried message would reach the dead-letter queue in seconds
+    cfp.submit()
+    with cfp.holding_back("remind_organisers") as held:
+        cfp.pump.run_until(lambda: bool(held))  # the reminder is due, and its worker is slow
+        cfp.vote(MODERATOR, "Approve")
+        cfp.wait_for_email(STORY["email"], "Action required")
+        # The quorum ended the review and cancelled the reminder's branch: on AWS its token is gone.
+        cfp.inject({"operation": "sfn.SendTaskSuccess", "error": "InvalidToken", "times": 5})
+    cfp.pump.run_until(lambda: task_queue_is_empty(cfp))
+
+    assert not any("Reminder" in m.subject for m in cfp.outbox())
+    assert aws.injected()[0].raised == 1  # told once that nobody waits, the worker let the task go
+    assert dead_letters(cfp.resources.dead_letter_queue_url) == []
+    assert cfp.applications()[0].status == "accepted"
+
+
 def tasks(kind: str) -> list[tuple[str, dict[str, Any]]]:
     found: list[tuple[str, dict[str, Any]]] = []
 
@@ -120,4 +219,6 @@ def test_task_states_retry_the_errors_that_pass_with_backoff() -> None:
         [retry] = state["Retry"]
         assert "DynamoDB.ProvisionedThroughputExceededException" in retry["ErrorEquals"], name
         assert "DynamoDB.ThrottlingException" in retry["ErrorEquals"], name
+        # A single write that meets a transaction on the same item (a vote's) is cancelled, not refused.
+        assert "DynamoDB.TransactionConflictException" in retry["ErrorEquals"], name
         assert retry["BackoffRate"] > 1, name

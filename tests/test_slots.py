@@ -10,11 +10,13 @@ from zoneinfo import ZoneInfo
 
 from icalendar import Calendar
 
+from chalicelib import aws
 from chalicelib.overview import CSV_COLUMNS
 from tests.support import STORY, CfP
 
 MODERATOR = "moderator@ow2con.example"
 GRACE = STORY | {"name": "Grace Hopper", "email": "grace@example.org", "title": "The OSPO that debugged procurement"}
+LINUS = STORY | {"name": "Linus", "email": "linus@example.org", "title": "The OSPO that maintained a kernel"}
 
 
 def accept(cfp: CfP, story: dict[str, str]) -> str:
@@ -22,6 +24,22 @@ def accept(cfp: CfP, story: dict[str, str]) -> str:
     assert cfp.submit(story).status_code == 201
     cfp.vote(MODERATOR, "Approve", title=story["title"])
     return next(a.id for a in cfp.applications() if a.title == story["title"])
+
+
+def ada_holds_the_one_slot_and_grace_waits(cfp: CfP) -> tuple[CfP, str, str]:
+    """A call of one slot: Ada's story takes it and she is asked to confirm; Grace's waits for it."""
+    cfp = cfp.with_call(guest_slots=1, approvals_needed=1, rejections_needed=1)
+    ada = accept(cfp, STORY)
+    cfp.wait_for_email(STORY["email"], "Action required")
+    grace = accept(cfp, GRACE)
+    cfp.wait_for_email(GRACE["email"], "You are on the waitlist")
+    return cfp, ada, grace
+
+
+def status_link(cfp: CfP, story: dict[str, str]) -> str:
+    """The status page's path, from the acknowledgement."""
+    acknowledgement = cfp.wait_for_email(story["email"], "We received your application")
+    return cfp.path(cfp.link(acknowledgement, "Follow its status here"))
 
 
 def test_when_the_slots_are_full_the_next_waits_and_is_promoted_when_a_speaker_cancels(cfp: CfP) -> None:
@@ -47,6 +65,28 @@ def test_when_the_slots_are_full_the_next_waits_and_is_promoted_when_a_speaker_c
     stored = cfp.application(grace)
     assert stored.status == "accepted"
     assert [e.event for e in stored.history][-3:] == ["waitlisted", "promoted_from_waitlist", "slot_taken"]
+    assert cfp.store_slots_taken() == 1
+
+
+def test_a_freed_slot_goes_to_the_waitlist_before_an_application_approved_meanwhile(cfp: CfP) -> None:
+    cfp, ada, grace = ada_holds_the_one_slot_and_grace_waits(cfp)
+    assert cfp.submit(LINUS).status_code == 201
+    approve_linus = cfp.review_link(MODERATOR, "Approve", title=LINUS["title"])
+    linus = next(a.id for a in cfp.applications() if a.title == LINUS["title"])
+
+    with cfp.holding_back("promote_next") as held:
+        cfp.post(cfp.attendance_link("no"))
+        cfp.pump.run_until(lambda: bool(held))  # Ada's slot is handed on, the waitlist not woken yet
+        cfp.post(approve_linus)
+        cfp.pump.run_until(lambda: cfp.application(linus).status in {"accepted", "waitlisted"})
+        assert cfp.application(linus).status == "waitlisted"
+
+    cfp.wait_for_email(GRACE["email"], "Action required")
+    cfp.wait_for_email(LINUS["email"], "You are on the waitlist")
+    cfp.wait_for_execution(ada, "SUCCEEDED")
+    assert cfp.application(grace).status == "accepted"
+    assert cfp.application(linus).status == "waitlisted"
+    assert not any(m.subject.startswith("Action required") for m in cfp.emails_to(LINUS["email"]))
     assert cfp.store_slots_taken() == 1
 
 
@@ -76,11 +116,48 @@ def test_a_missed_confirmation_is_reminded_once_then_releases_the_slot_to_the_wa
         "slot_taken",
         "speaker_reminded",
         "confirmation_missed",
-        "slot_freed",
+        "slot_handed_on",
     ]
     assert cfp.application(grace).status == "accepted"
     late = cfp.post(cfp.attendance_link("yes"))
     assert late.status_code == 409 and "no slot to confirm" in late.body.decode()
+
+
+def test_a_speaker_who_answered_while_a_reminder_was_on_its_way_is_not_reminded(cfp: CfP) -> None:
+    cfp = cfp.with_call(
+        approvals_needed=1, rejections_needed=1, confirmation_window_hours=0.002, confirmation_reminders=1
+    )
+    with cfp.holding_back("remind_speaker") as held:
+        ada = accept(cfp, STORY)
+        cfp.wait_for_email(STORY["email"], "Action required: confirm")
+        cfp.pump.run_until(lambda: bool(held))  # the reminder is due, and its worker is slow
+        assert "You are confirmed" in cfp.post(cfp.attendance_link("yes")).body.decode()
+
+    cfp.wait_for_email(STORY["email"], "Confirmed")
+    cfp.wait_for_execution(ada, "SUCCEEDED")
+    assert not any("please confirm" in m.subject for m in cfp.emails_to(STORY["email"]))
+    assert cfp.application(ada).status == "confirmed"
+
+
+def test_a_refused_acceptance_email_fails_the_application_and_hands_its_slot_to_the_waitlist(cfp: CfP) -> None:
+    cfp = cfp.with_call(guest_slots=1, approvals_needed=1, rejections_needed=1)
+    with cfp.holding_back("announce_acceptance") as held:
+        ada = accept(cfp, STORY)
+        cfp.pump.run_until(lambda: bool(held))  # Ada holds the slot; her acceptance is on its way
+        grace = accept(cfp, GRACE)
+        cfp.wait_for_email(GRACE["email"], "You are on the waitlist")
+        # SES refuses Ada's address for good.
+        cfp.inject({"operation": "sesv2.SendEmail", "error": "MessageRejected", "times": 1})
+
+    promoted = cfp.wait_for_email(GRACE["email"], "Action required")
+    assert GRACE["title"] in promoted.text
+    cfp.wait_for_execution(ada, "FAILED")
+    assert aws.injected()[0].raised == 1
+    assert not any(m.subject.startswith("Action required") for m in cfp.emails_to(STORY["email"]))
+    assert cfp.application(ada).status == "failed"
+    assert [e.event for e in cfp.application(ada).history][-3:] == ["slot_taken", "slot_handed_on", "workflow_failed"]
+    assert cfp.application(grace).status == "accepted"
+    assert cfp.store_slots_taken() == 1
 
 
 def test_withdrawing_under_review_ends_the_workflow_cleanly(cfp: CfP) -> None:
@@ -103,14 +180,9 @@ def test_withdrawing_under_review_ends_the_workflow_cleanly(cfp: CfP) -> None:
 
 
 def test_withdrawing_while_holding_a_slot_hands_it_to_the_waitlist(cfp: CfP) -> None:
-    cfp = cfp.with_call(guest_slots=1, approvals_needed=1, rejections_needed=1)
-    ada = accept(cfp, STORY)
-    cfp.wait_for_email(STORY["email"], "Action required")
-    grace = accept(cfp, GRACE)
-    cfp.wait_for_email(GRACE["email"], "You are on the waitlist")
+    cfp, ada, grace = ada_holds_the_one_slot_and_grace_waits(cfp)
 
-    acknowledgement = cfp.wait_for_email(STORY["email"], "We received your application")
-    status = cfp.path(cfp.link(acknowledgement, "Follow its status here"))
+    status = status_link(cfp, STORY)
     assert "your slot goes to the next on the waitlist" in cfp.client.http.get(status).body.decode()
     assert "released your slot" in cfp.post(status).body.decode()
 
@@ -119,6 +191,54 @@ def test_withdrawing_while_holding_a_slot_hands_it_to_the_waitlist(cfp: CfP) -> 
     assert cfp.application(ada).status == "withdrawn"
     assert cfp.application(grace).status == "accepted"
     assert cfp.store_slots_taken() == 1
+
+
+def test_deleting_ones_data_after_withdrawing_still_hands_the_slot_to_the_waitlist(cfp: CfP) -> None:
+    cfp, ada, grace = ada_holds_the_one_slot_and_grace_waits(cfp)
+    status = status_link(cfp, STORY)
+
+    with cfp.holding_back("announce_withdrawal"):
+        assert "released your slot" in cfp.post(status).body.decode()
+        cfp.pump.run_until(lambda: cfp.application(ada).status == "withdrawn")
+        # The workflow is on its way to freeing the slot when the applicant deletes their data.
+        assert "Your data is deleted" in cfp.post(f"{status}/delete").body.decode()
+
+    cfp.wait_for_email(GRACE["email"], "Action required")
+    cfp.wait_for_execution(ada, "SUCCEEDED")
+    assert cfp.application(ada).erased
+    assert cfp.application(grace).status == "accepted"
+    assert cfp.store_slots_taken() == 1
+
+
+def test_a_withdrawal_between_two_waits_gets_no_acceptance_and_frees_the_slot(cfp: CfP) -> None:
+    cfp = cfp.with_call(guest_slots=1, approvals_needed=1, rejections_needed=1)
+    with cfp.holding_back("announce_acceptance") as held:
+        ada = accept(cfp, STORY)
+        cfp.pump.run_until(lambda: bool(held))  # the slot is taken, the acceptance not sent yet
+        status = status_link(cfp, STORY)
+        assert "released your slot" in cfp.post(status).body.decode()
+
+    cfp.wait_for_email(STORY["email"], "is withdrawn")
+    cfp.wait_for_execution(ada, "SUCCEEDED")
+    assert not any(m.subject.startswith("Action required") for m in cfp.emails_to(STORY["email"]))
+    assert cfp.application(ada).status == "withdrawn"
+    assert cfp.store_slots_taken() == 0
+
+
+def test_an_answer_racing_the_release_of_another_gets_the_conflict_page_and_can_be_given_again(cfp: CfP) -> None:
+    cfp = cfp.with_call(approvals_needed=1, rejections_needed=1)
+    ada = accept(cfp, STORY)
+    cfp.wait_for_email(STORY["email"], "Action required")
+    # The claim finds an answer in place, released again before it can be read (the emulator
+    # cannot time that race, so the claim's conditional put is refused as DynamoDB would).
+    cfp.inject({"operation": "dynamodb.PutItem", "error": "ConditionalCheckFailedException", "times": 1})
+    raced = cfp.post(cfp.attendance_link("yes"))
+    assert raced.status_code == 409
+    assert "Will you be there?" in raced.body.decode()
+
+    assert "You are confirmed" in cfp.post(cfp.attendance_link("yes")).body.decode()
+    cfp.wait_for_execution(ada, "SUCCEEDED")
+    assert cfp.application(ada).status == "confirmed"
 
 
 def test_the_invitation_holds_the_sessions_date_time_room_and_time_zone(cfp: CfP) -> None:

@@ -9,7 +9,7 @@ from chalicelib.i18n import N_
 from chalicelib.links import LinkError
 from chalicelib.review import InvalidNote, read_note
 from chalicelib.settings import settings
-from chalicelib.storage import AlreadyVoted, ReviewOver
+from chalicelib.storage import AlreadyVoted, ReviewOver, VoteContended
 from chalicelib.web import (
     FORM_OR_JSON,
     TOO_LARGE,
@@ -53,7 +53,8 @@ def cast_vote(token: str) -> Response:
         return problem(request, 422, N_("The note cannot be sent as it is"), message, errors=exc.errors)
     except (LinkError, BadBody) as exc:
         return problem(request, 400, BAD_LINK, str(exc))
-    except (AlreadyVoted, ReviewOver):
+    except (AlreadyVoted, ReviewOver, VoteContended):
+        # The page says why the vote did not count, or, after a conflict, offers the button again.
         return html(request, "review.html", 409, call=deps.call(), view=desk.open(token), token=token)
     return html(request, "voted.html", call=deps.call(), view=view, application=application)
 

@@ -8,7 +8,7 @@ from chalicelib import deps
 from chalicelib.attendance import ConfirmationClosed
 from chalicelib.i18n import N_
 from chalicelib.links import LinkError
-from chalicelib.storage import AlreadyAnswered
+from chalicelib.storage import AlreadyAnswered, AnswerChanging
 from chalicelib.web import FORM_OR_JSON, html, problem
 
 bp = Blueprint(__name__)
@@ -32,6 +32,6 @@ def answer_attendance(token: str) -> Response:
         answer = desk.answer(token)
     except LinkError as exc:
         return problem(bp.current_request, 400, BAD_LINK, str(exc))
-    except (AlreadyAnswered, ConfirmationClosed):
+    except (AlreadyAnswered, AnswerChanging, ConfirmationClosed):
         return html(bp.current_request, "attendance.html", 409, call=deps.call(), view=desk.open(token), token=token)
     return html(bp.current_request, "answered.html", call=deps.call(), view=desk.open(token), answer=answer)

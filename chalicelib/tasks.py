@@ -34,6 +34,9 @@ APPLICANT_EMAILS = {
 }
 # The applicant emails that still go out once the applicant asked to withdraw: the ones about it.
 AFTER_WITHDRAWAL = {"announce_withdrawal", "announce_release"}
+# The task queue's redrive policy (maxReceiveCount in infra/resources.json): after this many
+# deliveries a failed message goes to the dead-letter queue.
+MAX_DELIVERIES = 5
 # Tasks that store a callback: the workflow is answered later, by a person or by promote_next.
 WAITS = {
     "await_verification": WaitKind.VERIFICATION,
@@ -60,9 +63,10 @@ class TaskWorker:
         self._call = call
         self._clock = clock
 
-    def run(self, message: TaskMessage) -> None:
-        """Do one task. EmailThrottled propagates so that SQS delivers the message again;
-        permanent failures are reported to the workflow under the names its Catch uses."""
+    def run(self, message: TaskMessage, delivery: int = 1) -> None:
+        """Do one task. EmailThrottled propagates so that SQS delivers the message again, until its
+        last delivery; then, and for permanent failures, the workflow is told, under the names its
+        Retry and Catch use."""
         try:
             application = self._store.get(message.application_id)
         except ApplicationNotFound:
@@ -89,6 +93,13 @@ class TaskWorker:
                 output["handed"] = self._promote_next(message.offer)
         except EmailRejected as exc:
             self._workflow.task_failed(message.task_token, "EmailRejected", str(exc))
+            return
+        except EmailThrottled as exc:
+            if delivery < MAX_DELIVERIES:
+                raise
+            # SES is still throttling at the queue's last delivery: rather than the dead-letter queue,
+            # the task state's Retry sends the task again later, with its backoff.
+            self._workflow.task_failed(message.task_token, "EmailThrottled", str(exc))
             return
         try:
             self._workflow.task_succeeded(message.task_token, output)

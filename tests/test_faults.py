@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from chalicelib import aws
+from chalicelib import aws, deps
+from chalicelib.tasks import MAX_DELIVERIES
 from local.outbox import dead_letters
 from local.pump import QueueSource
 from tests.support import STORY, CfP
@@ -33,6 +34,35 @@ def test_ses_throttling_is_retried_through_the_queue_and_the_email_goes_once(cfp
     assert fault.raised == 3
     assert subjects_to(cfp, STORY["email"]) == ["We received your application: “Our OSPO ate the legal team”"]
     assert len(subjects_to(cfp, MODERATOR)) == 1
+
+
+def test_ses_throttling_past_the_queues_last_delivery_is_retried_by_the_workflow(cfp: CfP) -> None:
+    # Every delivery SQS makes of the acknowledgement is throttled, and one more after that.
+    cfp.inject({"operation": "sesv2.SendEmail", "error": "TooManyRequestsException", "times": MAX_DELIVERIES + 1})
+    queue = cfp.pump.sources[1]
+    assert isinstance(queue, QueueSource)
+    queue.retry_after_seconds = 0  # Lambda would wait for the visibility timeout each time
+    cfp.submit()
+    cfp.wait_for_email(MODERATOR, "New application to review", timeout=60)
+
+    # The last delivery told the workflow, whose Retry sent the task again: nothing dead-lettered.
+    assert dead_letters(cfp.resources.dead_letter_queue_url) == []
+    assert subjects_to(cfp, STORY["email"]) == ["We received your application: “Our OSPO ate the legal team”"]
+    [application] = cfp.applications()
+    history = aws.stepfunctions().get_execution_history(
+        executionArn=deps.workflow().execution_arn(application.id), maxResults=1000
+    )["events"]
+    failures = [e["taskFailedEventDetails"]["error"] for e in history if e["type"] == "TaskFailed"]
+    # moto keeps the task token across a Retry's attempts, so its next attempt may read the same
+    # answer again; on AWS each attempt has its own token.
+    assert failures and set(failures) == {"EmailThrottled"}
+    assert cfp.execution_status(application.id) == "RUNNING"
+
+
+def test_the_last_delivery_is_the_queues_redrive_limit() -> None:
+    template = json.loads((Path(__file__).parent.parent / "infra" / "resources.json").read_text())
+    redrive = template["Resources"]["TaskQueue"]["Properties"]["RedrivePolicy"]
+    assert redrive["maxReceiveCount"] == MAX_DELIVERIES
 
 
 def test_a_worker_that_dies_after_sending_does_not_send_twice(cfp: CfP) -> None:

@@ -28,5 +28,6 @@ def run_task(event: SQSEvent) -> None:
     """An exception here leaves the message on the queue: SQS retries it, then dead-letters it."""
     for record in event:
         message = TaskMessage.model_validate_json(record.body)
-        deps.task_worker().run(message)
+        delivery = int(record.to_dict().get("attributes", {}).get("ApproximateReceiveCount", "1"))
+        deps.task_worker().run(message, delivery)
         logs.event("task_done", task=message.task, application=message.application_id)

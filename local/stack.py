@@ -36,6 +36,8 @@ STATE_MACHINE = "ReviewStateMachine"
 # resource comes back without ids). The sender is verified below; the dead-letter queue is shown
 # on the outbox page instead of alarming.
 NOT_IN_MOTO = {"AWS::SES::EmailIdentity", "AWS::CloudWatch::Alarm"}
+# Locally the API is `chalice local`'s, not API Gateway's: its gateway responses have nothing to attach to.
+API_GATEWAY_ONLY = {"AWS::ApiGateway::GatewayResponse"}
 
 
 def local_template() -> tuple[dict[str, Any], dict[str, Any]]:
@@ -55,7 +57,7 @@ def local_template() -> tuple[dict[str, Any], dict[str, Any]]:
     left_out = {STATE_MACHINE} | {
         name
         for name, resource in template["Resources"].items()
-        if "Type" not in resource or resource["Type"] in NOT_IN_MOTO
+        if "Type" not in resource or resource["Type"] in NOT_IN_MOTO | API_GATEWAY_ONLY
     }
     template["Resources"] = {name: r for name, r in template["Resources"].items() if name not in left_out}
     template["Outputs"] = {

@@ -39,6 +39,7 @@ MOTO_GAPS = {
     "AWS::ApiGateway::RestApi": "needs a Name, and ignores the OpenAPI Body: its Deployment fails for want of methods",
     "AWS::ApiGateway::Deployment": "see RestApi",
     "AWS::ApiGateway::Stage": "see RestApi",
+    "AWS::ApiGateway::GatewayResponse": "see RestApi",
 }
 
 
@@ -198,6 +199,18 @@ def test_only_new_applications_invoke_the_stream_function(template: dict[str, An
     assert pattern == {"eventName": ["INSERT"], "dynamodb": {"Keys": {"sk": {"S": ["APPLICATION"]}}}}
 
 
+def test_an_unknown_address_on_api_gateway_is_a_404_that_says_where_the_call_is(template: dict[str, Any]) -> None:
+    """API Gateway answers a path with no route 403 "Missing Authentication Token" unless told otherwise."""
+    response = template["Resources"]["NotFoundResponse"]["Properties"]
+    assert (response["ResponseType"], response["StatusCode"], response["RestApiId"]) == (
+        "MISSING_AUTHENTICATION_TOKEN",
+        "404",
+        {"Ref": "RestAPI"},
+    )
+    body = json.loads(response["ResponseTemplates"]["application/json"])
+    assert body["title"] == "Not found" and "call for participation" in body["detail"]
+
+
 def test_the_asl_file_passes_asl_validator() -> None:
     assert ASL_VALIDATOR.exists(), "run `make node` (npm ci) first: make test does"
     result = subprocess.run([str(ASL_VALIDATOR), "--json-path", str(ASL)], capture_output=True, text=True, check=False)
@@ -292,6 +305,7 @@ def test_the_packaged_template_creates_its_stack(
     assert left_out == {
         "SenderIdentity",
         "RestAPI",
+        "NotFoundResponse",
         "APIHandlerInvokePermission",
         *(n for n in transformed["Resources"] if n.startswith(("RestAPIDeployment", "RestAPIapiStage"))),
     }

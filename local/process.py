@@ -27,10 +27,19 @@ class LocalRun:
     process: subprocess.Popen[str]
     output: list[str] = field(default_factory=list)
 
-    def stop(self) -> int:
-        """Ctrl-C, as a person would; returns the exit code."""
+    def stop(self, grace_seconds: float = 30) -> int:
+        """Ctrl-C, as a person would; returns the exit code, 0 when it stopped cleanly.
+
+        A run that has not stopped after `grace_seconds` is killed with everything it started (its
+        own process group), so that a teardown never leaves an emulator behind; the code is then
+        the kill's, which callers that expect a clean stop check."""
         self.process.send_signal(signal.SIGINT)
-        self.process.wait(timeout=30)
+        try:
+            self.process.wait(timeout=grace_seconds)
+        except subprocess.TimeoutExpired:
+            self.output.append(f"(did not stop within {grace_seconds:.0f} s of Ctrl-C: killed)\n")
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
         return self.process.returncode
 
     def ports_are_free(self) -> bool:
@@ -49,6 +58,7 @@ def start(environment: Mapping[str, str] | None = None) -> LocalRun:
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
+        start_new_session=True,  # its own process group, with the emulator it starts
     )
     run = LocalRun(
         app=f"http://127.0.0.1:{ports['PORT']}",

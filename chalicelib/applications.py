@@ -7,12 +7,10 @@ from contextlib import suppress
 from datetime import UTC, datetime
 from typing import Any
 
-from pydantic import ValidationError
-
 from chalicelib.call import Call
 from chalicelib.callbacks import Callbacks
 from chalicelib.i18n import SOURCE_LANGUAGE, Language
-from chalicelib.models import WITHDRAWABLE, Application, ApplicationForm, WaitKind, field_errors
+from chalicelib.models import WITHDRAWABLE, Application, ApplicationForm, InvalidFields, WaitKind, validated
 from chalicelib.storage import ApplicationStore, CannotWithdraw
 
 
@@ -42,19 +40,13 @@ HONEYPOT = "website"
 HOUR = 3600
 
 
-class InvalidApplication(Exception):
+class InvalidApplication(InvalidFields):
     """The form has mistakes; `errors` maps each field to a sentence that says what to do."""
-
-    def __init__(self, errors: dict[str, str]) -> None:
-        super().__init__(", ".join(errors))
-        self.errors = errors
 
 
 def read_form(fields: Mapping[str, Any], call: Call, language: Language = SOURCE_LANGUAGE) -> ApplicationForm:
-    try:
-        return ApplicationForm.model_validate(dict(fields), context={"summary_max_chars": call.summary_max_chars})
-    except ValidationError as exc:
-        raise InvalidApplication(field_errors(exc, language)) from exc
+    context = {"summary_max_chars": call.summary_max_chars}
+    return validated(ApplicationForm, fields, InvalidApplication, language, context)
 
 
 class Submissions:

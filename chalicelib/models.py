@@ -6,9 +6,10 @@ import base64
 import hashlib
 import re
 import unicodedata
+from collections.abc import Mapping
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import (
     BaseModel,
@@ -198,6 +199,31 @@ _SENTENCES = {
     "plain_text": N_("%(label)s must be plain text, without control characters."),
     "consent_needed": N_("%(label)s must be ticked: we need it to store and share your application."),
 }
+
+
+FormModel = TypeVar("FormModel", bound=BaseModel)
+
+
+class InvalidFields(Exception):
+    """What a person sent has mistakes; `errors` maps each field to a sentence that says what to do."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__(", ".join(errors))
+        self.errors = errors
+
+
+def validated(
+    model: type[FormModel],
+    fields: Mapping[str, Any],
+    invalid: type[InvalidFields],
+    language: Language = SOURCE_LANGUAGE,
+    context: dict[str, Any] | None = None,
+) -> FormModel:
+    """The fields as `model`, or `invalid` raised with one sentence per wrong field, in the reader's language."""
+    try:
+        return model.model_validate(dict(fields), context=context)
+    except ValidationError as exc:
+        raise invalid(field_errors(exc, language)) from exc
 
 
 def field_errors(exc: ValidationError, language: Language = SOURCE_LANGUAGE) -> dict[str, str]:

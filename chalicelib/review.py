@@ -7,30 +7,21 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from pydantic import ValidationError
-
 from chalicelib.applications import utc_now
 from chalicelib.call import Call
 from chalicelib.callbacks import Callbacks
 from chalicelib.i18n import N_, SOURCE_LANGUAGE, Language
 from chalicelib.links import LinkInvalid, Links, ReviewClaim
-from chalicelib.models import NOTE_MAX_CHARS, Application, Vote, VoteForm, WaitKind, field_errors
+from chalicelib.models import NOTE_MAX_CHARS, Application, InvalidFields, Vote, VoteForm, WaitKind, validated
 from chalicelib.storage import AlreadyVoted, ApplicationNotFound, ApplicationStore, ReviewOver
 
 
-class InvalidNote(Exception):
+class InvalidNote(InvalidFields):
     """The review page sent a note that cannot be kept: too long, not text, or with control characters."""
-
-    def __init__(self, errors: dict[str, str]) -> None:
-        super().__init__(errors)
-        self.errors = errors
 
 
 def read_note(fields: Mapping[str, Any], language: Language = SOURCE_LANGUAGE) -> str:
-    try:
-        return VoteForm.model_validate(dict(fields)).note
-    except ValidationError as exc:
-        raise InvalidNote(field_errors(exc, language)) from exc
+    return validated(VoteForm, fields, InvalidNote, language).note
 
 
 @dataclass(frozen=True)

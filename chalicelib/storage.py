@@ -413,27 +413,28 @@ class ApplicationStore:
             ),
             ReturnValues="ALL_NEW",
         )
-        self._client.delete_item(TableName=self._table, Key=application_key(application_id, ANSWER))
         # The notes are kept in each vote's own item too; the email markers are keyed by a hash of
         # the address, which can be guessed back. No email goes out once erased, so they are not needed.
-        for sort_key in self._sort_keys(application_id, "VOTE#"):
-            self._client.update_item(
-                TableName=self._table,
-                Key=application_key(application_id, sort_key),
-                UpdateExpression="SET note = :blank",
-                ExpressionAttributeValues={":blank": {"S": ""}},
-            )
-        for sort_key in self._sort_keys(application_id, "EMAIL#"):
-            self._client.delete_item(TableName=self._table, Key=application_key(application_id, sort_key))
+        for sort_key in self._sort_keys(application_id):
+            key = application_key(application_id, sort_key)
+            if sort_key.startswith("VOTE#"):
+                self._client.update_item(
+                    TableName=self._table,
+                    Key=key,
+                    UpdateExpression="SET note = :blank",
+                    ExpressionAttributeValues={":blank": {"S": ""}},
+                )
+            elif sort_key == ANSWER or sort_key.startswith("EMAIL#"):
+                self._client.delete_item(TableName=self._table, Key=key)
         return application_from_item(response["Attributes"])
 
-    def _sort_keys(self, application_id: str, prefix: str) -> list[str]:
-        """The sort keys of an application's items that start with `prefix`."""
+    def _sort_keys(self, application_id: str) -> list[str]:
+        """The sort keys of all of an application's items, read in one query."""
         paginator = self._client.get_paginator("query")
         pages = paginator.paginate(
             TableName=self._table,
-            KeyConditionExpression="pk = :pk AND begins_with(sk, :prefix)",
-            ExpressionAttributeValues={":pk": {"S": f"APP#{application_id}"}, ":prefix": {"S": prefix}},
+            KeyConditionExpression="pk = :pk",
+            ExpressionAttributeValues={":pk": {"S": f"APP#{application_id}"}},
             ProjectionExpression="sk",
         )
         return [item["sk"]["S"] for page in pages for item in page["Items"]]

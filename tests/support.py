@@ -81,11 +81,21 @@ class CfP:
         deps.reset()
         return self
 
+    @property
+    def task_queue(self) -> QueueSource:
+        """The pump's task queue source, as Lambda's SQS mapping would be."""
+        return next(source for source in self.pump.sources if isinstance(source, QueueSource))
+
+    def retry_at_once(self) -> CfP:
+        """Make a failed task visible again at once; Lambda would wait for the visibility timeout."""
+        self.task_queue.retry_after_seconds = 0
+        return self
+
     @contextmanager
     def holding_back(self, task: str) -> Iterator[list[str]]:
         """Keep the worker from the task queue's `task` messages until the block ends, as a backed-up
         queue would; then they go back on the queue. Yields the bodies held so far."""
-        queue = next(source for source in self.pump.sources if isinstance(source, QueueSource))
+        queue = self.task_queue
         deliver = queue.handler
         held: list[str] = []
 

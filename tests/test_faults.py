@@ -12,7 +12,6 @@ import pytest
 from chalicelib import aws, deps
 from chalicelib.tasks import MAX_DELIVERIES
 from local.outbox import dead_letters
-from local.pump import QueueSource
 from tests.support import STORY, CfP
 
 MODERATOR = "moderator@ow2con.example"
@@ -39,9 +38,7 @@ def test_ses_throttling_is_retried_through_the_queue_and_the_email_goes_once(cfp
 def test_ses_throttling_past_the_queues_last_delivery_is_retried_by_the_workflow(cfp: CfP) -> None:
     # Every delivery SQS makes of the acknowledgement is throttled, and one more after that.
     cfp.inject({"operation": "sesv2.SendEmail", "error": "TooManyRequestsException", "times": MAX_DELIVERIES + 1})
-    queue = cfp.pump.sources[1]
-    assert isinstance(queue, QueueSource)
-    queue.retry_after_seconds = 0  # Lambda would wait for the visibility timeout each time
+    cfp.retry_at_once()
     cfp.submit()
     cfp.wait_for_email(MODERATOR, "New application to review", timeout=60)
 
@@ -91,9 +88,7 @@ def test_a_failed_start_is_retried_from_the_stream_and_one_execution_exists(cfp:
 
 
 def test_a_poison_message_ends_in_the_dead_letter_queue_where_the_admin_sees_it(cfp: CfP) -> None:
-    queue = cfp.pump.sources[1]
-    assert isinstance(queue, QueueSource)
-    queue.retry_after_seconds = 0  # Lambda would wait for the visibility timeout each time
+    cfp.retry_at_once()
     aws.client("sqs").send_message(QueueUrl=cfp.resources.task_queue_url, MessageBody='{"task": "nonsense"}')
 
     cfp.pump.run_until(lambda: bool(dead_letters(cfp.resources.dead_letter_queue_url)))
@@ -204,9 +199,7 @@ def task_queue_is_empty(cfp: CfP) -> bool:
 def test_a_reminder_that_outlived_its_review_emails_nobody_and_is_not_retried(cfp: CfP) -> None:
     # A quorum of one, and a reminder 3.6 seconds into the review.
     cfp = cfp.with_call(approvals_needed=1, rejections_needed=1, review_window_hours=0.002, review_reminders=1)
-    queue = cfp.pump.sources[1]
-    assert isinstance(queue, QueueSource)
-    queue.retry_after_seconds = 0  # a retried message would reach the dead-letter queue in seconds
+    cfp.retry_at_once()
     cfp.submit()
     with cfp.holding_back("remind_organisers") as held:
         cfp.pump.run_until(lambda: bool(held))  # the reminder is due, and its worker is slow

@@ -11,6 +11,7 @@ import json
 import re
 import sys
 from collections.abc import Iterator
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -74,16 +75,17 @@ def iam_actions(operation: str, params: dict[str, Any]) -> set[str]:
     return {f"{IAM_PREFIX[service]}:{name}"}
 
 
-def allowed_actions(function: str) -> set[str]:
+@cache
+def allowed_actions(function: str) -> frozenset[str]:
     config = json.loads((PROJECT / ".chalice" / "config.json").read_text())
     policy_file = config["stages"]["prod"]["lambda_functions"][function]["iam_policy_file"]
     policy = json.loads((PROJECT / ".chalice" / policy_file).read_text())
-    return {
+    return frozenset(
         action
         for statement in policy["Statement"]
         if statement["Effect"] == "Allow"
         for action in ([statement["Action"]] if isinstance(statement["Action"], str) else statement["Action"])
-    }
+    )
 
 
 def calls_in_the_code() -> set[str]:

@@ -9,7 +9,7 @@ NODE_STAMP := node_modules/.installed-$(shell cat package.json package-lock.json
 STAGE ?= dev
 OUT := out/$(STAGE)
 
-.PHONY: install node translations messages run test test-slow load bench lint typecheck package deploy destroy clean
+.PHONY: install node translations messages workflow run test test-fast test-slow load bench lint typecheck package deploy destroy clean
 
 install: $(STAMP)
 
@@ -42,6 +42,11 @@ $(LOCALE)/%/LC_MESSAGES/messages.mo: $(LOCALE)/%/LC_MESSAGES/messages.po | $(STA
 messages: install
 	$(BIN)/pybabel extract -F babel.cfg --no-location --sort-output --project=cfp -o $(LOCALE)/messages.pot chalicelib
 	$(BIN)/pybabel update -i $(LOCALE)/messages.pot -d $(LOCALE) --no-fuzzy-matching --ignore-obsolete
+
+# After changing infra/workflow.py: write infra/review.asl.json and its picture, docs/workflow.md
+# (`make test` fails while either differs from what the builder writes).
+workflow: install
+	@PYTHONPATH=. $(BIN)/python -m infra.workflow
 
 run: install translations
 	@PYTHONPATH=. $(BIN)/python -m local.run

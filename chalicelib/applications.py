@@ -4,18 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from contextlib import suppress
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from chalicelib.call import Call
 from chalicelib.callbacks import Callbacks
+from chalicelib.clock import utc_now
 from chalicelib.i18n import SOURCE_LANGUAGE, Language
-from chalicelib.models import WITHDRAWABLE, Application, ApplicationForm, InvalidFields, WaitKind, validated
+from chalicelib.models import Application, ApplicationForm, InvalidFields, validated
 from chalicelib.storage import ApplicationStore, CannotWithdraw
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
+from chalicelib.vocabulary import WITHDRAWABLE, WaitKind
 
 
 class CallClosed(Exception):

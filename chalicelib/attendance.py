@@ -6,12 +6,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from chalicelib.applications import utc_now
 from chalicelib.callbacks import Callbacks
+from chalicelib.clock import utc_now
 from chalicelib.i18n import N_
 from chalicelib.links import AttendanceClaim, LinkInvalid, Links
-from chalicelib.models import Answer, Application, Status, WaitKind
+from chalicelib.models import Answer, Application
 from chalicelib.storage import AlreadyAnswered, ApplicationNotFound, ApplicationStore
+from chalicelib.vocabulary import Status, WaitKind
 
 
 class ConfirmationClosed(Exception):

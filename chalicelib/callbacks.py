@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalicelib.models import WaitKind
 from chalicelib.storage import ApplicationStore
+from chalicelib.vocabulary import WaitKind
 from chalicelib.workflow import WaitEnded, Workflow
 
 

@@ -23,6 +23,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from chalicelib.i18n import N_, SOURCE_LANGUAGE, Language, translations
+from chalicelib.vocabulary import Event, Status, Task, WaitKind
 
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
 # The local part is a dot-atom of ASCII characters (RFC 5322): what every mail system, SES and
@@ -35,37 +36,6 @@ class ExperienceKind(StrEnum):
     GOOD = "good"
     BAD = "bad"
     UGLY = "ugly"
-
-
-class Status(StrEnum):
-    SUBMITTED = "submitted"
-    AWAITING_VERIFICATION = "awaiting_verification"
-    UNVERIFIED = "unverified"
-    IN_REVIEW = "in_review"
-    APPROVED = "approved"
-    ACCEPTED = "accepted"
-    WAITLISTED = "waitlisted"
-    CONFIRMED = "confirmed"
-    DECLINED = "declined"
-    EXPIRED = "expired"
-    RELEASED = "released"
-    CANCELLED = "cancelled"
-    WITHDRAWN = "withdrawn"
-    NOT_SELECTED = "not_selected"
-    FAILED = "failed"
-
-
-# While the workflow waits on one of these, the applicant may still withdraw.
-WITHDRAWABLE = frozenset(
-    {
-        Status.SUBMITTED,
-        Status.AWAITING_VERIFICATION,
-        Status.IN_REVIEW,
-        Status.APPROVED,
-        Status.ACCEPTED,
-        Status.WAITLISTED,
-    }
-)
 
 
 class Outcome(StrEnum):
@@ -244,6 +214,7 @@ def field_errors(exc: ValidationError, language: Language = SOURCE_LANGUAGE) -> 
 
 
 class HistoryEvent(BaseModel):
+    # A str, not an Event: an application keeps the events of every version that wrote to it.
     event: str
     at: str
     by: str | None = None
@@ -305,12 +276,16 @@ class Application(BaseModel):
             summary=form.summary,
             submitted_at=now,
             status=Status.SUBMITTED,
-            history=[HistoryEvent(event="submitted", at=now.isoformat())],
+            history=[HistoryEvent(event=Event.SUBMITTED, at=now.isoformat())],
             language=language,
         )
 
     def vote_of(self, organiser: str) -> Vote | None:
         return next((vote for vote in self.votes if vote.organiser == organiser), None)
+
+    def tally(self) -> dict[str, int]:
+        """The votes counted so far, as the workflow's Choice `Tally` reads them from a vote's callback."""
+        return {"approvals": self.approvals, "rejections": self.rejections}
 
     def review_is_open(self, approvals_needed: int, rejections_needed: int) -> bool:
         """Whether a vote still counts: in review, not withdrawn, and no quorum yet."""
@@ -320,13 +295,6 @@ class Application(BaseModel):
             and self.approvals < approvals_needed
             and self.rejections < rejections_needed
         )
-
-
-class WaitKind(StrEnum):
-    VERIFICATION = "verification"
-    VOTE = "vote"
-    CONFIRMATION = "confirmation"
-    PROMOTION = "promotion"
 
 
 class Wait(BaseModel):
@@ -345,27 +313,13 @@ class Answer(BaseModel):
     at: str
 
 
-TaskName = Literal[
-    "await_verification",
-    "acknowledge",
-    "request_review",
-    "await_vote",
-    "remind_organisers",
-    "announce_acceptance",
-    "await_confirmation",
-    "remind_speaker",
-    "announce_confirmation",
-    "tell_organisers",
-    "announce_cancellation",
-    "announce_release",
-    "announce_withdrawal",
-    "promote_next",
-    "announce_waitlist",
-    "join_waitlist",
-    "announce_waitlist_closed",
-    "announce_decline",
-    "announce_expiry",
-]
+class Record(BaseModel):
+    """What a task records on the application before it does its work: the state's status and history step."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    status: Status | None = None
+    event: Event
 
 
 class TaskMessage(BaseModel):
@@ -373,9 +327,10 @@ class TaskMessage(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
-    task: TaskName
+    task: Task
     application_id: str
     task_token: str
+    record: Record | None = None
     round: int = 0
     votes_seen: int = 0
     # promote_next: the releasing application, whose slot (still counted as taken) is offered to

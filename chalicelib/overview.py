@@ -10,8 +10,9 @@ from typing import Any
 from chalicelib.call import Call
 from chalicelib.i18n import N_
 from chalicelib.links import LinkInvalid, Links
-from chalicelib.models import Application, Status
+from chalicelib.models import Application
 from chalicelib.storage import ApplicationStore
+from chalicelib.vocabulary import Status
 
 CSV_COLUMNS = (
     "reference",

@@ -9,7 +9,7 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from chalicelib import i18n
+from chalicelib import i18n, vocabulary
 from chalicelib.call import Call
 from chalicelib.i18n import SOURCE_LANGUAGE, Language
 
@@ -30,7 +30,13 @@ def environment(language: Language = SOURCE_LANGUAGE) -> Environment:
     env.policies["ext.i18n.trimmed"] = True
     # Added by the i18n extension, which the type stubs of Environment do not know.
     env.install_gettext_translations(i18n.translations(language), newstyle=True)  # type: ignore[attr-defined]
-    env.globals |= {"language": language, "languages": i18n.NAMES}
+    env.globals |= {
+        "language": language,
+        "languages": i18n.NAMES,
+        "status_words": vocabulary.status_words,
+        "event_words": vocabulary.event_words,
+        "next_step_words": vocabulary.next_step_words,
+    }
     env.filters["long_date"] = partial(i18n.long_date, language=language)
     env.filters["quoted"] = quoted
     return env

@@ -7,13 +7,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from chalicelib.applications import utc_now
 from chalicelib.call import Call
 from chalicelib.callbacks import Callbacks
+from chalicelib.clock import utc_now
 from chalicelib.i18n import N_, SOURCE_LANGUAGE, Language
 from chalicelib.links import LinkInvalid, Links, ReviewClaim
-from chalicelib.models import NOTE_MAX_CHARS, Application, InvalidFields, Vote, VoteForm, WaitKind, validated
+from chalicelib.models import NOTE_MAX_CHARS, Application, InvalidFields, Vote, VoteForm, validated
 from chalicelib.storage import AlreadyVoted, ApplicationNotFound, ApplicationStore, ReviewOver
+from chalicelib.vocabulary import WaitKind
 
 
 class InvalidNote(InvalidFields):
@@ -93,5 +94,5 @@ class ReviewDesk:
             self._call.rejections_needed,
             view.application.expires_at,
         )
-        self._callbacks.answer(application.id, WaitKind.VOTE, {"votes": len(application.votes)})
+        self._callbacks.answer(application.id, WaitKind.VOTE, application.tally())
         return application

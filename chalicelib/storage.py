@@ -2,7 +2,8 @@
 
 Keys (partition key `pk`, sort key `sk`):
 
-    pk = APP#<application id>   sk = APPLICATION       the application: status, history, tallies, votes
+    pk = APP#<application id>   sk = APPLICATION       the application: status, history, tallies, votes, and
+                                                       `recorded`, the workflow steps its tasks wrote
     pk = APP#<application id>   sk = VOTE#<n>          organiser n's vote; written once, with the tally
     pk = APP#<application id>   sk = WAIT              the callback the workflow waits on (its task
                                                        token, which never leaves the server)
@@ -35,7 +36,8 @@ from datetime import UTC, datetime
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from chalicelib.models import WITHDRAWABLE, Answer, Application, Outcome, Status, Vote, Wait
+from chalicelib.models import Answer, Application, Outcome, Record, Vote, Wait
+from chalicelib.vocabulary import WITHDRAWABLE, Status
 
 if TYPE_CHECKING:
     from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
@@ -168,6 +170,32 @@ class ApplicationStore:
         if item is None:
             raise ApplicationNotFound(application_id)
         return Application.model_validate(item)
+
+    def record_step(self, application_id: str, record: Record, round_: int, at: str) -> bool:
+        """Write a workflow step's status and history event, once: False if this step (its event in
+        this round) was recorded before, by an earlier delivery of the same task."""
+        from botocore.exceptions import ClientError
+
+        step = f"{record.event.value}#{round_}"
+        update = "SET history = list_append(history, :event)"
+        values: dict[str, Any] = {":event": [{"event": record.event.value, "at": at}], ":step": {step}, ":name": step}
+        if record.status is not None:
+            update += ", #status = :status"
+            values[":status"] = record.status.value
+        try:
+            self._client.update_item(
+                TableName=self._table,
+                Key=application_key(application_id),
+                UpdateExpression=f"{update} ADD #recorded :step",
+                ConditionExpression="attribute_exists(pk) AND NOT contains(#recorded, :name)",
+                ExpressionAttributeNames={"#recorded": "recorded"} | ({"#status": "status"} if record.status else {}),
+                ExpressionAttributeValues=to_item(values),
+            )
+        except ClientError as exc:
+            if _error_code(exc) != "ConditionalCheckFailedException":
+                raise
+            return False
+        return True
 
     def applications(self, call_id: str) -> Iterator[Application]:
         """Every application of the call, oldest first."""

@@ -1,49 +1,67 @@
-"""The task queue's worker: sends the emails a workflow step asks for, keeps the workflow's
-callbacks, and hands a freed slot to the waitlist. Then it reports back to the workflow."""
+"""The task queue's worker: does what a workflow task asks (records its step, keeps its callback,
+sends its emails), then reports back to the workflow.
+
+What each task does is the table DUTIES, at the bottom. The few decisions the worker takes for the
+workflow, in Python, are together under "Decisions taken for the workflow", each next to the state
+it serves.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from enum import Enum
 
 from chalicelib import logs, rendering
-from chalicelib.applications import utc_now
 from chalicelib.call import Call
-from chalicelib.i18n import SOURCE_LANGUAGE, Language
+from chalicelib.clock import utc_now
+from chalicelib.i18n import Language
 from chalicelib.invitation import invitation
 from chalicelib.links import Links
 from chalicelib.mailer import EmailRejected, EmailThrottled, Mailer
-from chalicelib.models import Application, Outcome, TaskMessage, TaskName, Wait, WaitKind
-from chalicelib.storage import ApplicationNotFound, ApplicationStore
+from chalicelib.models import Application, Outcome, TaskMessage, Wait
+from chalicelib.storage import ApplicationNotFound, ApplicationStore, WaitlistEntry
+from chalicelib.vocabulary import Task, WaitKind
 from chalicelib.workflow import WaitEnded, Workflow
 
-# Tasks that only send one email to the applicant, and the template each uses.
-APPLICANT_EMAILS = {
-    "acknowledge": "acknowledge",
-    "announce_acceptance": "acceptance",
-    "remind_speaker": "confirmation_reminder",
-    "announce_confirmation": "confirmation",
-    "announce_cancellation": "cancellation",
-    "announce_release": "release",
-    "announce_withdrawal": "withdrawal",
-    "announce_waitlist": "waitlist",
-    "announce_waitlist_closed": "waitlist_closed",
-    "announce_decline": "decline",
-    "announce_expiry": "expiry",
-}
-# The applicant emails that still go out once the applicant asked to withdraw: the ones about it.
-AFTER_WITHDRAWAL = {"announce_withdrawal", "announce_release"}
 # The task queue's redrive policy (maxReceiveCount in infra/resources.json): after this many
 # deliveries a failed message goes to the dead-letter queue.
 MAX_DELIVERIES = 5
-# Tasks that store a callback: the workflow is answered later, by a person or by promote_next.
-WAITS = {
-    "await_verification": WaitKind.VERIFICATION,
-    "await_vote": WaitKind.VOTE,
-    "await_confirmation": WaitKind.CONFIRMATION,
-    "join_waitlist": WaitKind.PROMOTION,
-}
+
+Output = dict[str, bool | int | str]
+Context = dict[str, object]
+
+
+class Audience(Enum):
+    APPLICANT = "applicant"
+    # Organisers asked for their vote, with their review links; not once the review is over.
+    REVIEWERS = "every organiser, asked to vote"
+    REVIEWERS_YET_TO_VOTE = "the organisers who have not voted"
+    # Organisers told of a change.
+    ORGANISERS = "every organiser"
+
+
+@dataclass(frozen=True)
+class Email:
+    """One email a task sends: its template (emails/<template>.txt and .html) and who reads it."""
+
+    template: str
+    to: Audience
+    # Template values beyond the application, the call and the status link.
+    extras: Callable[[TaskWorker, Application], Context] | None = None
+    attachments: Callable[[TaskWorker, Application], tuple[rendering.Attachment, ...]] | None = None
+
+
+@dataclass(frozen=True)
+class Duty:
+    """What the worker does for one task, in this order: keep the callback, send the emails, decide."""
+
+    emails: tuple[Email, ...] = ()
+    # The callback kept for a person, or another application's workflow, to answer later.
+    waits: WaitKind | None = None
+    # The worker's own answer to the workflow, for the one task that asks it to decide.
+    decides: Callable[[TaskWorker, TaskMessage], Output] | None = None
 
 
 class TaskWorker:
@@ -56,41 +74,35 @@ class TaskWorker:
         call: Call,
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
-        self._store = store
+        self.store = store
+        self.links = links
+        self.call = call
+        self.clock = clock
         self._mailer = mailer
         self._workflow = workflow
-        self._links = links
-        self._call = call
-        self._clock = clock
 
     def run(self, message: TaskMessage, delivery: int = 1) -> None:
         """Do one task. EmailThrottled propagates so that SQS delivers the message again, until its
         last delivery; then, and for permanent failures, the workflow is told, under the names its
         Retry and Catch use."""
+        duty = DUTIES[message.task]
         try:
-            application = self._store.get(message.application_id)
+            application = self.store.get(message.application_id)
         except ApplicationNotFound:
             self._workflow.task_failed(message.task_token, "ApplicationMissing", message.application_id)
             return
+        if message.record is not None:
+            # Before the work: a redelivered message finds it recorded and does not record it twice.
+            self.store.record_step(application.id, message.record, message.round, self._now())
         try:
-            if message.task in WAITS:
-                self._wait(application, message, WAITS[message.task])
-                return  # answered later, by a person or by promote_next
-            output: dict[str, Any] = {"done": message.task}
-            if not self._still_due(application, message.task):
-                logs.event("task_moot", task=message.task, application=application.id)
-            elif message.task in APPLICANT_EMAILS:
-                self._email_applicant(application, message)
-            elif message.task == "request_review":
-                self._email_organisers(application, "review_request", self._call.organisers, message.round)
-            elif message.task == "remind_organisers":
-                voted = {vote.organiser for vote in application.votes}
-                pending = [o for o in self._call.organisers if o not in voted]
-                self._email_organisers(application, "review_reminder", pending, message.round)
-            elif message.task == "tell_organisers":
-                self._email_organisers(application, "speaker_confirmed", self._call.organisers, message.round)
-            elif message.task == "promote_next":
-                output["handed"] = self._promote_next(message.offer)
+            queued = self._keep(application, message, duty.waits) if duty.waits else None
+            self._send(application, message, duty.emails)
+            if duty.waits is not None:
+                self._answer_from_facts(application.id, message, duty.waits, queued)
+                return  # answered later, by a person or by another application's workflow
+            output: Output = {"done": message.task.value}
+            if duty.decides is not None:
+                output |= duty.decides(self, message)
         except EmailRejected as exc:
             self._workflow.task_failed(message.task_token, "EmailRejected", str(exc))
             return
@@ -101,101 +113,121 @@ class TaskWorker:
             # the task state's Retry sends the task again later, with its backoff.
             self._workflow.task_failed(message.task_token, "EmailThrottled", str(exc))
             return
-        try:
-            self._workflow.task_succeeded(message.task_token, output)
-        except WaitEnded:
-            # Nothing waits for this task any more (a branch the quorum cancelled, a task past its
-            # timeout): every retry would be told the same, then the message would dead-letter.
-            logs.event("task_outlived", task=message.task, application=application.id)
+        self._report(message, output)
 
-    def _still_due(self, application: Application, task: TaskName) -> bool:
-        """Whether an email still has a reader: organisers after the review (or a withdrawal), or a
-        speaker who has answered, would be asked a question nobody waits for, and an applicant who
-        withdrew hears only about the withdrawal. A moot task is reported done: the workflow moves
-        on, and its next wait sees the withdrawal."""
-        if task in APPLICANT_EMAILS and task not in AFTER_WITHDRAWAL and application.withdraw_requested:
-            return False
-        if task in ("request_review", "remind_organisers"):
-            return application.review_is_open(self._call.approvals_needed, self._call.rejections_needed)
-        if task == "remind_speaker":
-            return self._store.answer(application.id) is None
+    # Decisions taken for the workflow ----------------------------------------------------------
+
+    def still_due(self, application: Application, task: Task, email: Email) -> bool:
+        """Whether an email still has a reader. Serves RequestReview and RemindOrganisers (organisers
+        are not asked once the review has ended or the applicant withdrew), RemindSpeaker (not once
+        the speaker answered), and every applicant email (an applicant who withdrew hears only about
+        the withdrawal and the release). A task whose emails are moot still reports done: the workflow
+        moves on, and its next wait sees the withdrawal."""
+        if email.to in (Audience.REVIEWERS, Audience.REVIEWERS_YET_TO_VOTE):
+            return application.review_is_open(self.call.approvals_needed, self.call.rejections_needed)
+        if email.to is Audience.ORGANISERS:
+            return True
+        if application.withdraw_requested:
+            return task in (Task.ANNOUNCE_WITHDRAWAL, Task.ANNOUNCE_RELEASE)
+        if task is Task.REMIND_SPEAKER:
+            return self.store.answer(application.id) is None
         return True
 
-    def _wait(self, application: Application, message: TaskMessage, kind: WaitKind) -> None:
-        """Store the callback, then look for what may have happened before it was stored."""
-        self._store.save_wait(
-            Wait(application_id=application.id, kind=kind, task_token=message.task_token, since=self._now())
-        )
-        if kind is WaitKind.PROMOTION:
-            entry = self._store.join_waitlist(application, self._now(), message.task_token)
-        if kind is WaitKind.VERIFICATION:
-            verify_url = self._links.verification_url(application.id)
-            self._send(application, "verification", application.email, 0, application.name, verify_url=verify_url)
-        current = self._store.get(application.id)
-        answer = self._store.answer(application.id) if kind is WaitKind.CONFIRMATION else None
+    def _answer_from_facts(
+        self, application_id: str, message: TaskMessage, kind: WaitKind, queued: WaitlistEntry | None
+    ) -> None:
+        """What happened before the callback was kept, which nobody could answer then. Serves every
+        waiting state: a withdrawal (all of them), votes counted meanwhile (RequestReview, AwaitVote),
+        an answer given meanwhile (Accept, RemindSpeaker) and a slot freed meanwhile (JoinWaitlist).
+        The API writes its fact before it looks for the callback, and this reads the facts after
+        keeping it, so neither side can miss the other."""
+        current = self.store.get(application_id)
+        answer = self.store.answer(application_id) if kind is WaitKind.CONFIRMATION else None
         try:
             if current.withdraw_requested:
                 self._workflow.task_failed(message.task_token, "Withdrawn", "The applicant withdrew.")
-            elif kind is WaitKind.VOTE and len(current.votes) != message.votes_seen:
-                self._workflow.task_succeeded(message.task_token, {"votes": len(current.votes)})
+            elif kind is WaitKind.VOTE and current.approvals + current.rejections != message.votes_seen:
+                self._workflow.task_succeeded(message.task_token, current.tally())
             elif answer is not None:
                 self._workflow.task_succeeded(message.task_token, {"answer": answer.answer})
-            elif kind is WaitKind.PROMOTION and self._store.slots_taken(self._call.id) < self._call.guest_slots:
+            elif kind is WaitKind.PROMOTION and self.store.slots_taken(self.call.id) < self.call.guest_slots:
                 # A slot was freed before this application joined the queue: it tries for it now.
                 self._workflow.task_succeeded(message.task_token, {"promoted": True})
-                self._store.leave_waitlist(self._call.id, entry)
+                if queued is not None:
+                    self.store.leave_waitlist(self.call.id, queued)
         except WaitEnded:
             pass  # the workflow moved on meanwhile; nothing is waiting for this answer
 
-    def _promote_next(self, offer: str | None) -> bool:
-        """Wake the longest-waiting application on the waitlist, with the offer if there is one;
-        False when nobody waits. The workflow decides what follows, from that answer."""
-        promotion: dict[str, Any] = {"promoted": True} | ({"offer": offer} if offer else {})
-        for entry in self._store.waitlist(self._call.id):
+    def promote_next(self, message: TaskMessage) -> Output:
+        """Wake the longest-waiting application on the waitlist, with the offer if there is one. Serves
+        PromoteNext (whose Choice `Handed` reads the answer) and WakeWaitlist."""
+        promotion: Output = {"promoted": True}
+        if message.offer:
+            promotion["offer"] = message.offer
+        for entry in self.store.waitlist(self.call.id):
             try:
                 self._workflow.task_succeeded(entry.task_token, promotion)
             except WaitEnded:
                 # It withdrew, its waitlist time ran out, or another worker promoted it first.
-                self._store.leave_waitlist(self._call.id, entry)
+                self.store.leave_waitlist(self.call.id, entry)
                 continue
-            self._store.leave_waitlist(self._call.id, entry)
-            return True
-        return False
+            self.store.leave_waitlist(self.call.id, entry)
+            return {"handed": True}
+        return {"handed": False}
 
-    def _email_applicant(self, application: Application, message: TaskMessage) -> None:
-        template = APPLICANT_EMAILS[message.task]
-        context: dict[str, Any] = {}
-        if message.task in ("announce_acceptance", "remind_speaker"):
-            context["yes_url"] = self._links.attendance_url(application.id, "yes")
-            context["no_url"] = self._links.attendance_url(application.id, "no")
-        if message.task == "announce_decline":
-            context["notes"] = [v.note for v in application.votes if v.outcome is Outcome.REJECT and v.note]
-        if message.task == "announce_confirmation":
-            context["attachments"] = (
-                rendering.Attachment(
-                    filename="invitation.ics",
-                    content_type="text/calendar; charset=utf-8; method=PUBLISH",
-                    content=invitation(self._call.in_language(application.language), application, self._clock()),
-                ),
-            )
-        # Applicants read every email in the language they applied in.
-        self._send(
-            application, template, application.email, message.round, application.name, application.language, **context
+    def _report(self, message: TaskMessage, output: Output) -> None:
+        """A task the workflow no longer waits for (a branch the quorum cancelled, a task past its
+        timeout) is let go: every retry would be told the same, then the message would dead-letter."""
+        try:
+            self._workflow.task_succeeded(message.task_token, output)
+        except WaitEnded:
+            logs.event("task_outlived", task=message.task, application=message.application_id)
+
+    # The work -----------------------------------------------------------------------------------
+
+    def _keep(self, application: Application, message: TaskMessage, kind: WaitKind) -> WaitlistEntry | None:
+        """Store the callback; a promotion's also takes (or keeps) the application's place in the queue."""
+        self.store.save_wait(
+            Wait(application_id=application.id, kind=kind, task_token=message.task_token, since=self._now())
         )
+        if kind is WaitKind.PROMOTION:
+            return self.store.join_waitlist(application, self._now(), message.task_token)
+        return None
 
-    def _email_organisers(self, application: Application, template: str, organisers: Any, round_: int) -> None:
-        for organiser in organisers:
-            index = self._call.organisers.index(organiser)
-            try:
-                self._send(
+    def _send(self, application: Application, message: TaskMessage, emails: Sequence[Email]) -> None:
+        for email in emails:
+            if not self.still_due(application, message.task, email):
+                logs.event("email_moot", task=message.task, application=application.id, email=email.template)
+                continue
+            context = email.extras(self, application) if email.extras else {}
+            if email.to is Audience.APPLICANT:
+                # Applicants read every email in the language they applied in.
+                attachments = email.attachments(self, application) if email.attachments else ()
+                self._send_one(
                     application,
-                    template,
-                    organiser,
-                    round_,
-                    language=self._call.language,
-                    approve_url=self._links.review_url(application.id, index, Outcome.APPROVE),
-                    reject_url=self._links.review_url(application.id, index, Outcome.REJECT),
-                    overview_url=self._links.overview_url(index),
+                    email.template,
+                    (application.email, application.name),
+                    message.round,
+                    application.language,
+                    context,
+                    attachments,
+                )
+            else:
+                self._email_organisers(application, email, message.round, context)
+
+    def _email_organisers(self, application: Application, email: Email, round_: int, context: Context) -> None:
+        voted = {vote.organiser for vote in application.votes}
+        for index, organiser in enumerate(self.call.organisers):
+            if email.to is Audience.REVIEWERS_YET_TO_VOTE and organiser in voted:
+                continue
+            links: Context = {
+                "approve_url": self.links.review_url(application.id, index, Outcome.APPROVE),
+                "reject_url": self.links.review_url(application.id, index, Outcome.REJECT),
+                "overview_url": self.links.overview_url(index),
+            }
+            try:
+                self._send_one(
+                    application, email.template, (organiser, ""), round_, self.call.language, context | links
                 )
             except EmailRejected as exc:
                 # One organiser's refused address must neither keep the others from the email nor
@@ -204,45 +236,102 @@ class TaskWorker:
                     "organiser_email_refused",
                     application=application.id,
                     organiser=index,
-                    email=template,
+                    email=email.template,
                     reason=str(exc),
                 )
 
-    def _send(
+    def _send_one(
         self,
         application: Application,
         template: str,
-        recipient: str,
+        to: tuple[str, str],
         round_: int,
-        recipient_name: str = "",
-        language: Language = SOURCE_LANGUAGE,
+        language: Language,
+        context: Context,
         attachments: tuple[rendering.Attachment, ...] = (),
-        **context: Any,
     ) -> None:
-        """Send once: a marker written with a conditional put stops a redelivered task from repeating it."""
+        """Send once, to (address, name): a marker written with a conditional put stops a redelivered task
+        from repeating it."""
         if application.erased:
             return  # the applicant deleted their data: nobody is written to any more
         # Rendered before the marker is written: a template or settings error then leaves no marker
         # behind, and the redelivered task sends the email once the cause is fixed.
         message = rendering.email(
             template,
-            attachments=attachments,
-            language=language,
+            attachments,
+            language,
             application=application,
-            call=self._call,
-            status_url=self._links.status_url(application.id),
+            call=self.call,
+            status_url=self.links.status_url(application.id),
             **context,
         )
+        recipient, name = to
         marker = f"{template}#{round_}"
-        if not self._store.mark_email(application.id, marker, recipient, self._now()):
+        if not self.store.mark_email(application.id, marker, recipient, self._now()):
             return
         try:
-            self._mailer.send(recipient, message, recipient_name)
+            self._mailer.send(recipient, message, name)
         except (EmailThrottled, EmailRejected):
             # SES refused it, so it was not sent: the retry may send it. After any other
             # failure it may have gone out, and the marker keeps it from going twice.
-            self._store.unmark_email(application.id, marker, recipient)
+            self.store.unmark_email(application.id, marker, recipient)
             raise
 
     def _now(self) -> str:
-        return self._clock().isoformat()
+        return self.clock().isoformat()
+
+
+# What the emails need beyond the application, the call and the status link --------------------
+
+
+def attendance_links(worker: TaskWorker, application: Application) -> Context:
+    return {
+        "yes_url": worker.links.attendance_url(application.id, "yes"),
+        "no_url": worker.links.attendance_url(application.id, "no"),
+    }
+
+
+def verification_link(worker: TaskWorker, application: Application) -> Context:
+    return {"verify_url": worker.links.verification_url(application.id)}
+
+
+def decline_notes(worker: TaskWorker, application: Application) -> Context:
+    return {"notes": [v.note for v in application.votes if v.outcome is Outcome.REJECT and v.note]}
+
+
+def calendar_invitation(worker: TaskWorker, application: Application) -> tuple[rendering.Attachment, ...]:
+    ics = invitation(worker.call.in_language(application.language), application, worker.clock())
+    return (rendering.Attachment("invitation.ics", "text/calendar; charset=utf-8; method=PUBLISH", ics),)
+
+
+def _to_applicant(template: str, extras: Callable[[TaskWorker, Application], Context] | None = None) -> Email:
+    return Email(template, Audience.APPLICANT, extras)
+
+
+DUTIES: dict[Task, Duty] = {
+    Task.AWAIT_VERIFICATION: Duty((_to_applicant("verification", verification_link),), waits=WaitKind.VERIFICATION),
+    Task.ACKNOWLEDGE: Duty((_to_applicant("acknowledge"),)),
+    Task.REQUEST_REVIEW: Duty((Email("review_request", Audience.REVIEWERS),), waits=WaitKind.VOTE),
+    Task.AWAIT_VOTE: Duty(waits=WaitKind.VOTE),
+    Task.REMIND_ORGANISERS: Duty((Email("review_reminder", Audience.REVIEWERS_YET_TO_VOTE),)),
+    Task.ANNOUNCE_ACCEPTANCE: Duty((_to_applicant("acceptance", attendance_links),), waits=WaitKind.CONFIRMATION),
+    Task.REMIND_SPEAKER: Duty((_to_applicant("confirmation_reminder", attendance_links),), waits=WaitKind.CONFIRMATION),
+    Task.ANNOUNCE_CONFIRMATION: Duty(
+        (
+            Email("confirmation", Audience.APPLICANT, attachments=calendar_invitation),
+            Email("speaker_confirmed", Audience.ORGANISERS),
+        )
+    ),
+    Task.ANNOUNCE_CANCELLATION: Duty((_to_applicant("cancellation"),)),
+    Task.ANNOUNCE_RELEASE: Duty((_to_applicant("release"),)),
+    Task.ANNOUNCE_WITHDRAWAL: Duty((_to_applicant("withdrawal"),)),
+    Task.PROMOTE_NEXT: Duty(decides=TaskWorker.promote_next),
+    Task.JOIN_WAITLIST: Duty((_to_applicant("waitlist"),), waits=WaitKind.PROMOTION),
+    Task.ANNOUNCE_WAITLIST_CLOSED: Duty((_to_applicant("waitlist_closed"),)),
+    Task.ANNOUNCE_DECLINE: Duty((_to_applicant("decline", decline_notes),)),
+    Task.ANNOUNCE_EXPIRY: Duty((_to_applicant("expiry"),)),
+    # Executions started before the workflow was shortened.
+    Task.AWAIT_CONFIRMATION: Duty(waits=WaitKind.CONFIRMATION),
+    Task.ANNOUNCE_WAITLIST: Duty((_to_applicant("waitlist"),)),
+    Task.TELL_ORGANISERS: Duty((Email("speaker_confirmed", Audience.ORGANISERS),)),
+}

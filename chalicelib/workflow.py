@@ -43,6 +43,9 @@ def execution_input(application_id: str, call: Call) -> dict[str, Any]:
             "reminders": call.review_reminders,
             "reminder_seconds": _seconds(call.review_window_hours / (call.review_reminders + 1)),
         },
+        # The reminders sent so far; the workflow counts them up.
+        "organiser_reminders": {"sent": 0},
+        "speaker_reminders": {"sent": 0},
         "confirmation": {
             "reminders": call.confirmation_reminders,
             "reminder_seconds": _seconds(call.confirmation_window_hours / (call.confirmation_reminders + 1)),

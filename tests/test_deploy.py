@@ -220,7 +220,9 @@ def test_the_asl_file_passes_asl_validator() -> None:
 
 def test_asl_validator_rejects_a_state_that_leads_nowhere(tmp_path: Path) -> None:
     broken = tmp_path / "review.asl.json"
-    broken.write_text(ASL.read_text().replace('"Next": "RecordAcknowledged"', '"Next": "Nowhere"'))
+    definition = json.loads(ASL.read_text())
+    definition["States"]["Acknowledge"]["Next"] = "Nowhere"
+    broken.write_text(json.dumps(definition))
     result = subprocess.run(
         [str(ASL_VALIDATOR), "--json-path", str(broken)], capture_output=True, text=True, check=False
     )

@@ -63,7 +63,6 @@ def test_a_quorum_accepts_and_the_speaker_confirms_with_a_calendar_invitation(cf
         "approved",
         "slot_taken",
         "confirmed",
-        "confirmation_sent",
     ]
 
 
@@ -132,7 +131,7 @@ def test_reminders_go_only_to_organisers_who_have_not_voted_then_the_review_expi
     assert sum("Reminder" in m.subject for m in cfp.outbox()) == 2
     stored = cfp.application(application_id)
     assert stored.status == "expired"
-    assert [e.event for e in stored.history][-3:] == ["organisers_reminded", "review_expired", "expiry_sent"]
+    assert [e.event for e in stored.history][-3:] == ["review_requested", "organisers_reminded", "review_expired"]
     assert cfp.vote(PROGRAMME, "Approve").status_code == 409
 
 

@@ -1,0 +1,1 @@
+"""The infrastructure: the deploy template, and the workflow definition and its builder."""

@@ -1,0 +1,168 @@
+"""One vocabulary: the workflow definition's tasks, statuses and history events against chalicelib/vocabulary.py,
+the worker's duties, the labels in both languages, and every email a task sends. Fast: no emulator."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from babel.messages.pofile import read_po
+
+from chalicelib import aws, rendering
+from chalicelib.call import load_call
+from chalicelib.i18n import LANGUAGES, translate
+from chalicelib.links import LinkLifetimes, Links
+from chalicelib.mailer import Mailer
+from chalicelib.models import Application, ApplicationForm, Outcome, Vote
+from chalicelib.settings import DEFAULT_CALL_FILE
+from chalicelib.storage import ApplicationStore
+from chalicelib.tasks import DUTIES, Audience, TaskWorker
+from chalicelib.vocabulary import EVENT_LABELS, NEXT_STEPS, STATUS_LABELS, Event, Status, Task
+from chalicelib.workflow import Workflow
+from infra import workflow
+from tests.support import PROJECT, STORY
+
+DEFINITION: dict[str, Any] = json.loads((PROJECT / "infra" / "review.asl.json").read_text())
+TEMPLATES = PROJECT / "chalicelib" / "templates"
+FRENCH = PROJECT / "chalicelib" / "locale" / "fr" / "LC_MESSAGES" / "messages.po"
+
+
+def states(definition: dict[str, Any] = DEFINITION) -> dict[str, dict[str, Any]]:
+    """Every state, those inside Parallel branches too."""
+    found: dict[str, dict[str, Any]] = {}
+    for name, state in definition["States"].items():
+        found[name] = state
+        for branch in state.get("Branches", []):
+            found |= states(branch)
+    return found
+
+
+def sent_tasks() -> set[str]:
+    return {
+        s["Parameters"]["MessageBody"]["task"] for s in states().values() if "MessageBody" in s.get("Parameters", {})
+    }
+
+
+def recorded() -> tuple[set[str], set[str]]:
+    """The statuses and events the definition writes: through a task's `record`, or itself."""
+    statuses: set[str] = set()
+    events: set[str] = set()
+    for state in states().values():
+        parameters = state.get("Parameters", {})
+        record = parameters.get("MessageBody", {}).get("record")
+        if record:
+            events.add(record["event"])
+            statuses |= {record["status"]} if "status" in record else set()
+        values = parameters.get("ExpressionAttributeValues", {})
+        if ":event" in values:
+            events.add(values[":event"]["L"][0]["M"]["event"]["S"])
+        if ":status" in values:
+            statuses.add(values[":status"]["S"])
+    return statuses, events
+
+
+def test_the_committed_definition_and_its_picture_are_what_the_builder_writes() -> None:
+    built = workflow.definition()
+    assert workflow.DEFINITION.read_text(encoding="utf-8") == workflow.as_json(built), "run `make workflow`"
+    from infra import diagram
+
+    assert workflow.DIAGRAM.read_text(encoding="utf-8") == diagram.markdown(built), "run `make workflow`"
+
+
+def test_the_workflow_source_is_short_and_every_state_that_writes_waits_or_decides_says_why() -> None:
+    assert len((PROJECT / "infra" / "workflow.py").read_text().splitlines()) <= 1000
+    for name, state in states().items():
+        if state["Type"] in ("Task", "Choice", "Wait", "Parallel"):
+            assert state.get("Comment"), f"{name} has no Comment"
+
+
+def test_every_task_the_definition_sends_is_a_task_with_a_duty() -> None:
+    tasks = sent_tasks()
+    assert tasks, "no task found: the definition's shape changed"
+    for task in tasks:
+        assert Task(task) in DUTIES, task
+    # And the duties cover every task there is: none is dispatched by name anywhere else.
+    assert set(DUTIES) == set(Task)
+
+
+def test_every_status_and_event_the_definition_records_is_declared_and_labelled_in_both_languages() -> None:
+    statuses, events = recorded()
+    assert {"in_review", "accepted", "confirmed", "failed"} <= statuses and {"slot_taken", "rejected"} <= events
+    with FRENCH.open("rb") as handle:
+        french = {m.id: m.string for m in read_po(handle) if m.id and m.string}
+    for status in statuses | {Status.SUBMITTED.value}:
+        label, next_step = STATUS_LABELS[Status(status)], NEXT_STEPS[Status(status)]
+        assert french.get(label) and french.get(next_step), f"no French for the status {status}"
+    for event in events | {Event.SUBMITTED.value, Event.DATA_DELETED.value}:
+        label = EVENT_LABELS[Event(event)]
+        assert french.get(label), f"no French for the event {event}"
+    # Labels for every declared name, recorded today or by an earlier version of the workflow.
+    assert set(STATUS_LABELS) == set(Status) == set(NEXT_STEPS) and set(EVENT_LABELS) == set(Event)
+
+
+def test_every_status_reads_as_words_on_the_status_page_in_both_languages() -> None:
+    application = sample_application()
+    call = load_call(DEFAULT_CALL_FILE)
+    history = [{"event": event.value, "at": "2024-05-30T16:00:00+00:00"} for event in Event]
+    raw_names = {name.value for name in (*Status, *Event) if "_" in name.value}
+    for language in LANGUAGES:
+        for status in Status:
+            shown = application.model_copy(update={"status": status, "history": history})
+            page = rendering.page("status.html", language, root="../", call=call, application=shown, token="t")
+            assert translate(language, NEXT_STEPS[status]) in page
+            shown_raw = {name for name in raw_names if name in page}
+            assert not shown_raw, f"shown raw on the {language} status page of a {status} application: {shown_raw}"
+
+
+@pytest.mark.parametrize("task", sorted(DUTIES), ids=str)
+def test_every_email_a_task_sends_renders_in_both_languages(task: Task) -> None:
+    worker = sample_worker()
+    application = sample_application()
+    for email in DUTIES[task].emails:
+        assert (TEMPLATES / "emails" / f"{email.template}.txt").exists(), email.template
+        assert (TEMPLATES / "emails" / f"{email.template}.html").exists(), email.template
+        context = email.extras(worker, application) if email.extras else {}
+        if email.to is not Audience.APPLICANT:
+            context |= {"approve_url": "http://x/a", "reject_url": "http://x/r", "overview_url": "http://x/o"}
+        for language in LANGUAGES:
+            message = rendering.email(
+                email.template,
+                email.attachments(worker, application) if email.attachments else (),
+                language,
+                application=application,
+                call=worker.call,
+                status_url="http://x/status",
+                **context,
+            )
+            assert message.subject and message.text.strip() and "<html" in message.html
+            assert "_" not in message.subject, f"{email.template} ({language}): {message.subject}"
+
+
+def sample_application() -> Application:
+    now = datetime(2024, 5, 30, 16, 0, tzinfo=UTC)
+    form = ApplicationForm.model_validate(STORY | {"consent": True})
+    application = Application.from_form(form, "ow2con24-ospo-heroes", now)
+    vote = Vote(organiser="programme@ow2con.example", outcome=Outcome.REJECT, at=now.isoformat(), note="Not this time.")
+    return application.model_copy(update={"votes": [vote], "rejections": 1})
+
+
+def sample_worker() -> TaskWorker:
+    """A worker whose AWS clients are never called here: only its links, call and clock are read."""
+    call = load_call(DEFAULT_CALL_FILE)
+    week = timedelta(days=7)
+    links = Links("secret", "http://x", LinkLifetimes(review=week, attendance=week, overview=week))
+    return TaskWorker(
+        ApplicationStore(aws.dynamodb(), "unused"),
+        Mailer(aws.sesv2(), call.sender),
+        Workflow(aws.stepfunctions(), "arn:aws:states:eu-west-3:123456789012:stateMachine:unused"),
+        links,
+        call,
+    )
+
+
+def test_the_definition_names_only_templates_that_exist() -> None:
+    used = {email.template for duty in DUTIES.values() for email in duty.emails}
+    present = {p.stem for p in (TEMPLATES / "emails").glob("*.txt") if not p.stem.startswith("_")}
+    assert used == present, f"sent but missing: {used - present}; present but never sent: {present - used}"

@@ -12,7 +12,9 @@ from chalicelib.callbacks import Callbacks
 from chalicelib.clock import utc_now
 from chalicelib.i18n import SOURCE_LANGUAGE, Language
 from chalicelib.models import Application, ApplicationForm, InvalidFields, validated
-from chalicelib.storage import ApplicationStore, CannotWithdraw
+from chalicelib.stores.applications import ApplicationStore, CannotWithdraw
+from chalicelib.stores.erasure import ErasureStore
+from chalicelib.stores.rates import RateLimits
 from chalicelib.vocabulary import WITHDRAWABLE, WaitKind
 
 
@@ -48,8 +50,15 @@ def read_form(fields: Mapping[str, Any], call: Call, language: Language = SOURCE
 
 
 class Submissions:
-    def __init__(self, store: ApplicationStore, call: Call, clock: Callable[[], datetime] = utc_now) -> None:
+    def __init__(
+        self,
+        store: ApplicationStore,
+        rate_limits: RateLimits,
+        call: Call,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
         self._store = store
+        self._rate_limits = rate_limits
         self._call = call
         self._clock = clock
 
@@ -79,7 +88,7 @@ class Submissions:
 
     def _limit(self, scope: str, key: str, per_hour: int, now: datetime) -> None:
         window_end = (int(now.timestamp()) // HOUR + 1) * HOUR
-        if self._store.count_hit(f"{scope}#{key}", window_end) > per_hour:
+        if self._rate_limits.count_hit(f"{scope}#{key}", window_end) > per_hour:
             raise RateLimited(scope, window_end - int(now.timestamp()))
 
     def status(self, application_id: str) -> Application:
@@ -109,8 +118,9 @@ class Erasure:
     and write to nobody: the worker sends nothing to an erased application.
     """
 
-    def __init__(self, store: ApplicationStore, withdrawals: Withdrawals) -> None:
+    def __init__(self, store: ApplicationStore, erasure: ErasureStore, withdrawals: Withdrawals) -> None:
         self._store = store
+        self._erasure = erasure
         self._withdrawals = withdrawals
 
     def erase(self, application_id: str) -> Application:
@@ -118,7 +128,7 @@ class Erasure:
         if application.status in WITHDRAWABLE and not application.withdraw_requested:
             with suppress(CannotWithdraw):  # it reached an end meanwhile: nothing waits to be ended
                 self._withdrawals.withdraw(application_id)
-        return self._store.erase(application_id)
+        return self._erasure.erase(application_id)
 
 
 class Verifications:

@@ -11,7 +11,9 @@ from chalicelib.clock import utc_now
 from chalicelib.i18n import N_
 from chalicelib.links import AttendanceClaim, LinkInvalid, Links
 from chalicelib.models import Answer, Application
-from chalicelib.storage import AlreadyAnswered, ApplicationNotFound, ApplicationStore
+from chalicelib.stores.applications import ApplicationStore
+from chalicelib.stores.callbacks import AlreadyAnswered, CallbackStore
+from chalicelib.stores.table import ApplicationNotFound
 from chalicelib.vocabulary import Status, WaitKind
 
 
@@ -32,9 +34,15 @@ class AttendanceView:
 
 class AttendanceDesk:
     def __init__(
-        self, store: ApplicationStore, callbacks: Callbacks, links: Links, clock: Callable[[], datetime] = utc_now
+        self,
+        store: ApplicationStore,
+        answers: CallbackStore,
+        callbacks: Callbacks,
+        links: Links,
+        clock: Callable[[], datetime] = utc_now,
     ) -> None:
         self._store = store
+        self._answers = answers
         self._callbacks = callbacks
         self._links = links
         self._clock = clock
@@ -45,7 +53,7 @@ class AttendanceDesk:
             application = self._store.get(claim.application_id)
         except ApplicationNotFound as exc:
             raise LinkInvalid(N_("This link points to an application that does not exist.")) from exc
-        return AttendanceView(application, claim, self._store.answer(application.id))
+        return AttendanceView(application, claim, self._answers.answer(application.id))
 
     def answer(self, token: str) -> Answer:
         """Record the speaker's answer once and hand it to the workflow.
@@ -58,11 +66,11 @@ class AttendanceDesk:
         if not view.can_answer:
             raise ConfirmationClosed(view.application.status)
         answer = Answer(answer=view.claim.answer, at=self._clock().isoformat(timespec="seconds"))
-        self._store.claim_answer(view.application.id, answer)
+        self._answers.claim_answer(view.application.id, answer)
         if self._callbacks.answer(view.application.id, WaitKind.CONFIRMATION, {"answer": answer.answer}):
             return answer
         # Not waiting yet (the worker reads the answer when it stores its wait) or not any more.
         if self._store.get(view.application.id).status is not Status.ACCEPTED:
-            self._store.release_answer(view.application.id)
+            self._answers.release_answer(view.application.id)
             raise ConfirmationClosed(view.application.status)
         return answer

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalicelib.storage import ApplicationStore
+from chalicelib.stores.callbacks import CallbackStore
 from chalicelib.vocabulary import WaitKind
 from chalicelib.workflow import WaitEnded, Workflow
 
 
 class Callbacks:
-    def __init__(self, store: ApplicationStore, workflow: Workflow) -> None:
+    def __init__(self, store: CallbackStore, workflow: Workflow) -> None:
         self._store = store
         self._workflow = workflow
 

@@ -20,7 +20,13 @@ if TYPE_CHECKING:
     from chalicelib.callbacks import Callbacks
     from chalicelib.overview import OverviewDesk
     from chalicelib.review import ReviewDesk
-    from chalicelib.storage import ApplicationStore
+    from chalicelib.stores.applications import ApplicationStore
+    from chalicelib.stores.callbacks import CallbackStore
+    from chalicelib.stores.emails import EmailMarkers
+    from chalicelib.stores.erasure import ErasureStore
+    from chalicelib.stores.rates import RateLimits
+    from chalicelib.stores.slots import SlotStore
+    from chalicelib.stores.votes import VoteStore
     from chalicelib.tasks import TaskWorker
     from chalicelib.workflow import Workflow
 
@@ -65,11 +71,59 @@ def links() -> Links:
     return Links(link_secret(), public_url, lifetimes)
 
 
+# The stores: one table, one store per concern (chalicelib/stores/).
+
+
 @cache
-def store() -> ApplicationStore:
-    from chalicelib.storage import ApplicationStore
+def applications() -> ApplicationStore:
+    from chalicelib.stores.applications import ApplicationStore
 
     return ApplicationStore(aws.dynamodb(), settings().table_name)
+
+
+@cache
+def votes() -> VoteStore:
+    from chalicelib.stores.votes import VoteStore
+
+    return VoteStore(aws.dynamodb(), settings().table_name)
+
+
+@cache
+def callback_store() -> CallbackStore:
+    from chalicelib.stores.callbacks import CallbackStore
+
+    return CallbackStore(aws.dynamodb(), settings().table_name)
+
+
+@cache
+def slots() -> SlotStore:
+    from chalicelib.stores.slots import SlotStore
+
+    return SlotStore(aws.dynamodb(), settings().table_name)
+
+
+@cache
+def rate_limits() -> RateLimits:
+    from chalicelib.stores.rates import RateLimits
+
+    return RateLimits(aws.dynamodb(), settings().table_name)
+
+
+@cache
+def email_markers() -> EmailMarkers:
+    from chalicelib.stores.emails import EmailMarkers
+
+    return EmailMarkers(aws.dynamodb(), settings().table_name)
+
+
+@cache
+def erasure_store() -> ErasureStore:
+    from chalicelib.stores.erasure import ErasureStore
+
+    return ErasureStore(aws.dynamodb(), settings().table_name)
+
+
+# The services.
 
 
 @cache
@@ -83,28 +137,28 @@ def workflow() -> Workflow:
 def callbacks() -> Callbacks:
     from chalicelib.callbacks import Callbacks
 
-    return Callbacks(store(), workflow())
+    return Callbacks(callback_store(), workflow())
 
 
 @cache
 def submissions() -> Submissions:
     from chalicelib.applications import Submissions
 
-    return Submissions(store(), call())
+    return Submissions(applications(), rate_limits(), call())
 
 
 @cache
 def withdrawals() -> Withdrawals:
     from chalicelib.applications import Withdrawals
 
-    return Withdrawals(store(), callbacks())
+    return Withdrawals(applications(), callbacks())
 
 
 @cache
 def erasure() -> Erasure:
     from chalicelib.applications import Erasure
 
-    return Erasure(store(), withdrawals())
+    return Erasure(applications(), erasure_store(), withdrawals())
 
 
 @cache
@@ -118,34 +172,41 @@ def verifications() -> Verifications:
 def review_desk() -> ReviewDesk:
     from chalicelib.review import ReviewDesk
 
-    return ReviewDesk(store(), callbacks(), links(), call())
+    return ReviewDesk(applications(), votes(), callbacks(), links(), call())
 
 
 @cache
 def attendance_desk() -> AttendanceDesk:
     from chalicelib.attendance import AttendanceDesk
 
-    return AttendanceDesk(store(), callbacks(), links())
+    return AttendanceDesk(applications(), callback_store(), callbacks(), links())
 
 
 @cache
 def overview_desk() -> OverviewDesk:
     from chalicelib.overview import OverviewDesk
 
-    return OverviewDesk(store(), links(), call())
+    return OverviewDesk(applications(), slots(), links(), call())
 
 
 @cache
 def task_worker() -> TaskWorker:
     from chalicelib.mailer import Mailer
-    from chalicelib.tasks import TaskWorker
+    from chalicelib.tasks import TaskWorker, WorkerStores
 
-    return TaskWorker(store(), Mailer(aws.sesv2(), call().sender), workflow(), links(), call())
+    return TaskWorker(
+        WorkerStores(applications(), callback_store(), slots(), email_markers()),
+        Mailer(aws.sesv2(), call().sender),
+        workflow(),
+        links(),
+        call(),
+    )
 
 
 def reset() -> None:
     """Forget every built service and the settings (tests change the environment)."""
-    built = (call, link_secret, links, store, workflow, callbacks, submissions, withdrawals, erasure, verifications)
-    for getter in (*built, review_desk, attendance_desk, overview_desk, task_worker, settings, load_call):
-        getter.cache_clear()
+    # Every @cache'd builder of this module, and the ones it imports (settings, load_call).
+    for built in list(globals().values()):
+        if callable(built) and hasattr(built, "cache_clear"):
+            built.cache_clear()
     aws.reset()

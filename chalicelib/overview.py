@@ -11,7 +11,8 @@ from chalicelib.call import Call
 from chalicelib.i18n import N_
 from chalicelib.links import LinkInvalid, Links
 from chalicelib.models import Application
-from chalicelib.storage import ApplicationStore
+from chalicelib.stores.applications import ApplicationStore
+from chalicelib.stores.slots import SlotStore
 from chalicelib.vocabulary import Status
 
 CSV_COLUMNS = (
@@ -75,8 +76,9 @@ class Overview:
 
 
 class OverviewDesk:
-    def __init__(self, store: ApplicationStore, links: Links, call: Call) -> None:
+    def __init__(self, store: ApplicationStore, slots: SlotStore, links: Links, call: Call) -> None:
         self._store = store
+        self._slots = slots
         self._links = links
         self._call = call
 
@@ -88,5 +90,5 @@ class OverviewDesk:
             call=self._call,
             organiser=self._call.organisers[index],
             applications=list(self._store.applications(self._call.id)),
-            slots_taken=self._store.slots_taken(self._call.id),
+            slots_taken=self._slots.slots_taken(self._call.id),
         )

@@ -13,7 +13,9 @@ from chalicelib.clock import utc_now
 from chalicelib.i18n import N_, SOURCE_LANGUAGE, Language
 from chalicelib.links import LinkInvalid, Links, ReviewClaim
 from chalicelib.models import NOTE_MAX_CHARS, Application, InvalidFields, Vote, VoteForm, validated
-from chalicelib.storage import AlreadyVoted, ApplicationNotFound, ApplicationStore, ReviewOver
+from chalicelib.stores.applications import ApplicationStore
+from chalicelib.stores.table import ApplicationNotFound
+from chalicelib.stores.votes import AlreadyVoted, ReviewOver, VoteStore
 from chalicelib.vocabulary import WaitKind
 
 
@@ -46,12 +48,14 @@ class ReviewDesk:
     def __init__(
         self,
         store: ApplicationStore,
+        votes: VoteStore,
         callbacks: Callbacks,
         links: Links,
         call: Call,
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
         self._store = store
+        self._votes = votes
         self._callbacks = callbacks
         self._links = links
         self._call = call
@@ -86,7 +90,7 @@ class ReviewDesk:
             at=self._clock().isoformat(timespec="seconds"),
             note=note,
         )
-        application = self._store.record_vote(
+        application = self._votes.record_vote(
             view.application.id,
             view.claim.organiser_index,
             vote,

@@ -21,7 +21,11 @@ from chalicelib.invitation import invitation
 from chalicelib.links import Links
 from chalicelib.mailer import EmailRejected, EmailThrottled, Mailer
 from chalicelib.models import Application, Outcome, TaskMessage, Wait
-from chalicelib.storage import ApplicationNotFound, ApplicationStore, WaitlistEntry
+from chalicelib.stores.applications import ApplicationStore
+from chalicelib.stores.callbacks import CallbackStore
+from chalicelib.stores.emails import EmailMarkers
+from chalicelib.stores.slots import SlotStore, WaitlistEntry
+from chalicelib.stores.table import ApplicationNotFound
 from chalicelib.vocabulary import Task, WaitKind
 from chalicelib.workflow import WaitEnded, Workflow
 
@@ -64,17 +68,27 @@ class Duty:
     decides: Callable[[TaskWorker, TaskMessage], Output] | None = None
 
 
+@dataclass(frozen=True)
+class WorkerStores:
+    """The stores the worker reads and writes."""
+
+    applications: ApplicationStore
+    callbacks: CallbackStore
+    slots: SlotStore
+    emails: EmailMarkers
+
+
 class TaskWorker:
     def __init__(
         self,
-        store: ApplicationStore,
+        stores: WorkerStores,
         mailer: Mailer,
         workflow: Workflow,
         links: Links,
         call: Call,
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
-        self.store = store
+        self.stores = stores
         self.links = links
         self.call = call
         self.clock = clock
@@ -87,13 +101,13 @@ class TaskWorker:
         Retry and Catch use."""
         duty = DUTIES[message.task]
         try:
-            application = self.store.get(message.application_id)
+            application = self.stores.applications.get(message.application_id)
         except ApplicationNotFound:
             self._workflow.task_failed(message.task_token, "ApplicationMissing", message.application_id)
             return
         if message.record is not None:
             # Before the work: a redelivered message finds it recorded and does not record it twice.
-            self.store.record_step(application.id, message.record, message.round, self._now())
+            self.stores.applications.record_step(application.id, message.record, message.round, self._now())
         try:
             queued = self._keep(application, message, duty.waits) if duty.waits else None
             self._send(application, message, duty.emails)
@@ -130,7 +144,7 @@ class TaskWorker:
         if application.withdraw_requested:
             return task in (Task.ANNOUNCE_WITHDRAWAL, Task.ANNOUNCE_RELEASE)
         if task is Task.REMIND_SPEAKER:
-            return self.store.answer(application.id) is None
+            return self.stores.callbacks.answer(application.id) is None
         return True
 
     def _answer_from_facts(
@@ -141,8 +155,8 @@ class TaskWorker:
         an answer given meanwhile (Accept, RemindSpeaker) and a slot freed meanwhile (JoinWaitlist).
         The API writes its fact before it looks for the callback, and this reads the facts after
         keeping it, so neither side can miss the other."""
-        current = self.store.get(application_id)
-        answer = self.store.answer(application_id) if kind is WaitKind.CONFIRMATION else None
+        current = self.stores.applications.get(application_id)
+        answer = self.stores.callbacks.answer(application_id) if kind is WaitKind.CONFIRMATION else None
         try:
             if current.withdraw_requested:
                 self._workflow.task_failed(message.task_token, "Withdrawn", "The applicant withdrew.")
@@ -150,11 +164,11 @@ class TaskWorker:
                 self._workflow.task_succeeded(message.task_token, current.tally())
             elif answer is not None:
                 self._workflow.task_succeeded(message.task_token, {"answer": answer.answer})
-            elif kind is WaitKind.PROMOTION and self.store.slots_taken(self.call.id) < self.call.guest_slots:
+            elif kind is WaitKind.PROMOTION and self.stores.slots.slots_taken(self.call.id) < self.call.guest_slots:
                 # A slot was freed before this application joined the queue: it tries for it now.
                 self._workflow.task_succeeded(message.task_token, {"promoted": True})
                 if queued is not None:
-                    self.store.leave_waitlist(self.call.id, queued)
+                    self.stores.slots.leave_waitlist(self.call.id, queued)
         except WaitEnded:
             pass  # the workflow moved on meanwhile; nothing is waiting for this answer
 
@@ -164,14 +178,14 @@ class TaskWorker:
         promotion: Output = {"promoted": True}
         if message.offer:
             promotion["offer"] = message.offer
-        for entry in self.store.waitlist(self.call.id):
+        for entry in self.stores.slots.waitlist(self.call.id):
             try:
                 self._workflow.task_succeeded(entry.task_token, promotion)
             except WaitEnded:
                 # It withdrew, its waitlist time ran out, or another worker promoted it first.
-                self.store.leave_waitlist(self.call.id, entry)
+                self.stores.slots.leave_waitlist(self.call.id, entry)
                 continue
-            self.store.leave_waitlist(self.call.id, entry)
+            self.stores.slots.leave_waitlist(self.call.id, entry)
             return {"handed": True}
         return {"handed": False}
 
@@ -187,11 +201,11 @@ class TaskWorker:
 
     def _keep(self, application: Application, message: TaskMessage, kind: WaitKind) -> WaitlistEntry | None:
         """Store the callback; a promotion's also takes (or keeps) the application's place in the queue."""
-        self.store.save_wait(
+        self.stores.callbacks.save_wait(
             Wait(application_id=application.id, kind=kind, task_token=message.task_token, since=self._now())
         )
         if kind is WaitKind.PROMOTION:
-            return self.store.join_waitlist(application, self._now(), message.task_token)
+            return self.stores.slots.join_waitlist(application, self._now(), message.task_token)
         return None
 
     def _send(self, application: Application, message: TaskMessage, emails: Sequence[Email]) -> None:
@@ -267,14 +281,14 @@ class TaskWorker:
         )
         recipient, name = to
         marker = f"{template}#{round_}"
-        if not self.store.mark_email(application.id, marker, recipient, self._now()):
+        if not self.stores.emails.claim(application.id, marker, recipient, self._now()):
             return
         try:
             self._mailer.send(recipient, message, name)
         except (EmailThrottled, EmailRejected):
             # SES refused it, so it was not sent: the retry may send it. After any other
             # failure it may have gone out, and the marker keeps it from going twice.
-            self.store.unmark_email(application.id, marker, recipient)
+            self.stores.emails.release(application.id, marker, recipient)
             raise
 
     def _now(self) -> str:

@@ -6,7 +6,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from chalicelib.call import Call
-from chalicelib.storage import SLOTS, application_key, call_key
+from chalicelib.stores.table import SLOTS, application_key, call_key
 
 if TYPE_CHECKING:
     from mypy_boto3_stepfunctions import SFNClient

@@ -21,7 +21,7 @@ from chalice.test import Client
 from chalicelib import aws, deps
 from chalicelib.models import Application
 from chalicelib.settings import CALL_OVERRIDES, CFP_FAULTS
-from chalicelib.storage import application_from_item
+from chalicelib.stores.table import application_from_item
 from local import process, stack
 from local.emulator import Emulator, aws_environment
 from local.outbox import OutboxMessage, read_outbox
@@ -164,10 +164,10 @@ class CfP:
         return int(response["Count"])
 
     def application(self, application_id: str) -> Application:
-        return deps.store().get(application_id)
+        return deps.applications().get(application_id)
 
     def store_slots_taken(self) -> int:
-        return deps.store().slots_taken(deps.call().id)
+        return deps.slots().slots_taken(deps.call().id)
 
     def executions(self) -> list[dict[str, Any]]:
         response = aws.stepfunctions().list_executions(stateMachineArn=self.resources.state_machine_arn)

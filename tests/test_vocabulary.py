@@ -17,8 +17,11 @@ from chalicelib.links import LinkLifetimes, Links
 from chalicelib.mailer import Mailer
 from chalicelib.models import Application, ApplicationForm, Outcome, Vote
 from chalicelib.settings import DEFAULT_CALL_FILE
-from chalicelib.storage import ApplicationStore
-from chalicelib.tasks import DUTIES, Audience, TaskWorker
+from chalicelib.stores.applications import ApplicationStore
+from chalicelib.stores.callbacks import CallbackStore
+from chalicelib.stores.emails import EmailMarkers
+from chalicelib.stores.slots import SlotStore
+from chalicelib.tasks import DUTIES, Audience, TaskWorker, WorkerStores
 from chalicelib.vocabulary import EVENT_LABELS, NEXT_STEPS, STATUS_LABELS, Event, Status, Task
 from chalicelib.workflow import Workflow
 from infra import workflow
@@ -151,10 +154,16 @@ def sample_application() -> Application:
 def sample_worker() -> TaskWorker:
     """A worker whose AWS clients are never called here: only its links, call and clock are read."""
     call = load_call(DEFAULT_CALL_FILE)
+    client = aws.dynamodb()
     week = timedelta(days=7)
     links = Links("secret", "http://x", LinkLifetimes(review=week, attendance=week, overview=week))
     return TaskWorker(
-        ApplicationStore(aws.dynamodb(), "unused"),
+        WorkerStores(
+            ApplicationStore(client, "unused"),
+            CallbackStore(client, "unused"),
+            SlotStore(client, "unused"),
+            EmailMarkers(client, "unused"),
+        ),
         Mailer(aws.sesv2(), call.sender),
         Workflow(aws.stepfunctions(), "arn:aws:states:eu-west-3:123456789012:stateMachine:unused"),
         links,

@@ -10,7 +10,8 @@ from chalicelib.i18n import N_
 from chalicelib.links import LinkError
 from chalicelib.models import FIELD_LABELS
 from chalicelib.settings import settings
-from chalicelib.storage import ApplicationNotFound, CannotWithdraw
+from chalicelib.stores.applications import CannotWithdraw
+from chalicelib.stores.table import ApplicationNotFound
 from chalicelib.web import (
     FORM_OR_JSON,
     TOO_LARGE,

@@ -9,7 +9,7 @@ from chalicelib.i18n import N_
 from chalicelib.links import LinkError
 from chalicelib.review import InvalidNote, read_note
 from chalicelib.settings import settings
-from chalicelib.storage import AlreadyVoted, ReviewOver, VoteContended
+from chalicelib.stores.votes import AlreadyVoted, ReviewOver, VoteContended
 from chalicelib.web import (
     FORM_OR_JSON,
     TOO_LARGE,

@@ -8,7 +8,7 @@ from chalicelib import deps
 from chalicelib.attendance import ConfirmationClosed
 from chalicelib.i18n import N_
 from chalicelib.links import LinkError
-from chalicelib.storage import AlreadyAnswered, AnswerChanging
+from chalicelib.stores.callbacks import AlreadyAnswered, AnswerChanging
 from chalicelib.web import FORM_OR_JSON, html, problem
 
 bp = Blueprint(__name__)

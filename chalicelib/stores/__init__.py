@@ -1,0 +1,35 @@
+"""The one DynamoDB table and the small stores that share it, one per concern.
+
+Keys (partition key `pk`, sort key `sk`), the only place they are written down:
+
+    pk = APP#<application id>   sk = APPLICATION       the application: status, history, tallies, votes, and
+                                                       `recorded`, the workflow steps its tasks wrote
+                                                       (applications.py; erasure.py blanks it)
+    pk = APP#<application id>   sk = VOTE#<n>          organiser n's vote; written once, with the tally
+                                                       (votes.py)
+    pk = APP#<application id>   sk = WAIT              the callback the workflow waits on (its task
+                                                       token, which never leaves the server) (callbacks.py)
+    pk = APP#<application id>   sk = ANSWER            the speaker's attendance answer; written once
+                                                       (callbacks.py)
+    pk = APP#<application id>   sk = EMAIL#<kind>#<round>#<hash>
+                                                       an email sent, so a retried task never repeats it
+                                                       (emails.py)
+    pk = CALL#<call id>         sk = SLOTS             the call's slot counter `taken`, and `offers`: the
+                                                       ids of applications whose freed slot, still
+                                                       counted as taken, is offered to the head of the
+                                                       waitlist; only the workflow changes them,
+                                                       conditionally (infra/workflow.py; slots.py reads)
+    pk = CALL#<call id>         sk = WAITLIST#<since>#<application id>
+                                                       a waitlisted application's place in the queue
+                                                       (slots.py)
+    pk = RATE#<scope>#<hash>#<window end>  sk = RATE   submissions counted for rate limiting; the
+                                                       TTL attribute `expires_at` removes it (rates.py)
+
+Applications and votes carry `expires_at` too: the call's retention, enforced by DynamoDB's TTL.
+
+The index `by_call` (call_id, submitted_at) lists a call's applications; only APPLICATION items
+carry both attributes. The table's stream (NEW_IMAGE) starts one workflow per new APPLICATION.
+
+boto3 and botocore are imported by the methods that talk to DynamoDB, not by these modules: the
+handlers import their exceptions, and the form GET must not pay ~120 ms for boto3 (bench/cold_start.py).
+"""

@@ -1,0 +1,99 @@
+"""Applications: submitted once, read back, their workflow steps recorded, and withdrawal asked for."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from chalicelib.models import Application, Record
+from chalicelib.stores.table import (
+    BY_CALL,
+    StorageError,
+    TableStore,
+    application_from_item,
+    application_key,
+    error_code,
+    to_item,
+)
+from chalicelib.vocabulary import WITHDRAWABLE
+
+
+class CannotWithdraw(StorageError):
+    def __init__(self, application: Application) -> None:
+        super().__init__(f"{application.id} is {application.status} and can no longer be withdrawn")
+        self.application = application
+
+
+class ApplicationStore(TableStore):
+    def submit(self, application: Application) -> tuple[Application, bool]:
+        """Store a new application; if it exists already, return the stored one and False."""
+        item = application_key(application.id) | to_item(application.model_dump(mode="json"))
+        if self._put_new(item):
+            return application, True
+        return self.get(application.id), False
+
+    def get(self, application_id: str) -> Application:
+        """Raises ApplicationNotFound."""
+        return self._application(application_id)
+
+    def record_step(self, application_id: str, record: Record, round_: int, at: str) -> bool:
+        """Write a workflow step's status and history event, once: False if this step (its event in
+        this round) was recorded before, by an earlier delivery of the same task."""
+        from botocore.exceptions import ClientError
+
+        step = f"{record.event.value}#{round_}"
+        update = "SET history = list_append(history, :event)"
+        values: dict[str, Any] = {":event": [{"event": record.event.value, "at": at}], ":step": {step}, ":name": step}
+        if record.status is not None:
+            update += ", #status = :status"
+            values[":status"] = record.status.value
+        try:
+            self._client.update_item(
+                TableName=self._table,
+                Key=application_key(application_id),
+                UpdateExpression=f"{update} ADD #recorded :step",
+                ConditionExpression="attribute_exists(pk) AND NOT contains(#recorded, :name)",
+                ExpressionAttributeNames={"#recorded": "recorded"} | ({"#status": "status"} if record.status else {}),
+                ExpressionAttributeValues=to_item(values),
+            )
+        except ClientError as exc:
+            if error_code(exc) != "ConditionalCheckFailedException":
+                raise
+            return False
+        return True
+
+    def applications(self, call_id: str) -> Iterator[Application]:
+        """Every application of the call, oldest first."""
+        paginator = self._client.get_paginator("query")
+        for page in paginator.paginate(
+            TableName=self._table,
+            IndexName=BY_CALL,
+            KeyConditionExpression="call_id = :call",
+            ExpressionAttributeValues={":call": {"S": call_id}},
+        ):
+            for item in page["Items"]:
+                yield application_from_item(item)
+
+    def request_withdrawal(self, application_id: str) -> Application:
+        """Flag the application as withdrawn by its applicant; the workflow does the rest."""
+        from botocore.exceptions import ClientError
+
+        try:
+            response = self._client.update_item(
+                TableName=self._table,
+                Key=application_key(application_id),
+                UpdateExpression="SET withdraw_requested = :yes",
+                ConditionExpression="attribute_exists(pk) AND #status IN ("
+                + ", ".join(f":s{i}" for i in range(len(WITHDRAWABLE)))
+                + ")",
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues=to_item(
+                    {":yes": True} | {f":s{i}": status.value for i, status in enumerate(sorted(WITHDRAWABLE))}
+                ),
+                ReturnValues="ALL_NEW",
+            )
+        except ClientError as exc:
+            if error_code(exc) != "ConditionalCheckFailedException":
+                raise
+            raise CannotWithdraw(self.get(application_id)) from exc
+        return application_from_item(response["Attributes"])

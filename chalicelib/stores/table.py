@@ -1,0 +1,107 @@
+"""What every store shares: the table's keys, item (de)serialisation, and two primitives."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import TYPE_CHECKING, Any
+
+from chalicelib.models import Application
+
+if TYPE_CHECKING:
+    from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+    from botocore.exceptions import ClientError
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+APPLICATION = "APPLICATION"
+WAIT = "WAIT"
+ANSWER = "ANSWER"
+VOTE = "VOTE#"
+EMAIL = "EMAIL#"
+SLOTS = "SLOTS"
+WAITLIST = "WAITLIST#"
+BY_CALL = "by_call"
+
+
+class StorageError(Exception):
+    """Base of the stores' named errors."""
+
+
+class ApplicationNotFound(StorageError):
+    pass
+
+
+def application_key(application_id: str, sort_key: str = APPLICATION) -> dict[str, Any]:
+    return {"pk": {"S": f"APP#{application_id}"}, "sk": {"S": sort_key}}
+
+
+def call_key(call_id: str, sort_key: str) -> dict[str, Any]:
+    return {"pk": {"S": f"CALL#{call_id}"}, "sk": {"S": sort_key}}
+
+
+@cache
+def _types() -> tuple[TypeSerializer, TypeDeserializer]:
+    from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+
+    return TypeSerializer(), TypeDeserializer()
+
+
+def to_item(values: dict[str, Any]) -> dict[str, Any]:
+    serializer = _types()[0]
+    return {key: serializer.serialize(value) for key, value in values.items() if value is not None}
+
+
+def from_item(item: dict[str, Any]) -> dict[str, Any]:
+    deserializer = _types()[1]
+    return {key: deserializer.deserialize(value) for key, value in item.items()}
+
+
+def application_from_item(item: dict[str, Any]) -> Application:
+    return Application.model_validate(from_item(item))
+
+
+def error_code(exc: ClientError) -> str:
+    return str(exc.response.get("Error", {}).get("Code", ""))
+
+
+class TableStore:
+    """A store of some of the table's items; it receives its client and the table's name."""
+
+    def __init__(self, client: DynamoDBClient, table_name: str) -> None:
+        self._client = client
+        self._table = table_name
+
+    def _item(self, key: dict[str, Any]) -> dict[str, Any] | None:
+        response = self._client.get_item(TableName=self._table, Key=key, ConsistentRead=True)
+        return from_item(response["Item"]) if "Item" in response else None
+
+    def _application(self, application_id: str) -> Application:
+        item = self._item(application_key(application_id))
+        if item is None:
+            raise ApplicationNotFound(application_id)
+        return Application.model_validate(item)
+
+    def _put_new(self, item: dict[str, Any]) -> bool:
+        """Write an item that must not exist yet; False (and nothing written) if it does."""
+        from botocore.exceptions import ClientError
+
+        try:
+            self._client.put_item(TableName=self._table, Item=item, ConditionExpression="attribute_not_exists(pk)")
+        except ClientError as exc:
+            if error_code(exc) == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def _delete_if(self, key: dict[str, Any], condition: str, values: dict[str, Any]) -> bool:
+        """Delete an item if the condition holds; False (and nothing deleted) if it does not."""
+        from botocore.exceptions import ClientError
+
+        try:
+            self._client.delete_item(
+                TableName=self._table, Key=key, ConditionExpression=condition, ExpressionAttributeValues=values
+            )
+        except ClientError as exc:
+            if error_code(exc) == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True

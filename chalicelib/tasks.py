@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import Enum
 
 from chalicelib import logs, rendering
@@ -23,7 +23,7 @@ from chalicelib.mailer import EmailRejected, EmailThrottled, Mailer
 from chalicelib.models import Application, Outcome, TaskMessage, Wait
 from chalicelib.stores.applications import ApplicationStore
 from chalicelib.stores.callbacks import CallbackStore
-from chalicelib.stores.emails import EmailMarkers
+from chalicelib.stores.emails import EmailBeingSent, EmailMarkers
 from chalicelib.stores.slots import SlotStore, WaitlistEntry
 from chalicelib.stores.table import ApplicationNotFound
 from chalicelib.vocabulary import Task, WaitKind
@@ -32,6 +32,11 @@ from chalicelib.workflow import WaitEnded, Workflow
 # The task queue's redrive policy (maxReceiveCount in infra/resources.json): after this many
 # deliveries a failed message goes to the dead-letter queue.
 MAX_DELIVERIES = 5
+# How long an email stays claimed by a worker: its invocation's remaining time, and a margin for the
+# clocks. Lambda's timeout for run_task (30 s) is far below the queue's visibility timeout (180 s), so
+# the delivery after a worker's death finds its claim expired.
+DEFAULT_LIFETIME = timedelta(seconds=30)
+LEASE_MARGIN = timedelta(seconds=5)
 
 Output = dict[str, bool | int | str]
 Context = dict[str, object]
@@ -95,10 +100,14 @@ class TaskWorker:
         self._mailer = mailer
         self._workflow = workflow
 
-    def run(self, message: TaskMessage, delivery: int = 1) -> None:
-        """Do one task. EmailThrottled propagates so that SQS delivers the message again, until its
-        last delivery; then, and for permanent failures, the workflow is told, under the names its
-        Retry and Catch use."""
+    def run(self, message: TaskMessage, delivery: int = 1, lifetime: timedelta | None = None) -> None:
+        """Do one task. EmailThrottled (and an email another delivery is sending) propagates so that
+        SQS delivers the message again, until its last delivery; then, and for permanent failures,
+        the workflow is told, under the names its Retry and Catch use.
+
+        `lifetime` is how long this invocation may still run (Lambda's remaining time): the lease of
+        the emails it claims."""
+        lease = (lifetime or DEFAULT_LIFETIME) + LEASE_MARGIN
         duty = DUTIES[message.task]
         try:
             application = self.stores.applications.get(message.application_id)
@@ -110,7 +119,7 @@ class TaskWorker:
             self.stores.applications.record_step(application.id, message.record, message.round, self._now())
         try:
             queued = self._keep(application, message, duty.waits) if duty.waits else None
-            self._send(application, message, duty.emails)
+            self._send(application, message, duty.emails, lease)
             if duty.waits is not None:
                 self._answer_from_facts(application.id, message, duty.waits, queued)
                 return  # answered later, by a person or by another application's workflow
@@ -120,7 +129,7 @@ class TaskWorker:
         except EmailRejected as exc:
             self._workflow.task_failed(message.task_token, "EmailRejected", str(exc))
             return
-        except EmailThrottled as exc:
+        except (EmailThrottled, EmailBeingSent) as exc:
             if delivery < MAX_DELIVERIES:
                 raise
             # SES is still throttling at the queue's last delivery: rather than the dead-letter queue,
@@ -208,7 +217,7 @@ class TaskWorker:
             return self.stores.slots.join_waitlist(application, self._now(), message.task_token)
         return None
 
-    def _send(self, application: Application, message: TaskMessage, emails: Sequence[Email]) -> None:
+    def _send(self, application: Application, message: TaskMessage, emails: Sequence[Email], lease: timedelta) -> None:
         for email in emails:
             if not self.still_due(application, message.task, email):
                 logs.event("email_moot", task=message.task, application=application.id, email=email.template)
@@ -224,12 +233,15 @@ class TaskWorker:
                     message.round,
                     application.language,
                     context,
+                    lease,
                     attachments,
                 )
             else:
-                self._email_organisers(application, email, message.round, context)
+                self._email_organisers(application, email, message.round, context, lease)
 
-    def _email_organisers(self, application: Application, email: Email, round_: int, context: Context) -> None:
+    def _email_organisers(
+        self, application: Application, email: Email, round_: int, context: Context, lease: timedelta
+    ) -> None:
         voted = {vote.organiser for vote in application.votes}
         for index, organiser in enumerate(self.call.organisers):
             if email.to is Audience.REVIEWERS_YET_TO_VOTE and organiser in voted:
@@ -241,7 +253,7 @@ class TaskWorker:
             }
             try:
                 self._send_one(
-                    application, email.template, (organiser, ""), round_, self.call.language, context | links
+                    application, email.template, (organiser, ""), round_, self.call.language, context | links, lease
                 )
             except EmailRejected as exc:
                 # One organiser's refused address must neither keep the others from the email nor
@@ -262,6 +274,7 @@ class TaskWorker:
         round_: int,
         language: Language,
         context: Context,
+        lease: timedelta,
         attachments: tuple[rendering.Attachment, ...] = (),
     ) -> None:
         """Send once, to (address, name): a marker written with a conditional put stops a redelivered task
@@ -281,15 +294,17 @@ class TaskWorker:
         )
         recipient, name = to
         marker = f"{template}#{round_}"
-        if not self.stores.emails.claim(application.id, marker, recipient, self._now()):
-            return
+        # Claimed for as long as this invocation may live: a worker that dies before SES answers
+        # leaves a claim that the redelivered task takes over once its lease has run out.
+        if not self.stores.emails.claim(application.id, marker, recipient, self.clock(), lease):
+            return  # sent by an earlier delivery of this task
         try:
             self._mailer.send(recipient, message, name)
         except (EmailThrottled, EmailRejected):
-            # SES refused it, so it was not sent: the retry may send it. After any other
-            # failure it may have gone out, and the marker keeps it from going twice.
+            # SES refused it, so it was not sent: the retry may send it.
             self.stores.emails.release(application.id, marker, recipient)
             raise
+        self.stores.emails.sent(application.id, marker, recipient, self.clock())
 
     def _now(self) -> str:
         return self.clock().isoformat()

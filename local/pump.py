@@ -27,9 +27,10 @@ class LambdaContext:
     function_name: str
     aws_request_id: str = "local"
     memory_limit_in_mb: int = 256
+    remaining_ms: int = 30_000  # run_task's Lambda timeout (.chalice/config.json)
 
     def get_remaining_time_in_millis(self) -> int:
-        return 60_000
+        return self.remaining_ms
 
 
 @dataclass
@@ -91,6 +92,8 @@ class QueueSource:
     batch_size: int = 1
     # Lambda waits for the visibility timeout before a retry; locally a short wait is kinder.
     retry_after_seconds: int = 2
+    # How long each invocation may run, as its context tells the handler.
+    timeout_ms: int = 30_000
     _arn: str = ""
 
     def poll(self) -> int:
@@ -116,7 +119,7 @@ class QueueSource:
         sqs = aws.client("sqs")
         event = {"Records": [self._lambda_record(m, self._arn) for m in messages]}
         try:
-            self.handler(event, LambdaContext(self.name))
+            self.handler(event, LambdaContext(self.name, remaining_ms=self.timeout_ms))
         except Exception:
             log.exception("queue handler %s failed; the message will be retried", self.name)
             for message in messages:

@@ -62,7 +62,59 @@ def test_the_last_delivery_is_the_queues_redrive_limit() -> None:
     assert redrive["maxReceiveCount"] == MAX_DELIVERIES
 
 
-def test_a_worker_that_dies_after_sending_does_not_send_twice(cfp: CfP) -> None:
+ACKNOWLEDGEMENT = "We received your application: “Our OSPO ate the legal team”"
+
+
+def acknowledgement_marker(cfp: CfP) -> str | None:
+    [application] = cfp.applications()
+    return deps.email_markers().state(application.id, "acknowledge#0", STORY["email"])
+
+
+def test_a_worker_that_dies_after_the_claim_and_before_ses_sends_once_when_the_claim_runs_out(cfp: CfP) -> None:
+    # Each invocation may run 1 s, so its claim on an email lasts 6 s (with the margin).
+    cfp.task_queue.timeout_ms = 1000
+    cfp.inject({"operation": "sesv2.SendEmail", "error": "WorkerDied", "times": 1})
+    cfp.submit()
+    cfp.wait_for_email(MODERATOR, "New application to review")
+
+    assert aws.injected()[0].raised == 1
+    # The redelivered task found the dead worker's claim, waited for its lease, then sent it once.
+    assert subjects_to(cfp, STORY["email"]) == [ACKNOWLEDGEMENT]
+    assert acknowledgement_marker(cfp) == "sent"
+    [application] = cfp.applications()
+    assert cfp.execution_status(application.id) == "RUNNING"
+    assert [e.event for e in application.history] == ["submitted", "acknowledgement_sent", "review_requested"]
+
+
+def test_a_worker_that_dies_after_ses_and_before_the_mark_sends_again_once_the_claim_runs_out(cfp: CfP) -> None:
+    # SES took the email, then the worker died: nothing says it went out, so the claim runs out and
+    # the redelivered task sends it again. SES cannot tell the two apart (RELIABILITY.md).
+    cfp.task_queue.timeout_ms = 1000
+    cfp.inject({"operation": "sesv2.SendEmail", "error": "WorkerDied", "when": "after", "times": 1})
+    cfp.submit()
+    cfp.wait_for_email(MODERATOR, "New application to review")
+
+    assert aws.injected()[0].raised == 1
+    assert subjects_to(cfp, STORY["email"]) == [ACKNOWLEDGEMENT, ACKNOWLEDGEMENT]
+    assert acknowledgement_marker(cfp) == "sent"
+    assert len(subjects_to(cfp, MODERATOR)) == 1
+
+
+def test_a_worker_that_dies_after_sending_and_before_reporting_does_not_send_twice(cfp: CfP) -> None:
+    # The email goes out and is marked sent, then the worker dies before it tells the workflow.
+    cfp.inject({"operation": "sfn.SendTaskSuccess", "error": "WorkerDied", "times": 1})
+    cfp.submit()
+    cfp.wait_for_email(MODERATOR, "New application to review")
+
+    assert aws.injected()[0].raised == 1
+    assert subjects_to(cfp, STORY["email"]) == [ACKNOWLEDGEMENT]
+    assert acknowledgement_marker(cfp) == "sent"
+    assert len(subjects_to(cfp, MODERATOR)) == 1
+    [application] = cfp.applications()
+    assert [e.event for e in application.history] == ["submitted", "acknowledgement_sent", "review_requested"]
+
+
+def test_a_worker_that_cannot_report_to_the_workflow_tries_again_without_sending_twice(cfp: CfP) -> None:
     # The email goes out, then reporting to the workflow fails: SQS delivers the task again.
     cfp.inject({"operation": "sfn.SendTaskSuccess", "error": "ServiceUnavailable", "times": 2})
     cfp.submit()

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import timedelta
+
 from chalice.app import Blueprint, DynamoDBEvent, SQSEvent
 
 from chalicelib import deps, logs
@@ -29,5 +32,11 @@ def run_task(event: SQSEvent) -> None:
     for record in event:
         message = TaskMessage.model_validate_json(record.body)
         delivery = int(record.to_dict().get("attributes", {}).get("ApproximateReceiveCount", "1"))
-        deps.task_worker().run(message, delivery)
+        deps.task_worker().run(message, delivery, _remaining_time(event))
         logs.event("task_done", task=message.task, application=message.application_id)
+
+
+def _remaining_time(event: SQSEvent) -> timedelta | None:
+    """How long this invocation may still run, from Lambda's context object (Chalice types it loosely)."""
+    remaining: Callable[[], int] | None = getattr(event.context, "get_remaining_time_in_millis", None)
+    return timedelta(milliseconds=remaining()) if remaining else None

@@ -31,7 +31,10 @@ class CallbackStore(TableStore):
     def clear_wait(self, wait: Wait) -> None:
         """Forget an answered wait, unless a newer one replaced it meanwhile."""
         self._delete_if(
-            application_key(wait.application_id, WAIT), "task_token = :token", {":token": {"S": wait.task_token}}
+            application_key(wait.application_id, WAIT),
+            "#token = :token",
+            {"#token": "task_token"},
+            {":token": {"S": wait.task_token}},
         )
 
     def wait(self, application_id: str) -> Wait | None:

@@ -53,4 +53,9 @@ class SlotStore(TableStore):
 
     def leave_waitlist(self, call_id: str, entry: WaitlistEntry) -> bool:
         """Take an entry off the queue; False if it is gone, or was replaced by a newer wait."""
-        return self._delete_if(call_key(call_id, entry.key), "task_token = :token", {":token": {"S": entry.task_token}})
+        return self._delete_if(
+            call_key(call_id, entry.key),
+            "#token = :token",
+            {"#token": "task_token"},
+            {":token": {"S": entry.task_token}},
+        )

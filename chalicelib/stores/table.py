@@ -92,13 +92,17 @@ class TableStore:
             raise
         return True
 
-    def _delete_if(self, key: dict[str, Any], condition: str, values: dict[str, Any]) -> bool:
+    def _delete_if(self, key: dict[str, Any], condition: str, names: dict[str, str], values: dict[str, Any]) -> bool:
         """Delete an item if the condition holds; False (and nothing deleted) if it does not."""
         from botocore.exceptions import ClientError
 
         try:
             self._client.delete_item(
-                TableName=self._table, Key=key, ConditionExpression=condition, ExpressionAttributeValues=values
+                TableName=self._table,
+                Key=key,
+                ConditionExpression=condition,
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=values,
             )
         except ClientError as exc:
             if error_code(exc) == "ConditionalCheckFailedException":

@@ -333,6 +333,8 @@ class TaskMessage(BaseModel):
     record: Record | None = None
     round: int = 0
     votes_seen: int = 0
+    # report_failure: the error that ended the workflow, as its Catch recorded it.
+    failure: str | None = None
     # promote_next: the releasing application, whose slot (still counted as taken) is offered to
     # the head of the waitlist; none when the head is only woken to try for a free slot.
     offer: str | None = None

@@ -16,7 +16,7 @@ from enum import Enum
 from chalicelib import logs, rendering
 from chalicelib.call import Call
 from chalicelib.clock import utc_now
-from chalicelib.i18n import Language
+from chalicelib.i18n import N_, Language
 from chalicelib.invitation import invitation
 from chalicelib.links import Links
 from chalicelib.mailer import EmailRejected, EmailThrottled, Mailer
@@ -39,6 +39,19 @@ DEFAULT_LIFETIME = timedelta(seconds=30)
 LEASE_MARGIN = timedelta(seconds=5)
 
 Output = dict[str, bool | int | str]
+
+# What the organisers read when a workflow failed, by the error its Catch recorded.
+FAILURE_REASONS = {
+    "EmailRejected": N_(
+        "SES refused one of its emails for good: an address that does not exist or refuses mail, or, "
+        "while the account is in SES's sandbox, an address that is not verified."
+    ),
+    "EmailThrottled": N_("SES kept refusing to send for a while (throttling or an outage), past every retry."),
+    "States.Timeout": N_("The email worker did not answer in time, past every retry (see the dead-letter queue)."),
+    "ApplicationMissing": N_("The application's record was gone from the table."),
+    "UnknownAnswer": N_("The speaker's answer could not be read."),
+}
+UNEXPECTED_FAILURE = N_("An unexpected error; the execution's history in Step Functions says which step.")
 Context = dict[str, object]
 
 
@@ -58,7 +71,7 @@ class Email:
     template: str
     to: Audience
     # Template values beyond the application, the call and the status link.
-    extras: Callable[[TaskWorker, Application], Context] | None = None
+    extras: Callable[[TaskWorker, Application, TaskMessage], Context] | None = None
     attachments: Callable[[TaskWorker, Application], tuple[rendering.Attachment, ...]] | None = None
 
 
@@ -222,7 +235,7 @@ class TaskWorker:
             if not self.still_due(application, message.task, email):
                 logs.event("email_moot", task=message.task, application=application.id, email=email.template)
                 continue
-            context = email.extras(self, application) if email.extras else {}
+            context = email.extras(self, application, message) if email.extras else {}
             if email.to is Audience.APPLICANT:
                 # Applicants read every email in the language they applied in.
                 attachments = email.attachments(self, application) if email.attachments else ()
@@ -313,19 +326,23 @@ class TaskWorker:
 # What the emails need beyond the application, the call and the status link --------------------
 
 
-def attendance_links(worker: TaskWorker, application: Application) -> Context:
+def attendance_links(worker: TaskWorker, application: Application, message: TaskMessage) -> Context:
     return {
         "yes_url": worker.links.attendance_url(application.id, "yes"),
         "no_url": worker.links.attendance_url(application.id, "no"),
     }
 
 
-def verification_link(worker: TaskWorker, application: Application) -> Context:
+def verification_link(worker: TaskWorker, application: Application, message: TaskMessage) -> Context:
     return {"verify_url": worker.links.verification_url(application.id)}
 
 
-def decline_notes(worker: TaskWorker, application: Application) -> Context:
+def decline_notes(worker: TaskWorker, application: Application, message: TaskMessage) -> Context:
     return {"notes": [v.note for v in application.votes if v.outcome is Outcome.REJECT and v.note]}
+
+
+def failure_reason(worker: TaskWorker, application: Application, message: TaskMessage) -> Context:
+    return {"reason": FAILURE_REASONS.get(message.failure or "", UNEXPECTED_FAILURE), "error": message.failure or ""}
 
 
 def calendar_invitation(worker: TaskWorker, application: Application) -> tuple[rendering.Attachment, ...]:
@@ -333,7 +350,9 @@ def calendar_invitation(worker: TaskWorker, application: Application) -> tuple[r
     return (rendering.Attachment("invitation.ics", "text/calendar; charset=utf-8; method=PUBLISH", ics),)
 
 
-def _to_applicant(template: str, extras: Callable[[TaskWorker, Application], Context] | None = None) -> Email:
+def _to_applicant(
+    template: str, extras: Callable[[TaskWorker, Application, TaskMessage], Context] | None = None
+) -> Email:
     return Email(template, Audience.APPLICANT, extras)
 
 
@@ -359,6 +378,7 @@ DUTIES: dict[Task, Duty] = {
     Task.ANNOUNCE_WAITLIST_CLOSED: Duty((_to_applicant("waitlist_closed"),)),
     Task.ANNOUNCE_DECLINE: Duty((_to_applicant("decline", decline_notes),)),
     Task.ANNOUNCE_EXPIRY: Duty((_to_applicant("expiry"),)),
+    Task.REPORT_FAILURE: Duty((Email("failure", Audience.ORGANISERS, failure_reason),)),
     # Executions started before the workflow was shortened.
     Task.AWAIT_CONFIRMATION: Duty(waits=WaitKind.CONFIRMATION),
     Task.ANNOUNCE_WAITLIST: Duty((_to_applicant("waitlist"),)),

@@ -53,6 +53,7 @@ class Event(StrEnum):
     SLOT_HANDED_ON = "slot_handed_on"
     SLOT_FREED = "slot_freed"
     WORKFLOW_FAILED = "workflow_failed"
+    FAILURE_REPORTED = "failure_reported"
     DATA_DELETED = "data_deleted"
     # Recorded by the workflow before it was shortened; applications of that time still show them.
     DECLINE_SENT = "decline_sent"
@@ -79,6 +80,7 @@ class Task(StrEnum):
     ANNOUNCE_WAITLIST_CLOSED = "announce_waitlist_closed"
     ANNOUNCE_DECLINE = "announce_decline"
     ANNOUNCE_EXPIRY = "announce_expiry"
+    REPORT_FAILURE = "report_failure"
     # Sent by executions started before the workflow was shortened (Step Functions runs each
     # execution on the definition it started with); handled until none of them is left.
     AWAIT_CONFIRMATION = "await_confirmation"
@@ -150,7 +152,7 @@ NEXT_STEPS: dict[Status, str] = {
     Status.CANCELLED: N_("You told us you cannot make it; your slot went to the waitlist."),
     Status.WITHDRAWN: N_("You withdrew this application."),
     Status.NOT_SELECTED: N_("No slot freed up while you were on the waitlist."),
-    Status.FAILED: N_("Something went wrong on our side; the organisers have been told."),
+    Status.FAILED: N_("Something went wrong on our side while we handled your application."),
 }
 
 EVENT_LABELS: dict[Event, str] = {
@@ -175,7 +177,8 @@ EVENT_LABELS: dict[Event, str] = {
     Event.WITHDRAWN: N_("withdrawn"),
     Event.SLOT_HANDED_ON: N_("slot handed to the waitlist"),
     Event.SLOT_FREED: N_("slot freed"),
-    Event.WORKFLOW_FAILED: N_("workflow failed"),
+    Event.WORKFLOW_FAILED: N_("something went wrong on our side"),
+    Event.FAILURE_REPORTED: N_("organisers told of the problem"),
     Event.DATA_DELETED: N_("personal data deleted"),
     Event.DECLINE_SENT: N_("decline sent"),
     Event.EXPIRY_SENT: N_("expiry notice sent"),

@@ -296,7 +296,7 @@ REVIEW: dict[str, State] = {
             {"StartAt": "WaitForVotes", "States": REVIEW_CLOCK},
         ],
         "ResultPath": None,
-        "Next": "RecordFailure",
+        "Next": "ReviewEndedUnexpectedly",
         "Catch": [
             catch("Review.Approved", "RecordApproved"),
             catch("Review.Rejected", "Decline"),
@@ -304,6 +304,13 @@ REVIEW: dict[str, State] = {
             catch("Withdrawn", "Withdraw"),
             failed(),
         ],
+    },
+    "ReviewEndedUnexpectedly": {
+        "Type": "Pass",
+        "Comment": "Each branch ends with an error; a review that ended without one is a failure.",
+        "Result": {"Error": "Review.NoDecision", "Cause": "The review ended without a decision."},
+        "ResultPath": "$.failure",
+        "Next": "RecordFailure",
     },
 }
 
@@ -525,7 +532,22 @@ ENDINGS: dict[str, State] = {
     ),
     "NotSelected": SUCCEED,
     "RecordFailure": record(
-        Status.FAILED, Event.WORKFLOW_FAILED, "A step failed for good; any slot was handed on first.", "Failed"
+        Status.FAILED, Event.WORKFLOW_FAILED, "A step failed for good; any slot was handed on first.", "ReportFailure"
+    ),
+    "ReportFailure": task(
+        Task.REPORT_FAILURE,
+        "Tells every organiser which application failed, why, and what to do; the alarm on failed "
+        "executions tells the admin.",
+        "RecordFailureReported",
+        catches=[catch("States.ALL", "Failed")],
+        message={"failure.$": "$.failure.Error"},
+    ),
+    "RecordFailureReported": record(
+        None,
+        Event.FAILURE_REPORTED,
+        "The status page says the organisers know only once they do.",
+        "Failed",
+        catches=[catch("States.ALL", "Failed")],
     ),
     "Failed": fail("Workflow.Failed", "A step failed for good; the execution's history says which."),
 }

@@ -15,6 +15,7 @@ from chalicelib.overview import CSV_COLUMNS
 from tests.support import STORY, CfP
 
 MODERATOR = "moderator@ow2con.example"
+PROGRAMME = "programme@ow2con.example"
 GRACE = STORY | {"name": "Grace Hopper", "email": "grace@example.org", "title": "The OSPO that debugged procurement"}
 LINUS = STORY | {"name": "Linus", "email": "linus@example.org", "title": "The OSPO that maintained a kernel"}
 
@@ -155,9 +156,22 @@ def test_a_refused_acceptance_email_fails_the_application_and_hands_its_slot_to_
     assert aws.injected()[0].raised == 1
     assert not any(m.subject.startswith("Action required") for m in cfp.emails_to(STORY["email"]))
     assert cfp.application(ada).status == "failed"
-    assert [e.event for e in cfp.application(ada).history][-3:] == ["slot_taken", "slot_handed_on", "workflow_failed"]
+    assert [e.event for e in cfp.application(ada).history][-4:] == [
+        "slot_taken",
+        "slot_handed_on",
+        "workflow_failed",
+        "failure_reported",
+    ]
     assert cfp.application(grace).status == "accepted"
     assert cfp.store_slots_taken() == 1
+    # Every organiser is told, once, which application failed, why and what to do.
+    for organiser in (MODERATOR, PROGRAMME):
+        [report] = [m for m in cfp.emails_to(organiser) if m.subject.startswith("Action needed")]
+        assert report.subject == f"Action needed: the application “{STORY['title']}” could not be handled"
+        assert f"reference {ada}" in report.text and "SES refused one of its emails for good" in report.text
+    # The applicant's status page says what is true: something went wrong, and the organisers know.
+    page = cfp.client.http.get(status_link(cfp, STORY)).body.decode()
+    assert "Something went wrong on our side while we handled your application. The organisers have been told." in page
 
 
 def test_withdrawing_under_review_ends_the_workflow_cleanly(cfp: CfP) -> None:

@@ -15,7 +15,7 @@ from chalicelib.call import load_call
 from chalicelib.i18n import LANGUAGES, translate
 from chalicelib.links import LinkLifetimes, Links
 from chalicelib.mailer import Mailer
-from chalicelib.models import Application, ApplicationForm, Outcome, Vote
+from chalicelib.models import Application, ApplicationForm, Outcome, TaskMessage, Vote
 from chalicelib.settings import DEFAULT_CALL_FILE
 from chalicelib.stores.applications import ApplicationStore
 from chalicelib.stores.callbacks import CallbackStore
@@ -126,7 +126,8 @@ def test_every_email_a_task_sends_renders_in_both_languages(task: Task) -> None:
     for email in DUTIES[task].emails:
         assert (TEMPLATES / "emails" / f"{email.template}.txt").exists(), email.template
         assert (TEMPLATES / "emails" / f"{email.template}.html").exists(), email.template
-        context = email.extras(worker, application) if email.extras else {}
+        task_message = TaskMessage(task=task, application_id=application.id, task_token="t", failure="EmailRejected")
+        context = email.extras(worker, application, task_message) if email.extras else {}
         if email.to is not Audience.APPLICANT:
             context |= {"approve_url": "http://x/a", "reject_url": "http://x/r", "overview_url": "http://x/o"}
         for language in LANGUAGES:

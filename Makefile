@@ -9,7 +9,7 @@ NODE_STAMP := node_modules/.installed-$(shell cat package.json package-lock.json
 STAGE ?= dev
 OUT := out/$(STAGE)
 
-.PHONY: install node translations messages workflow run test test-fast test-slow load bench lint typecheck package deploy destroy clean
+.PHONY: install node translations messages workflow run bounce test test-fast test-slow load bench lint typecheck package deploy destroy clean
 
 install: $(STAMP)
 
@@ -67,6 +67,10 @@ test-slow: install translations
 	HYPOTHESIS_PROFILE=slow PYTHONPATH=. $(BIN)/pytest -p no:cacheprovider --hypothesis-show-statistics \
 		tests/test_bad_input.py -k "any_"
 	SCHEMATHESIS_EXAMPLES=1000 PYTHONPATH=. $(BIN)/pytest -p no:cacheprovider -s tests/test_openapi.py
+
+# On a running `make run`: SES's notification that the application's email bounced (KIND=complaint: marked as spam).
+bounce: install
+	@PYTHONPATH=. $(BIN)/python -m local.bounce $(REF) $(if $(filter complaint,$(KIND)),--complaint)
 
 # 1,000 applications from 16 clients to a local run on 127.0.0.1, then the counts (RELIABILITY.md).
 load: install

@@ -18,6 +18,8 @@ if TYPE_CHECKING:
     from chalicelib.applications import Erasure, Submissions, Verifications, Withdrawals
     from chalicelib.attendance import AttendanceDesk
     from chalicelib.callbacks import Callbacks
+    from chalicelib.correspondence import Correspondence
+    from chalicelib.email_events import EmailEvents
     from chalicelib.overview import OverviewDesk
     from chalicelib.review import ReviewDesk
     from chalicelib.stores.applications import ApplicationStore
@@ -190,17 +192,29 @@ def overview_desk() -> OverviewDesk:
 
 
 @cache
-def task_worker() -> TaskWorker:
+def correspondence() -> Correspondence:
+    from chalicelib.clock import utc_now
+    from chalicelib.correspondence import Correspondence
     from chalicelib.mailer import Mailer
+
+    mailer = Mailer(aws.sesv2(), call().sender, settings().email_configuration_set)
+    return Correspondence(email_markers(), mailer, links(), call(), utc_now)
+
+
+@cache
+def email_events() -> EmailEvents:
+    from chalicelib.clock import utc_now
+    from chalicelib.email_events import EmailEvents
+
+    return EmailEvents(applications(), correspondence(), call().organisers, utc_now)
+
+
+@cache
+def task_worker() -> TaskWorker:
     from chalicelib.tasks import TaskWorker, WorkerStores
 
-    return TaskWorker(
-        WorkerStores(applications(), callback_store(), slots(), email_markers()),
-        Mailer(aws.sesv2(), call().sender),
-        workflow(),
-        links(),
-        call(),
-    )
+    stores = WorkerStores(applications(), callback_store(), slots())
+    return TaskWorker(stores, correspondence(), workflow(), links(), call())
 
 
 def reset() -> None:

@@ -13,6 +13,7 @@ from chalicelib.rendering import Email
 
 if TYPE_CHECKING:
     from mypy_boto3_sesv2 import SESV2Client
+    from mypy_boto3_sesv2.type_defs import SendEmailRequestTypeDef
 
 # SES error codes worth another try later; everything else is a permanent refusal.
 _TRANSIENT_CODES = {
@@ -34,11 +35,15 @@ class EmailRejected(Exception):
 
 
 class Mailer:
-    def __init__(self, client: SESV2Client, sender: str) -> None:
+    def __init__(self, client: SESV2Client, sender: str, configuration_set: str | None = None) -> None:
         self._client = client
         self._sender = sender
+        # On AWS, SES reports bounces and complaints through this set (infra/resources.json).
+        self._configuration_set = configuration_set
 
-    def send(self, recipient: str, message: Email, recipient_name: str = "") -> str:
+    def send(self, recipient: str, message: Email, recipient_name: str = "", tags: dict[str, str] | None = None) -> str:
+        """`tags` travel with the message to SES's bounce and complaint notifications (ASCII letters,
+        digits, _ and - only)."""
         try:
             raw = self._mime(recipient, message, recipient_name)
         except ValueError as exc:
@@ -46,11 +51,15 @@ class Mailer:
             # sendable, and the message names no address, since it reaches the logs.
             raise EmailRejected(f"malformed message: {type(exc).__name__}") from None
         try:
-            response = self._client.send_email(
-                FromEmailAddress=self._sender,
-                Destination={"ToAddresses": [recipient]},
-                Content={"Raw": {"Data": raw}},
-            )
+            request: SendEmailRequestTypeDef = {
+                "FromEmailAddress": self._sender,
+                "Destination": {"ToAddresses": [recipient]},
+                "Content": {"Raw": {"Data": raw}},
+                "EmailTags": [{"Name": name, "Value": value} for name, value in (tags or {}).items()],
+            }
+            if self._configuration_set:
+                request["ConfigurationSetName"] = self._configuration_set
+            response = self._client.send_email(**request)
         except ClientError as exc:
             code = exc.response.get("Error", {}).get("Code", "")
             if code in _TRANSIENT_CODES:

@@ -254,6 +254,9 @@ class Application(BaseModel):
     erased: bool = False
     # The language the applicant applied in: every email to them is written in it.
     language: Language = SOURCE_LANGUAGE
+    # SES reported their address as undeliverable ("bounce") or as complaining ("complaint"):
+    # nothing more is sent to it (chalicelib/email_events.py).
+    email_bounced: str | None = None
 
     @classmethod
     def from_form(

@@ -22,6 +22,7 @@ CSV_COLUMNS = (
     "slot",
     "name",
     "email",
+    "email_undeliverable",
     "organisation",
     "kind",
     "title",
@@ -55,6 +56,8 @@ class Overview:
                 "slot": SLOT.get(a.status, ""),
                 "name": a.name,
                 "email": a.email,
+                # "bounce" or "complaint": SES reported it, and nothing more is sent to it.
+                "email_undeliverable": a.email_bounced or "",
                 "organisation": a.organisation or "",
                 "kind": a.kind.value,
                 "title": a.title,

@@ -20,6 +20,9 @@ CALL_SENDER = "CALL_SENDER"
 CALL_ORGANISERS = "CALL_ORGANISERS"
 STAGE = "STAGE"
 MAX_BODY_BYTES = "MAX_BODY_BYTES"
+# The SES configuration set every email is sent with: it sends bounces and complaints to EMAIL_EVENTS_TOPIC.
+EMAIL_CONFIGURATION_SET = "EMAIL_CONFIGURATION_SET"
+EMAIL_EVENTS_TOPIC = "EMAIL_EVENTS_TOPIC"
 # Local runs and tests only: AWS errors to inject around the boto3 clients (see chalicelib/faults.py).
 CFP_FAULTS = "CFP_FAULTS"
 
@@ -29,6 +32,7 @@ LOCAL_URL = "http://127.0.0.1:8000"
 # the deployed template replaces them with the real ARNs.
 PLACEHOLDER_STREAM_ARN = "arn:aws:dynamodb:eu-west-3:123456789012:table/cfp/stream/1970-01-01T00:00:00.000"
 DEFAULT_TASK_QUEUE_NAME = "cfp-tasks"
+DEFAULT_EMAIL_EVENTS_TOPIC = "cfp-email-events"
 
 
 class SettingsError(RuntimeError):
@@ -49,6 +53,7 @@ class Settings:
     call_overrides: str
     call_sender: str | None
     call_organisers: tuple[str, ...] | None
+    email_configuration_set: str | None
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -71,6 +76,7 @@ class Settings:
             call_overrides=os.environ.get(CALL_OVERRIDES, "").strip(),
             call_sender=_optional(CALL_SENDER),
             call_organisers=organisers or None,
+            email_configuration_set=_optional(EMAIL_CONFIGURATION_SET),
         )
 
 
@@ -98,6 +104,11 @@ def table_stream_arn() -> str:
 def task_queue_name() -> str:
     """Read at import time by the queue handler's decorator, so it must not fail."""
     return os.environ.get(TASK_QUEUE_NAME) or DEFAULT_TASK_QUEUE_NAME
+
+
+def email_events_topic() -> str:
+    """Read at import time by the email events handler's decorator, so it must not fail."""
+    return os.environ.get(EMAIL_EVENTS_TOPIC) or DEFAULT_EMAIL_EVENTS_TOPIC
 
 
 def injected_faults() -> str:

@@ -16,14 +16,15 @@ from enum import Enum
 from chalicelib import logs, rendering
 from chalicelib.call import Call
 from chalicelib.clock import utc_now
-from chalicelib.i18n import N_, Language
+from chalicelib.correspondence import Context, Correspondence
+from chalicelib.i18n import N_
 from chalicelib.invitation import invitation
 from chalicelib.links import Links
-from chalicelib.mailer import EmailRejected, EmailThrottled, Mailer
+from chalicelib.mailer import EmailRejected, EmailThrottled
 from chalicelib.models import Application, Outcome, TaskMessage, Wait
 from chalicelib.stores.applications import ApplicationStore
 from chalicelib.stores.callbacks import CallbackStore
-from chalicelib.stores.emails import EmailBeingSent, EmailMarkers
+from chalicelib.stores.emails import EmailBeingSent
 from chalicelib.stores.slots import SlotStore, WaitlistEntry
 from chalicelib.stores.table import ApplicationNotFound
 from chalicelib.vocabulary import Task, WaitKind
@@ -52,7 +53,6 @@ FAILURE_REASONS = {
     "UnknownAnswer": N_("The speaker's answer could not be read."),
 }
 UNEXPECTED_FAILURE = N_("An unexpected error; the execution's history in Step Functions says which step.")
-Context = dict[str, object]
 
 
 class Audience(Enum):
@@ -93,14 +93,13 @@ class WorkerStores:
     applications: ApplicationStore
     callbacks: CallbackStore
     slots: SlotStore
-    emails: EmailMarkers
 
 
 class TaskWorker:
     def __init__(
         self,
         stores: WorkerStores,
-        mailer: Mailer,
+        letters: Correspondence,
         workflow: Workflow,
         links: Links,
         call: Call,
@@ -110,7 +109,7 @@ class TaskWorker:
         self.links = links
         self.call = call
         self.clock = clock
-        self._mailer = mailer
+        self._letters = letters
         self._workflow = workflow
 
     def run(self, message: TaskMessage, delivery: int = 1, lifetime: timedelta | None = None) -> None:
@@ -157,12 +156,14 @@ class TaskWorker:
         """Whether an email still has a reader. Serves RequestReview and RemindOrganisers (organisers
         are not asked once the review has ended or the applicant withdrew), RemindSpeaker (not once
         the speaker answered), and every applicant email (an applicant who withdrew hears only about
-        the withdrawal and the release). A task whose emails are moot still reports done: the workflow
-        moves on, and its next wait sees the withdrawal."""
+        the withdrawal and the release; one whose address bounced, nothing). A task whose emails are
+        moot still reports done: the workflow moves on, and its next wait sees the withdrawal."""
         if email.to in (Audience.REVIEWERS, Audience.REVIEWERS_YET_TO_VOTE):
             return application.review_is_open(self.call.approvals_needed, self.call.rejections_needed)
         if email.to is Audience.ORGANISERS:
             return True
+        if application.email_bounced:
+            return False  # SES reported the address as undeliverable, or its owner complained
         if application.withdraw_requested:
             return task in (Task.ANNOUNCE_WITHDRAWAL, Task.ANNOUNCE_RELEASE)
         if task is Task.REMIND_SPEAKER:
@@ -237,87 +238,13 @@ class TaskWorker:
                 continue
             context = email.extras(self, application, message) if email.extras else {}
             if email.to is Audience.APPLICANT:
-                # Applicants read every email in the language they applied in.
                 attachments = email.attachments(self, application) if email.attachments else ()
-                self._send_one(
-                    application,
-                    email.template,
-                    (application.email, application.name),
-                    message.round,
-                    application.language,
-                    context,
-                    lease,
-                    attachments,
-                )
+                self._letters.to_applicant(application, email.template, message.round, lease, context, attachments)
             else:
-                self._email_organisers(application, email, message.round, context, lease)
-
-    def _email_organisers(
-        self, application: Application, email: Email, round_: int, context: Context, lease: timedelta
-    ) -> None:
-        voted = {vote.organiser for vote in application.votes}
-        for index, organiser in enumerate(self.call.organisers):
-            if email.to is Audience.REVIEWERS_YET_TO_VOTE and organiser in voted:
-                continue
-            links: Context = {
-                "approve_url": self.links.review_url(application.id, index, Outcome.APPROVE),
-                "reject_url": self.links.review_url(application.id, index, Outcome.REJECT),
-                "overview_url": self.links.overview_url(index),
-            }
-            try:
-                self._send_one(
-                    application, email.template, (organiser, ""), round_, self.call.language, context | links, lease
+                only_yet_to_vote = email.to is Audience.REVIEWERS_YET_TO_VOTE
+                self._letters.to_organisers(
+                    application, email.template, message.round, lease, context, only_yet_to_vote
                 )
-            except EmailRejected as exc:
-                # One organiser's refused address must neither keep the others from the email nor
-                # fail the applicant's application; the admin finds it in the logs, by index.
-                logs.event(
-                    "organiser_email_refused",
-                    application=application.id,
-                    organiser=index,
-                    email=email.template,
-                    reason=str(exc),
-                )
-
-    def _send_one(
-        self,
-        application: Application,
-        template: str,
-        to: tuple[str, str],
-        round_: int,
-        language: Language,
-        context: Context,
-        lease: timedelta,
-        attachments: tuple[rendering.Attachment, ...] = (),
-    ) -> None:
-        """Send once, to (address, name): a marker written with a conditional put stops a redelivered task
-        from repeating it."""
-        if application.erased:
-            return  # the applicant deleted their data: nobody is written to any more
-        # Rendered before the marker is written: a template or settings error then leaves no marker
-        # behind, and the redelivered task sends the email once the cause is fixed.
-        message = rendering.email(
-            template,
-            attachments,
-            language,
-            application=application,
-            call=self.call,
-            status_url=self.links.status_url(application.id),
-            **context,
-        )
-        recipient, name = to
-        marker = f"{template}#{round_}"
-        # Claimed for as long as this invocation may live: a worker that dies before SES answers
-        # leaves a claim that the redelivered task takes over once its lease has run out.
-        if not self.stores.emails.claim(application.id, marker, recipient, self.clock(), lease):
-            return  # sent by an earlier delivery of this task
-        try:
-            self._mailer.send(recipient, message, name)
-        except (EmailThrottled, EmailRejected):
-            # SES refused it, so it was not sent: the retry may send it.
-            self.stores.emails.release(application.id, marker, recipient)
-            raise
-        self.stores.emails.sent(application.id, marker, recipient, self.clock())
 
     def _now(self) -> str:
         return self.clock().isoformat()

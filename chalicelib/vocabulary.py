@@ -55,6 +55,8 @@ class Event(StrEnum):
     WORKFLOW_FAILED = "workflow_failed"
     FAILURE_REPORTED = "failure_reported"
     DATA_DELETED = "data_deleted"
+    EMAIL_BOUNCED = "email_bounced"
+    EMAIL_COMPLAINED = "email_complained"
     # Recorded by the workflow before it was shortened; applications of that time still show them.
     DECLINE_SENT = "decline_sent"
     EXPIRY_SENT = "expiry_sent"
@@ -180,6 +182,8 @@ EVENT_LABELS: dict[Event, str] = {
     Event.WORKFLOW_FAILED: N_("something went wrong on our side"),
     Event.FAILURE_REPORTED: N_("organisers told of the problem"),
     Event.DATA_DELETED: N_("personal data deleted"),
+    Event.EMAIL_BOUNCED: N_("our email to you bounced: we no longer write to this address"),
+    Event.EMAIL_COMPLAINED: N_("our email to you was marked as spam: we no longer write to this address"),
     Event.DECLINE_SENT: N_("decline sent"),
     Event.EXPIRY_SENT: N_("expiry notice sent"),
     Event.CONFIRMATION_SENT: N_("confirmation sent"),

@@ -5,15 +5,19 @@ It calls the same Chalice handlers that Lambda calls, with events of the same sh
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalicelib import aws
+
+if TYPE_CHECKING:
+    from local.stack import Resources
 
 log = logging.getLogger("cfp.local.pump")
 
@@ -117,7 +121,7 @@ class QueueSource:
     def _invoke(self, messages: list[dict[str, Any]]) -> int:
         """One Lambda invocation: its messages are deleted if it returns, made visible again if it raises."""
         sqs = aws.client("sqs")
-        event = {"Records": [self._lambda_record(m, self._arn) for m in messages]}
+        event = self._event(messages)
         try:
             self.handler(event, LambdaContext(self.name, remaining_ms=self.timeout_ms))
         except Exception:
@@ -132,6 +136,9 @@ class QueueSource:
         for message in messages:
             sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])
         return len(messages)
+
+    def _event(self, messages: list[dict[str, Any]]) -> dict[str, Any]:
+        return {"Records": [self._lambda_record(m, self._arn) for m in messages]}
 
     @staticmethod
     def _lambda_record(message: dict[str, Any], arn: str) -> dict[str, Any]:
@@ -148,6 +155,34 @@ class QueueSource:
         }
 
 
+@dataclass
+class TopicSource(QueueSource):
+    """An SNS subscription: each message the topic delivered to a queue becomes one SNS event, as Lambda
+    would invoke the subscribed function (its retries are the queue's)."""
+
+    def _event(self, messages: list[dict[str, Any]]) -> dict[str, Any]:
+        records = []
+        for message in messages:
+            envelope = json.loads(message["Body"])
+            records.append(
+                {
+                    "EventSource": "aws:sns",
+                    "EventVersion": "1.0",
+                    "EventSubscriptionArn": f"{envelope['TopicArn']}:local",
+                    "Sns": {
+                        "Type": envelope.get("Type", "Notification"),
+                        "MessageId": envelope["MessageId"],
+                        "TopicArn": envelope["TopicArn"],
+                        "Subject": envelope.get("Subject"),
+                        "Message": envelope["Message"],
+                        "Timestamp": envelope.get("Timestamp", ""),
+                        "MessageAttributes": envelope.get("MessageAttributes", {}),
+                    },
+                }
+            )
+        return {"Records": records}
+
+
 class Pump:
     """Polls every source in turn, in a background thread or on demand (tests)."""
 
@@ -158,11 +193,15 @@ class Pump:
         self._thread: threading.Thread | None = None
 
     @classmethod
-    def for_app(cls, app: Any, stream_arn: str, queue_url: str) -> Pump:
+    def for_app(cls, app: Any, resources: Resources) -> Pump:
+        """The event sources of the deployed template: the stream, the task queue and SES's email events."""
         return cls(
             [
-                StreamSource(stream_arn, app.handler_map["start_review"], "start_review"),
-                QueueSource(queue_url, app.handler_map["run_task"], "run_task"),
+                StreamSource(resources.table_stream_arn, app.handler_map["start_review"], "start_review"),
+                QueueSource(resources.task_queue_url, app.handler_map["run_task"], "run_task"),
+                TopicSource(
+                    resources.email_events_queue_url, app.handler_map["record_email_events"], "record_email_events"
+                ),
             ]
         )
 

@@ -81,7 +81,7 @@ def _serve(emulator: Emulator, host: str, port: int, outbox_port: int) -> int:
     config.environment_variables.update(environment)  # chalice local applies these again
 
     app = cli.load_chalice_app(environment)
-    pump = Pump.for_app(app, resources.table_stream_arn, resources.task_queue_url)
+    pump = Pump.for_app(app, resources)
     pump.start()
     outbox = serve_outbox(host, outbox_port, emulator.endpoint, app_url, resources.dead_letter_queue_url)
     server: LocalDevServer = cli.create_local_server(app, config, host, port)

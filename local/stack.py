@@ -21,6 +21,10 @@ class Resources:
     task_queue_url: str
     dead_letter_queue_url: str
     state_machine_arn: str
+    # SES's bounces and complaints go to this topic; locally a queue subscribed to it plays the
+    # topic's subscription of the record_email_events function (local/pump.py).
+    email_events_topic_arn: str
+    email_events_queue_url: str
 
     def environment(self) -> dict[str, str]:
         return {
@@ -35,7 +39,13 @@ STATE_MACHINE = "ReviewStateMachine"
 # Gaps: moto's CloudFormation has no SES identity, and creates no CloudWatch alarm (its stack
 # resource comes back without ids). The sender is verified below; the dead-letter queue is shown
 # on the outbox page instead of alarming.
-NOT_IN_MOTO = {"AWS::SES::EmailIdentity", "AWS::CloudWatch::Alarm"}
+NOT_IN_MOTO = {
+    "AWS::SES::EmailIdentity",
+    "AWS::SES::ConfigurationSet",
+    "AWS::SES::ConfigurationSetEventDestination",
+    "AWS::SNS::TopicPolicy",
+    "AWS::CloudWatch::Alarm",
+}
 # Locally the API is `chalice local`'s, not API Gateway's: its gateway responses have nothing to attach to.
 API_GATEWAY_ONLY = {"AWS::ApiGateway::GatewayResponse"}
 
@@ -97,6 +107,7 @@ def create(stage: str, sender: str) -> Resources:
     )["stateMachineArn"]
     # The template's SenderIdentity, which moto's CloudFormation lacks (NOT_IN_MOTO).
     aws.sesv2().create_email_identity(EmailIdentity=_address(sender))
+    topic_arn = outputs["EmailEventsTopicArn"]
     return Resources(
         table_name=outputs["TableName"],
         table_stream_arn=outputs["TableStreamArn"],
@@ -104,7 +115,18 @@ def create(stage: str, sender: str) -> Resources:
         task_queue_url=outputs["TaskQueueUrl"],
         dead_letter_queue_url=outputs["DeadLetterQueueUrl"],
         state_machine_arn=state_machine_arn,
+        email_events_topic_arn=topic_arn,
+        email_events_queue_url=_subscribed_queue(f"cfp-{stage}-email-events-local", topic_arn),
     )
+
+
+def _subscribed_queue(name: str, topic_arn: str) -> str:
+    """A queue that receives the topic's messages, for the pump to hand to the topic's function."""
+    sqs = aws.client("sqs")
+    url: str = sqs.create_queue(QueueName=name)["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    aws.client("sns").subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=arn)
+    return url
 
 
 def _definition(machine: dict[str, Any], physical: dict[str, str]) -> str:

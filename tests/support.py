@@ -64,7 +64,7 @@ class CfP:
         return cls(
             emulator,
             Client(app, stage_name="test"),
-            Pump.for_app(app, resources.table_stream_arn, resources.task_queue_url),
+            Pump.for_app(app, resources),
             resources,
         )
 
@@ -84,7 +84,15 @@ class CfP:
     @property
     def task_queue(self) -> QueueSource:
         """The pump's task queue source, as Lambda's SQS mapping would be."""
-        return next(source for source in self.pump.sources if isinstance(source, QueueSource))
+        return next(s for s in self.pump.sources if isinstance(s, QueueSource) and s.name == "run_task")
+
+    def queue_is_empty(self, queue_url: str | None = None) -> bool:
+        """No message waits in the queue (the task queue by default) nor is being handled: all were done."""
+        attributes = aws.client("sqs").get_queue_attributes(
+            QueueUrl=queue_url or self.resources.task_queue_url,
+            AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+        )["Attributes"]
+        return {attributes["ApproximateNumberOfMessages"], attributes["ApproximateNumberOfMessagesNotVisible"]} == {"0"}
 
     def retry_at_once(self) -> CfP:
         """Make a failed task visible again at once; Lambda would wait for the visibility timeout."""

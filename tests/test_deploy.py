@@ -173,8 +173,13 @@ def test_each_function_has_its_own_memory_timeout_and_role(template: dict[str, A
         name: (p["MemorySize"], p["Timeout"], p.get("ReservedConcurrentExecutions")) for name, p in functions.items()
     }
     # Nothing reserved: a new account's concurrency quota of 10 leaves none to reserve, and the deploy would fail.
-    assert settings == {"APIHandler": (512, 15, None), "StartReview": (256, 30, None), "RunTask": (256, 30, None)}
-    assert len({json.dumps(p["Role"]) for p in functions.values()}) == 3
+    assert settings == {
+        "APIHandler": (512, 15, None),
+        "StartReview": (256, 30, None),
+        "RunTask": (256, 30, None),
+        "RecordEmailEvents": (256, 30, None),
+    }
+    assert len({json.dumps(p["Role"]) for p in functions.values()}) == 4
 
 
 def test_at_most_two_workers_send_email_at_once(template: dict[str, Any]) -> None:
@@ -247,6 +252,7 @@ def test_no_iam_statement_reaches_beyond_this_stack(template: dict[str, Any]) ->
         "ApiHandlerRole",
         "StartReviewRole",
         "RunTaskRole",
+        "RecordEmailEventsRole",
         "ReviewStateMachineRole",
     }
     assert not [r for r in resources.values() if r["Type"] in {"AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"}]
@@ -268,7 +274,7 @@ def test_no_iam_statement_reaches_beyond_this_stack(template: dict[str, Any]) ->
 def test_the_exceptions_are_as_narrow_as_they_can_be(template: dict[str, Any]) -> None:
     policies = {
         statement["Sid"]: statement
-        for role in ("ApiHandlerRole", "RunTaskRole")
+        for role in ("ApiHandlerRole", "RunTaskRole", "RecordEmailEventsRole")
         for statement in template["Resources"][role]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
     }
     secret = policies["ReadLinkSecret"]
@@ -361,6 +367,7 @@ def test_the_packaged_template_creates_its_stack(
         "LINK_SECRET_PARAMETER": "/cfp/prod/link-secret",
         "CALL_SENDER": "cfp@example.org",
         "CALL_ORGANISERS": "",
+        "EMAIL_EVENTS_TOPIC": "cfp-prod-email-events",
     }
 
 

@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 from botocore.client import BaseClient
 
+from local.bounce import notification, publish
 from tests.support import PROJECT, STORY, CfP
 
 HANDLERS = PROJECT / "chalicelib" / "handlers"
@@ -28,7 +29,11 @@ LINUS = STORY | {"name": "Linus", "email": "linus@example.org", "title": "A stor
 IAM_PREFIX = {"dynamodb": "dynamodb", "sfn": "states", "sesv2": "ses", "ssm": "ssm"}
 # Calls no flow on the emulator makes: the deployed functions read the link secret from SSM
 # (tests/test_deployed_settings.py covers the read itself); locally LINK_SECRET is given.
-DEPLOYED_ONLY = {("api_handler", "ssm:GetParameter"), ("run_task", "ssm:GetParameter")}
+DEPLOYED_ONLY = {
+    ("api_handler", "ssm:GetParameter"),
+    ("run_task", "ssm:GetParameter"),
+    ("record_email_events", "ssm:GetParameter"),
+}
 
 Call = tuple[str, str, dict[str, Any]]  # function, "service.Operation", the call's parameters
 
@@ -119,6 +124,10 @@ def test_every_call_of_each_function_is_in_its_own_policy(cfp: CfP, recorded: li
     assert cfp.post(cfp.path(grace_status) + "/delete").status_code == 200
     overview = next(url for url in cfp.links_of(MODERATOR) if "/overview/" in url)
     assert cfp.client.http.get(cfp.path(overview) + "?format=csv").status_code == 200
+    # SES reports that Linus's address bounces: recorded, and the organisers are told.
+    linus = next(a.id for a in cfp.applications() if a.title == LINUS["title"])
+    publish(cfp.resources.email_events_topic_arn, notification(linus, LINUS["email"]))
+    cfp.wait_for_email(MODERATOR, "Emails to an applicant bounce")
 
     made = {(function, action) for function, operation, params in recorded for action in iam_actions(operation, params)}
     missing = {(function, action) for function, action in made if action not in allowed_actions(function)}

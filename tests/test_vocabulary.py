@@ -10,8 +10,10 @@ from typing import Any
 import pytest
 from babel.messages.pofile import read_po
 
-from chalicelib import aws, rendering
+from chalicelib import aws, email_events, rendering
 from chalicelib.call import load_call
+from chalicelib.clock import utc_now
+from chalicelib.correspondence import Correspondence
 from chalicelib.i18n import LANGUAGES, translate
 from chalicelib.links import LinkLifetimes, Links
 from chalicelib.mailer import Mailer
@@ -144,6 +146,23 @@ def test_every_email_a_task_sends_renders_in_both_languages(task: Task) -> None:
             assert "_" not in message.subject, f"{email.template} ({language}): {message.subject}"
 
 
+@pytest.mark.parametrize("kind", ["bounce", "complaint"])
+def test_the_organisers_email_about_an_undeliverable_address_renders_in_both_languages(kind: str) -> None:
+    application = sample_application()
+    for language in LANGUAGES:
+        message = rendering.email(
+            email_events.TEMPLATE,
+            (),
+            language,
+            application=application,
+            call=load_call(DEFAULT_CALL_FILE),
+            status_url="http://x/status",
+            overview_url="http://x/o",
+            kind=kind,
+        )
+        assert application.title in message.subject and application.id in message.text
+
+
 def sample_application() -> Application:
     now = datetime(2024, 5, 30, 16, 0, tzinfo=UTC)
     form = ApplicationForm.model_validate(STORY | {"consent": True})
@@ -159,13 +178,8 @@ def sample_worker() -> TaskWorker:
     week = timedelta(days=7)
     links = Links("secret", "http://x", LinkLifetimes(review=week, attendance=week, overview=week))
     return TaskWorker(
-        WorkerStores(
-            ApplicationStore(client, "unused"),
-            CallbackStore(client, "unused"),
-            SlotStore(client, "unused"),
-            EmailMarkers(client, "unused"),
-        ),
-        Mailer(aws.sesv2(), call.sender),
+        WorkerStores(ApplicationStore(client, "unused"), CallbackStore(client, "unused"), SlotStore(client, "unused")),
+        Correspondence(EmailMarkers(client, "unused"), Mailer(aws.sesv2(), call.sender), links, call, utc_now),
         Workflow(aws.stepfunctions(), "arn:aws:states:eu-west-3:123456789012:stateMachine:unused"),
         links,
         call,
@@ -173,6 +187,6 @@ def sample_worker() -> TaskWorker:
 
 
 def test_the_definition_names_only_templates_that_exist() -> None:
-    used = {email.template for duty in DUTIES.values() for email in duty.emails}
+    used = {email.template for duty in DUTIES.values() for email in duty.emails} | {email_events.TEMPLATE}
     present = {p.stem for p in (TEMPLATES / "emails").glob("*.txt") if not p.stem.startswith("_")}
     assert used == present, f"sent but missing: {used - present}; present but never sent: {present - used}"

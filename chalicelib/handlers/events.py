@@ -1,15 +1,16 @@
-"""Event handlers: the table's stream starts each review; the task queue's worker sends email."""
+"""Event handlers: the table's stream starts each review; the task queue's worker sends email; SES's
+bounces and complaints are recorded."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import timedelta
 
-from chalice.app import Blueprint, DynamoDBEvent, SQSEvent
+from chalice.app import Blueprint, DynamoDBEvent, SNSEvent, SQSEvent
 
 from chalicelib import deps, logs
 from chalicelib.models import TaskMessage
-from chalicelib.settings import table_stream_arn, task_queue_name
+from chalicelib.settings import email_events_topic, table_stream_arn, task_queue_name
 
 bp = Blueprint(__name__)
 
@@ -34,6 +35,12 @@ def run_task(event: SQSEvent) -> None:
         delivery = int(record.to_dict().get("attributes", {}).get("ApproximateReceiveCount", "1"))
         deps.task_worker().run(message, delivery, _remaining_time(event))
         logs.event("task_done", task=message.task, application=message.application_id)
+
+
+@bp.on_sns_message(topic=email_events_topic())
+def record_email_events(event: SNSEvent) -> None:
+    """Bounces and complaints from SES: an exception here makes Lambda retry the notification."""
+    deps.email_events().record(event.message)
 
 
 def _remaining_time(event: SQSEvent) -> timedelta | None:

@@ -15,7 +15,7 @@ from chalicelib.stores.table import (
     error_code,
     to_item,
 )
-from chalicelib.vocabulary import WITHDRAWABLE
+from chalicelib.vocabulary import WITHDRAWABLE, Event
 
 
 class CannotWithdraw(StorageError):
@@ -55,6 +55,26 @@ class ApplicationStore(TableStore):
                 ConditionExpression="attribute_exists(pk) AND NOT contains(#recorded, :name)",
                 ExpressionAttributeNames={"#recorded": "recorded"} | ({"#status": "status"} if record.status else {}),
                 ExpressionAttributeValues=to_item(values),
+            )
+        except ClientError as exc:
+            if error_code(exc) != "ConditionalCheckFailedException":
+                raise
+            return False
+        return True
+
+    def record_undeliverable(self, application_id: str, kind: str, at: str) -> bool:
+        """Mark the applicant's address as one SES cannot deliver to (a bounce) or must not (a complaint);
+        False if it was marked before."""
+        from botocore.exceptions import ClientError
+
+        event = Event.EMAIL_BOUNCED if kind == "bounce" else Event.EMAIL_COMPLAINED
+        try:
+            self._client.update_item(
+                TableName=self._table,
+                Key=application_key(application_id),
+                UpdateExpression="SET email_bounced = :kind, history = list_append(history, :event)",
+                ConditionExpression="attribute_exists(pk) AND attribute_not_exists(email_bounced)",
+                ExpressionAttributeValues=to_item({":kind": kind, ":event": [{"event": event.value, "at": at}]}),
             )
         except ClientError as exc:
             if error_code(exc) != "ConditionalCheckFailedException":

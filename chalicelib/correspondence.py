@@ -1,0 +1,113 @@
+"""Emails about an application, to its applicant or to the organisers, each sent once: rendered, claimed,
+sent through SES, then marked sent (chalicelib/stores/emails.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from chalicelib import logs, rendering
+from chalicelib.call import Call
+from chalicelib.i18n import Language
+from chalicelib.links import Links
+from chalicelib.mailer import EmailRejected, EmailThrottled, Mailer
+from chalicelib.models import Application, Outcome
+from chalicelib.stores.emails import EmailMarkers
+
+Context = dict[str, object]
+
+
+class Correspondence:
+    def __init__(
+        self, markers: EmailMarkers, mailer: Mailer, links: Links, call: Call, clock: Callable[[], datetime]
+    ) -> None:
+        self._markers = markers
+        self._mailer = mailer
+        self._links = links
+        self._call = call
+        self._clock = clock
+
+    def to_applicant(
+        self,
+        application: Application,
+        template: str,
+        round_: int,
+        lease: timedelta,
+        context: Context,
+        attachments: tuple[rendering.Attachment, ...] = (),
+    ) -> None:
+        """Applicants read every email in the language they applied in. EmailRejected and EmailThrottled
+        propagate: the workflow decides what a refused applicant email means."""
+        to = (application.email, application.name)
+        self._send(application, template, to, round_, application.language, context, lease, attachments)
+
+    def to_organisers(
+        self,
+        application: Application,
+        template: str,
+        round_: int,
+        lease: timedelta,
+        context: Context,
+        only_yet_to_vote: bool = False,
+    ) -> None:
+        """Each organiser, in the call's language, with their own review and overview links."""
+        voted = {vote.organiser for vote in application.votes}
+        for index, organiser in enumerate(self._call.organisers):
+            if only_yet_to_vote and organiser in voted:
+                continue
+            links: Context = {
+                "approve_url": self._links.review_url(application.id, index, Outcome.APPROVE),
+                "reject_url": self._links.review_url(application.id, index, Outcome.REJECT),
+                "overview_url": self._links.overview_url(index),
+            }
+            try:
+                self._send(application, template, (organiser, ""), round_, self._call.language, context | links, lease)
+            except EmailRejected as exc:
+                # One organiser's refused address must neither keep the others from the email nor
+                # fail the applicant's application; the admin finds it in the logs, by index.
+                logs.event(
+                    "organiser_email_refused",
+                    application=application.id,
+                    organiser=index,
+                    email=template,
+                    reason=str(exc),
+                )
+
+    def _send(
+        self,
+        application: Application,
+        template: str,
+        to: tuple[str, str],
+        round_: int,
+        language: Language,
+        context: Context,
+        lease: timedelta,
+        attachments: tuple[rendering.Attachment, ...] = (),
+    ) -> None:
+        """Send once, to (address, name)."""
+        if application.erased:
+            return  # the applicant deleted their data: nobody is written to any more
+        # Rendered before the claim: a template or settings error then leaves no claim behind, and
+        # the redelivered task sends the email once the cause is fixed.
+        message = rendering.email(
+            template,
+            attachments,
+            language,
+            application=application,
+            call=self._call,
+            status_url=self._links.status_url(application.id),
+            **context,
+        )
+        recipient, name = to
+        marker = f"{template}#{round_}"
+        # Claimed for as long as the sender may live: one that dies before SES answers leaves a claim
+        # that the redelivered task takes over once its lease has run out.
+        if not self._markers.claim(application.id, marker, recipient, self._clock(), lease):
+            return  # sent by an earlier delivery of this task
+        try:
+            self._mailer.send(recipient, message, name, {"application": application.id, "email": template})
+        except (EmailThrottled, EmailRejected):
+            # SES refused it, so it was not sent: the retry may send it.
+            self._markers.release(application.id, marker, recipient)
+            raise
+        self._markers.sent(application.id, marker, recipient, self._clock())

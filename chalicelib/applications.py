@@ -11,11 +11,11 @@ from chalicelib.call import Call
 from chalicelib.callbacks import Callbacks
 from chalicelib.clock import utc_now
 from chalicelib.i18n import SOURCE_LANGUAGE, Language
-from chalicelib.models import Application, ApplicationForm, InvalidFields, validated
+from chalicelib.models import Application, ApplicationForm, InvalidFields, WithdrawalForm, validated
 from chalicelib.stores.applications import ApplicationStore, CannotWithdraw
 from chalicelib.stores.erasure import ErasureStore
 from chalicelib.stores.rates import RateLimits
-from chalicelib.vocabulary import WITHDRAWABLE, WaitKind
+from chalicelib.vocabulary import WITHDRAWABLE, Status, WaitKind
 
 
 class CallClosed(Exception):
@@ -95,16 +95,32 @@ class Submissions:
         return self._store.get(application_id)
 
 
-class Withdrawals:
-    """An applicant withdrawing from their status link: flag it, then tell the waiting workflow."""
+class InvalidReason(InvalidFields):
+    """The reason given with a withdrawal cannot be kept: too long, or not plain text."""
 
-    def __init__(self, store: ApplicationStore, callbacks: Callbacks) -> None:
+
+def read_reason(fields: Mapping[str, Any], language: Language = SOURCE_LANGUAGE) -> str:
+    return validated(WithdrawalForm, fields, InvalidReason, language).reason
+
+
+class Withdrawals:
+    """An applicant withdrawing from their status link (a confirmed speaker cancelling, until the session
+    starts): flag it, then tell the waiting workflow."""
+
+    def __init__(
+        self, store: ApplicationStore, callbacks: Callbacks, call: Call, clock: Callable[[], datetime] = utc_now
+    ) -> None:
         self._store = store
         self._callbacks = callbacks
+        self._call = call
+        self._clock = clock
 
-    def withdraw(self, application_id: str) -> Application:
-        """Raises CannotWithdraw once the application has reached an end."""
-        application = self._store.request_withdrawal(application_id)
+    def withdraw(self, application_id: str, reason: str = "") -> Application:
+        """Raises CannotWithdraw once the application has reached an end, or its session has started."""
+        current = self._store.get(application_id)
+        if current.status is Status.CONFIRMED and self._clock() >= self._call.starts_at:
+            raise CannotWithdraw(current)
+        application = self._store.request_withdrawal(application_id, reason)
         # If the workflow is between two waits, the worker storing the next one sees the flag.
         self._callbacks.fail(application_id, "Withdrawn", "The applicant withdrew.")
         return application

@@ -7,6 +7,7 @@ import tomllib
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
 from pathlib import Path
+from typing import Literal
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -14,6 +15,9 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from chalicelib.i18n import SOURCE_LANGUAGE, Language, long_date
 
 CALLS_DIR = Path(__file__).parent / "calls"
+# The changes to the programme the organisers are told of, each by one email (failures always are).
+ProgrammeChange = Literal["withdrawal", "cancellation", "release", "promotion", "expiry"]
+PROGRAMME_CHANGES: tuple[ProgrammeChange, ...] = ("withdrawal", "cancellation", "release", "promotion", "expiry")
 
 
 class CallText(BaseModel):
@@ -68,6 +72,10 @@ class Call(BaseModel):
     submissions_per_email_per_hour: int = Field(default=5, ge=1)
     # Personal data: applications are deleted this many days after the session (or submission).
     retention_days: int = Field(default=365, ge=1)
+    # How long before the session each confirmed speaker is reminded of it.
+    session_reminder_hours: float = Field(default=24, gt=0)
+    # What the organisers are told of as it happens; [] leaves only confirmations and failures.
+    tell_organisers: tuple[ProgrammeChange, ...] = PROGRAMME_CHANGES
 
     @field_validator("timezone")
     @classmethod

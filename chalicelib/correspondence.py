@@ -38,6 +38,8 @@ class Correspondence:
     ) -> None:
         """Applicants read every email in the language they applied in. EmailRejected and EmailThrottled
         propagate: the workflow decides what a refused applicant email means."""
+        if application.erased:
+            return  # the applicant deleted their data: nothing is written to them any more
         to = (application.email, application.name)
         self._send(application, template, to, round_, application.language, context, lease, attachments)
 
@@ -50,7 +52,8 @@ class Correspondence:
         context: Context,
         only_yet_to_vote: bool = False,
     ) -> None:
-        """Each organiser, in the call's language, with their own review and overview links."""
+        """Each organiser, in the call's language, with their own review and overview links; about an
+        application whose data was deleted too (its title then reads "(deleted)")."""
         voted = {vote.organiser for vote in application.votes}
         for index, organiser in enumerate(self._call.organisers):
             if only_yet_to_vote and organiser in voted:
@@ -85,8 +88,6 @@ class Correspondence:
         attachments: tuple[rendering.Attachment, ...] = (),
     ) -> None:
         """Send once, to (address, name)."""
-        if application.erased:
-            return  # the applicant deleted their data: nobody is written to any more
         # Rendered before the claim: a template or settings error then leaves no claim behind, and
         # the redelivered task sends the email once the cause is fixed.
         message = rendering.email(

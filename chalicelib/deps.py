@@ -153,7 +153,7 @@ def submissions() -> Submissions:
 def withdrawals() -> Withdrawals:
     from chalicelib.applications import Withdrawals
 
-    return Withdrawals(applications(), callbacks())
+    return Withdrawals(applications(), callbacks(), call())
 
 
 @cache

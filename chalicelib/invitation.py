@@ -10,16 +10,35 @@ from chalicelib.call import Call
 from chalicelib.i18n import translations
 from chalicelib.models import Application
 
+# The invitation's versions: a calendar applies a change to the event it holds (the same UID) only
+# when its SEQUENCE is higher, so the cancellation supersedes the invitation.
+INVITED = 0
+CANCELLED = 1
+CONTENT_TYPE = "text/calendar; charset=utf-8; method={method}"
+
 
 def invitation(call: Call, application: Application, stamped: datetime) -> bytes:
     """In the language of `call` (see Call.in_language), which is the speaker's."""
+    return _calendar(call, application, stamped, "PUBLISH", "CONFIRMED", INVITED)
+
+
+def cancellation(call: Call, application: Application, stamped: datetime) -> bytes:
+    """The same event, cancelled: the speaker's calendar removes it."""
+    return _calendar(call, application, stamped, "CANCEL", "CANCELLED", CANCELLED)
+
+
+def _calendar(
+    call: Call, application: Application, stamped: datetime, method: str, status: str, sequence: int
+) -> bytes:
     words = translations(call.language)
     calendar = Calendar()
     calendar.add("prodid", "-//CfP//speaker invitation//EN")
     calendar.add("version", "2.0")
-    calendar.add("method", "PUBLISH")
+    calendar.add("method", method)
     event = Event()
     event.add("uid", f"{application.id}@{call.id}")
+    event.add("sequence", sequence)
+    event.add("status", status)
     event.add("dtstamp", stamped)
     event.add("dtstart", call.starts_at)
     event.add("dtend", call.ends_at)

@@ -12,6 +12,7 @@ from enum import StrEnum
 from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -124,19 +125,29 @@ class ApplicationForm(BaseModel):
 NOTE_MAX_CHARS = 2000
 
 
+def _plain_text(value: str) -> str:
+    if _has_control_characters(value, allow_newlines=True):
+        raise PydanticCustomError("plain_text", "must be plain text, without control characters")
+    return value.strip()
+
+
+PlainText = Annotated[str, Field(default="", max_length=NOTE_MAX_CHARS), AfterValidator(_plain_text)]
+
+
 class VoteForm(BaseModel):
     """What the review page's button sends. The vote itself is in the signed link; a note may come with it."""
 
     model_config = ConfigDict(extra="ignore")
 
-    note: str = Field(default="", max_length=NOTE_MAX_CHARS)
+    note: PlainText = ""
 
-    @field_validator("note")
-    @classmethod
-    def _plain_note(cls, value: str) -> str:
-        if _has_control_characters(value, allow_newlines=True):
-            raise PydanticCustomError("plain_text", "must be plain text, without control characters")
-        return value.strip()
+
+class WithdrawalForm(BaseModel):
+    """What the status page's withdraw button sends: what to do is in the signed link; a reason may come with it."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    reason: PlainText = ""
 
 
 FIELD_LABELS = {
@@ -148,6 +159,7 @@ FIELD_LABELS = {
     "summary": N_("Summary"),
     "consent": N_("Consent"),
     "note": N_("The note for the applicant"),
+    "reason": N_("Your reason"),
 }
 
 # One whole sentence per kind of mistake, so that each language can order its words; %(label)s is the field.
@@ -247,6 +259,8 @@ class Application(BaseModel):
     rejections: int = 0
     votes: list[Vote] = Field(default_factory=list)
     withdraw_requested: bool = False
+    # Why a confirmed speaker cancelled, if they said: for the organisers only.
+    withdraw_reason: str | None = None
     waitlisted_at: str | None = None
     # When DynamoDB's TTL deletes the application (epoch seconds): the call's retention.
     expires_at: int | None = None
@@ -285,6 +299,13 @@ class Application(BaseModel):
 
     def vote_of(self, organiser: str) -> Vote | None:
         return next((vote for vote in self.votes if vote.organiser == organiser), None)
+
+    def was_waitlisted(self) -> bool:
+        return any(step.event == Event.WAITLISTED for step in self.history)
+
+    def held_slot(self) -> bool:
+        """Whether the application took a slot at some point (it may have handed it on since)."""
+        return any(step.event == Event.SLOT_TAKEN for step in self.history)
 
     def tally(self) -> dict[str, int]:
         """The votes counted so far, as the workflow's Choice `Tally` reads them from a vote's callback."""

@@ -14,11 +14,11 @@ from datetime import datetime, timedelta
 from enum import Enum
 
 from chalicelib import logs, rendering
-from chalicelib.call import Call
+from chalicelib.call import Call, ProgrammeChange
 from chalicelib.clock import utc_now
 from chalicelib.correspondence import Context, Correspondence
 from chalicelib.i18n import N_
-from chalicelib.invitation import invitation
+from chalicelib.invitation import CONTENT_TYPE, cancellation, invitation
 from chalicelib.links import Links
 from chalicelib.mailer import EmailRejected, EmailThrottled
 from chalicelib.models import Application, Outcome, TaskMessage, Wait
@@ -73,6 +73,8 @@ class Email:
     # Template values beyond the application, the call and the status link.
     extras: Callable[[TaskWorker, Application, TaskMessage], Context] | None = None
     attachments: Callable[[TaskWorker, Application], tuple[rendering.Attachment, ...]] | None = None
+    # A change to the programme the organisers are told of, unless the call's `tell_organisers` leaves it out.
+    change: ProgrammeChange | None = None
 
 
 @dataclass(frozen=True)
@@ -156,18 +158,23 @@ class TaskWorker:
         """Whether an email still has a reader. Serves RequestReview and RemindOrganisers (organisers
         are not asked once the review has ended or the applicant withdrew), RemindSpeaker (not once
         the speaker answered), and every applicant email (an applicant who withdrew hears only about
-        the withdrawal and the release; one whose address bounced, nothing). A task whose emails are
+        the withdrawal and the release; one whose address bounced, nothing), and RemindBeforeSession (not
+        once the session has started). A task whose emails are
         moot still reports done: the workflow moves on, and its next wait sees the withdrawal."""
         if email.to in (Audience.REVIEWERS, Audience.REVIEWERS_YET_TO_VOTE):
             return application.review_is_open(self.call.approvals_needed, self.call.rejections_needed)
         if email.to is Audience.ORGANISERS:
-            return True
+            if email.change == "promotion" and not application.was_waitlisted():
+                return False  # a first acceptance is no change to the programme
+            return email.change is None or email.change in self.call.tell_organisers
         if application.email_bounced:
             return False  # SES reported the address as undeliverable, or its owner complained
         if application.withdraw_requested:
-            return task in (Task.ANNOUNCE_WITHDRAWAL, Task.ANNOUNCE_RELEASE)
+            return task in (Task.ANNOUNCE_WITHDRAWAL, Task.ANNOUNCE_RELEASE, Task.ANNOUNCE_SPEAKER_CANCELLATION)
         if task is Task.REMIND_SPEAKER:
             return self.stores.callbacks.answer(application.id) is None
+        if task is Task.REMIND_BEFORE_SESSION:
+            return self.clock() < self.call.starts_at  # an execution that caught up late: too late
         return True
 
     def _answer_from_facts(
@@ -236,7 +243,7 @@ class TaskWorker:
             if not self.still_due(application, message.task, email):
                 logs.event("email_moot", task=message.task, application=application.id, email=email.template)
                 continue
-            context = email.extras(self, application, message) if email.extras else {}
+            context = self.context(email, application, message)
             if email.to is Audience.APPLICANT:
                 attachments = email.attachments(self, application) if email.attachments else ()
                 self._letters.to_applicant(application, email.template, message.round, lease, context, attachments)
@@ -245,6 +252,13 @@ class TaskWorker:
                 self._letters.to_organisers(
                     application, email.template, message.round, lease, context, only_yet_to_vote
                 )
+
+    def context(self, email: Email, application: Application, message: TaskMessage) -> Context:
+        """What the email's templates get beyond the application, the call and the status link."""
+        context = email.extras(self, application, message) if email.extras else {}
+        if email.change:
+            context |= {"change": email.change, "held_slot": application.held_slot()}
+        return context
 
     def _now(self) -> str:
         return self.clock().isoformat()
@@ -274,7 +288,22 @@ def failure_reason(worker: TaskWorker, application: Application, message: TaskMe
 
 def calendar_invitation(worker: TaskWorker, application: Application) -> tuple[rendering.Attachment, ...]:
     ics = invitation(worker.call.in_language(application.language), application, worker.clock())
-    return (rendering.Attachment("invitation.ics", "text/calendar; charset=utf-8; method=PUBLISH", ics),)
+    return (rendering.Attachment("invitation.ics", CONTENT_TYPE.format(method="PUBLISH"), ics),)
+
+
+def calendar_cancellation(worker: TaskWorker, application: Application) -> tuple[rendering.Attachment, ...]:
+    ics = cancellation(worker.call.in_language(application.language), application, worker.clock())
+    return (rendering.Attachment("cancellation.ics", CONTENT_TYPE.format(method="CANCEL"), ics),)
+
+
+def cancellation_reason(worker: TaskWorker, application: Application, message: TaskMessage) -> Context:
+    return {"reason": application.withdraw_reason or ""}
+
+
+def _to_organisers(
+    change: ProgrammeChange, extras: Callable[[TaskWorker, Application, TaskMessage], Context] | None = None
+) -> Email:
+    return Email("programme_change", Audience.ORGANISERS, extras, change=change)
 
 
 def _to_applicant(
@@ -289,7 +318,9 @@ DUTIES: dict[Task, Duty] = {
     Task.REQUEST_REVIEW: Duty((Email("review_request", Audience.REVIEWERS),), waits=WaitKind.VOTE),
     Task.AWAIT_VOTE: Duty(waits=WaitKind.VOTE),
     Task.REMIND_ORGANISERS: Duty((Email("review_reminder", Audience.REVIEWERS_YET_TO_VOTE),)),
-    Task.ANNOUNCE_ACCEPTANCE: Duty((_to_applicant("acceptance", attendance_links),), waits=WaitKind.CONFIRMATION),
+    Task.ANNOUNCE_ACCEPTANCE: Duty(
+        (_to_applicant("acceptance", attendance_links), _to_organisers("promotion")), waits=WaitKind.CONFIRMATION
+    ),
     Task.REMIND_SPEAKER: Duty((_to_applicant("confirmation_reminder", attendance_links),), waits=WaitKind.CONFIRMATION),
     Task.ANNOUNCE_CONFIRMATION: Duty(
         (
@@ -297,15 +328,23 @@ DUTIES: dict[Task, Duty] = {
             Email("speaker_confirmed", Audience.ORGANISERS),
         )
     ),
-    Task.ANNOUNCE_CANCELLATION: Duty((_to_applicant("cancellation"),)),
-    Task.ANNOUNCE_RELEASE: Duty((_to_applicant("release"),)),
-    Task.ANNOUNCE_WITHDRAWAL: Duty((_to_applicant("withdrawal"),)),
+    Task.ANNOUNCE_CANCELLATION: Duty((_to_applicant("cancellation"), _to_organisers("cancellation"))),
+    Task.ANNOUNCE_RELEASE: Duty((_to_applicant("release"), _to_organisers("release"))),
+    Task.ANNOUNCE_WITHDRAWAL: Duty((_to_applicant("withdrawal"), _to_organisers("withdrawal"))),
     Task.PROMOTE_NEXT: Duty(decides=TaskWorker.promote_next),
     Task.JOIN_WAITLIST: Duty((_to_applicant("waitlist"),), waits=WaitKind.PROMOTION),
     Task.ANNOUNCE_WAITLIST_CLOSED: Duty((_to_applicant("waitlist_closed"),)),
     Task.ANNOUNCE_DECLINE: Duty((_to_applicant("decline", decline_notes),)),
-    Task.ANNOUNCE_EXPIRY: Duty((_to_applicant("expiry"),)),
+    Task.ANNOUNCE_EXPIRY: Duty((_to_applicant("expiry"), _to_organisers("expiry"))),
     Task.REPORT_FAILURE: Duty((Email("failure", Audience.ORGANISERS, failure_reason),)),
+    Task.REMIND_BEFORE_SESSION: Duty((_to_applicant("session_reminder"),)),
+    Task.AWAIT_SESSION: Duty(waits=WaitKind.SESSION),
+    Task.ANNOUNCE_SPEAKER_CANCELLATION: Duty(
+        (
+            Email("speaker_cancellation", Audience.APPLICANT, attachments=calendar_cancellation),
+            _to_organisers("cancellation", cancellation_reason),
+        )
+    ),
     # Executions started before the workflow was shortened.
     Task.AWAIT_CONFIRMATION: Duty(waits=WaitKind.CONFIRMATION),
     Task.ANNOUNCE_WAITLIST: Duty((_to_applicant("waitlist"),)),

@@ -48,6 +48,8 @@ class Event(StrEnum):
     SPEAKER_REMINDED = "speaker_reminded"
     CONFIRMED = "confirmed"
     CANCELLED_BY_SPEAKER = "cancelled_by_speaker"
+    CANCELLED_AFTER_CONFIRMING = "cancelled_after_confirming"
+    SESSION_REMINDED = "session_reminded"
     CONFIRMATION_MISSED = "confirmation_missed"
     WITHDRAWN = "withdrawn"
     SLOT_HANDED_ON = "slot_handed_on"
@@ -83,6 +85,9 @@ class Task(StrEnum):
     ANNOUNCE_DECLINE = "announce_decline"
     ANNOUNCE_EXPIRY = "announce_expiry"
     REPORT_FAILURE = "report_failure"
+    REMIND_BEFORE_SESSION = "remind_before_session"
+    AWAIT_SESSION = "await_session"
+    ANNOUNCE_SPEAKER_CANCELLATION = "announce_speaker_cancellation"
     # Sent by executions started before the workflow was shortened (Step Functions runs each
     # execution on the definition it started with); handled until none of them is left.
     AWAIT_CONFIRMATION = "await_confirmation"
@@ -97,6 +102,8 @@ class WaitKind(StrEnum):
     VOTE = "vote"
     CONFIRMATION = "confirmation"
     PROMOTION = "promotion"
+    # A confirmed speaker's workflow waits for the session; only a cancellation (a withdrawal) ends it early.
+    SESSION = "session"
 
 
 # While the workflow waits on one of these, the applicant may still withdraw.
@@ -108,6 +115,7 @@ WITHDRAWABLE = frozenset(
         Status.APPROVED,
         Status.ACCEPTED,
         Status.WAITLISTED,
+        Status.CONFIRMED,  # until the session starts (applications.Withdrawals): the speaker cancels
     }
 )
 
@@ -145,13 +153,13 @@ NEXT_STEPS: dict[Status, str] = {
         "All slots are taken for now. If one frees up, it goes to the first on the waitlist, and we email you at once."
     ),
     Status.CONFIRMED: N_(
-        "You are confirmed as a speaker. See you there! If you can no longer come, please reply to your "
-        "confirmation email."
+        "You are confirmed as a speaker. See you there! We remind you the day before. If you can no longer "
+        "come, cancel here: your slot goes to the next on the waitlist."
     ),
     Status.DECLINED: N_("Your story was not selected this time."),
     Status.EXPIRED: N_("The review window closed before a decision."),
     Status.RELEASED: N_("The confirmation window passed, so your slot went to the waitlist."),
-    Status.CANCELLED: N_("You told us you cannot make it; your slot went to the waitlist."),
+    Status.CANCELLED: N_("You told us you cannot make it; your slot went to the next on the waitlist."),
     Status.WITHDRAWN: N_("You withdrew this application."),
     Status.NOT_SELECTED: N_("No slot freed up while you were on the waitlist."),
     Status.FAILED: N_("Something went wrong on our side while we handled your application."),
@@ -175,6 +183,8 @@ EVENT_LABELS: dict[Event, str] = {
     Event.SPEAKER_REMINDED: N_("speaker reminded"),
     Event.CONFIRMED: N_("confirmed"),
     Event.CANCELLED_BY_SPEAKER: N_("cancelled by the speaker"),
+    Event.CANCELLED_AFTER_CONFIRMING: N_("cancelled by the speaker after confirming"),
+    Event.SESSION_REMINDED: N_("reminded of the session"),
     Event.CONFIRMATION_MISSED: N_("confirmation missed"),
     Event.WITHDRAWN: N_("withdrawn"),
     Event.SLOT_HANDED_ON: N_("slot handed to the waitlist"),

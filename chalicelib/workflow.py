@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from chalicelib.call import Call
@@ -18,6 +19,11 @@ _GONE = {"TaskTimedOut", "InvalidToken", "TaskDoesNotExist"}
 
 class WaitEnded(Exception):
     """The workflow is no longer waiting on this callback (it timed out, or moved on)."""
+
+
+def _utc(moment: datetime) -> str:
+    """A timestamp as the workflow's Wait reads it: ISO 8601 in UTC, whole seconds, with a Z."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _seconds(hours: float) -> int:
@@ -49,6 +55,11 @@ def execution_input(application_id: str, call: Call) -> dict[str, Any]:
         "confirmation": {
             "reminders": call.confirmation_reminders,
             "reminder_seconds": _seconds(call.confirmation_window_hours / (call.confirmation_reminders + 1)),
+        },
+        # When the speaker is reminded, and when the session starts (the workflow waits until then).
+        "session": {
+            "reminder_at": _utc(call.starts_at - timedelta(hours=call.session_reminder_hours)),
+            "starts_at": _utc(call.starts_at),
         },
         "timeouts": {
             "email_seconds": EMAIL_TASK_SECONDS,

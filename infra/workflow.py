@@ -4,7 +4,7 @@
 
 This file is the workflow's source; review.asl.json is what it writes, committed because packaging,
 the local run and the tests read it, and `make test` fails when the two differ. The states are
-grouped by phase: verification, review, slot, confirmation, release, waitlist and endings.
+grouped by phase: verification, review, slot, confirmation, session, release, waitlist and endings.
 
 Two kinds of step write to the application:
 - a task state sends the queue's worker a message that names its task and what to record
@@ -382,11 +382,73 @@ CONFIRMATION: dict[str, State] = {
     "Confirm": task(
         Task.ANNOUNCE_CONFIRMATION,
         "Emails the speaker the confirmation with its invitation.ics, and tells every organiser.",
-        "Confirmed",
+        "UntilTheSession",
         record=(Status.CONFIRMED, Event.CONFIRMED),
         catches=[failed()],
     ),
-    "Confirmed": SUCCEED,
+}
+
+# A confirmed speaker keeps the slot until the session, and may still cancel until it starts.
+SESSION_REMINDER: dict[str, State] = {
+    "WaitForReminderTime": {
+        "Type": "Wait",
+        "Comment": "Until the call's session_reminder_hours before the session (workflow.execution_input).",
+        "TimestampPath": "$.session.reminder_at",
+        "Next": "RemindBeforeSession",
+    },
+    "RemindBeforeSession": task(
+        Task.REMIND_BEFORE_SESSION,
+        "Emails the speaker when and where, the format, whom to ask, and the link to cancel.",
+        "WaitForSessionStart",
+        record=(None, Event.SESSION_REMINDED),
+        catches=[catch("States.ALL", "WaitForSessionStart")],  # a lost reminder cancels nothing
+    ),
+    "WaitForSessionStart": {
+        "Type": "Wait",
+        "Comment": "Until the session starts: then nobody can cancel any more.",
+        "TimestampPath": "$.session.starts_at",
+        "Next": "SessionStarts",
+    },
+    "SessionStarts": fail("Session.Started", "The session has started."),
+}
+SESSION_CANCELLATION: dict[str, State] = {
+    "AwaitSession": task(
+        Task.AWAIT_SESSION,
+        "Keeps a callback that only a cancellation answers: the status page's 'I can no longer come' and "
+        "'Delete my data' fail it with Withdrawn.",
+        "SpeakerCancels",
+        waits=True,
+        timeout=None,  # the other branch ends it when the session starts
+    ),
+    "SpeakerCancels": fail("Session.Cancelled", "The speaker can no longer come."),
+}
+
+SESSION: dict[str, State] = {
+    "UntilTheSession": {
+        "Type": "Parallel",
+        "Comment": "The day-before reminder beside the speaker's way out; the session's start ends both.",
+        "Branches": [
+            {"StartAt": "WaitForReminderTime", "States": SESSION_REMINDER},
+            {"StartAt": "AwaitSession", "States": SESSION_CANCELLATION},
+        ],
+        "ResultPath": None,
+        "Next": "SessionHeld",
+        "Catch": [
+            catch("Session.Started", "SessionHeld"),
+            catch("Session.Cancelled", "CancelAfterConfirming"),
+            catch("Withdrawn", "CancelAfterConfirming"),
+            failed(),
+        ],
+    },
+    "SessionHeld": SUCCEED,
+    "CancelAfterConfirming": task(
+        Task.ANNOUNCE_SPEAKER_CANCELLATION,
+        "A confirmed speaker cancelled: they get the calendar's cancellation, the organisers the reason; "
+        "then the slot is handed on.",
+        "OfferSlot",
+        record=(Status.CANCELLED, Event.CANCELLED_AFTER_CONFIRMING),
+        catches=[failed("OfferSlot")],
+    ),
 }
 
 RELEASE: dict[str, State] = {
@@ -558,9 +620,9 @@ def definition() -> dict[str, Any]:
         "Comment": "Review-and-accept flow for one application, built by infra/workflow.py: verify the email "
         "address if the call asks, acknowledge, organisers vote to a quorum (with reminders and expiry), take a "
         "slot or join the waitlist, the speaker confirms (with reminders) or the slot goes to the next on the "
-        "waitlist.",
+        "waitlist; a confirmed speaker is reminded before the session and may cancel until it starts.",
         "StartAt": "VerificationNeeded",
-        "States": VERIFICATION | REVIEW | SLOT | CONFIRMATION | RELEASE | WAITLIST | ENDINGS,
+        "States": VERIFICATION | REVIEW | SLOT | CONFIRMATION | SESSION | RELEASE | WAITLIST | ENDINGS,
     }
 
 

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import secrets
 import signal
 import sys
+from datetime import datetime, timedelta
 from pathlib import Path
 from types import FrameType
+from zoneinfo import ZoneInfo
 
 from chalicelib.i18n import LANGUAGES, SOURCE_LANGUAGE, catalogue
 from chalicelib.settings import CALL_FILE, CALL_OVERRIDES, CFP_FAULTS
@@ -68,10 +71,13 @@ def _serve(emulator: Emulator, host: str, port: int, outbox_port: int) -> int:
     # The caller's environment wins for these: a rehearsal with other call settings, or faults.
     environment |= {name: os.environ[name] for name in (CALL_FILE, CALL_OVERRIDES, CFP_FAULTS) if name in os.environ}
 
+    if os.environ.get("SESSION_IN_MINUTES"):
+        environment[CALL_OVERRIDES] = _session_soon(environment, float(os.environ["SESSION_IN_MINUTES"]))
+
     say("… creating the resources from infra/resources.json and infra/review.asl.json")
     from chalicelib.call import load_call
 
-    call = load_call(environment.get("CALL_FILE", "ow2con24-ospo-heroes.toml"))
+    call = load_call(environment.get("CALL_FILE", "ow2con24-ospo-heroes.toml"), environment.get(CALL_OVERRIDES, ""))
     resources = stack.create(STAGE, call.sender)
     environment |= resources.environment() | aws_environment(emulator.endpoint)
     environment["PUBLIC_URL"] = app_url
@@ -106,6 +112,26 @@ def _serve(emulator: Emulator, host: str, port: int, outbox_port: int) -> int:
         outbox.shutdown()
     say("✓ stopped")
     return 0
+
+
+def _session_soon(environment: dict[str, str], minutes: float) -> str:
+    """The stage's call overrides with the session `minutes` from now, its reminder halfway: the tour's
+    last steps (the reminder, then nobody can cancel) in minutes instead of a day."""
+    from chalicelib.call import load_call
+
+    call = load_call(environment.get(CALL_FILE, "ow2con24-ospo-heroes.toml"), environment.get(CALL_OVERRIDES, ""))
+    starts = (datetime.now(ZoneInfo(call.timezone)) + timedelta(minutes=minutes)).replace(microsecond=0)
+    ends = min(starts + (call.ends_at - call.starts_at), starts.replace(hour=23, minute=59, second=59))
+    overrides = json.loads(environment.get(CALL_OVERRIDES) or "{}") | {
+        "date": starts.date().isoformat(),
+        "starts": starts.time().isoformat(),
+        "ends": ends.time().isoformat(),
+        "session_reminder_hours": minutes / 2 / 60,
+    }
+    say(
+        f"… the session starts at {starts:%H:%M:%S} ({call.timezone}); its reminder goes {minutes / 2:g} minutes before"
+    )
+    return json.dumps(overrides)
 
 
 if __name__ == "__main__":

@@ -115,7 +115,16 @@ def test_every_status_reads_as_words_on_the_status_page_in_both_languages() -> N
     for language in LANGUAGES:
         for status in Status:
             shown = application.model_copy(update={"status": status, "history": history})
-            page = rendering.page("status.html", language, root="../", call=call, application=shown, token="t")
+            page = rendering.page(
+                "status.html",
+                language,
+                root="../",
+                call=call,
+                application=shown,
+                token="t",
+                session_started=False,
+                too_late=False,
+            )
             assert translate(language, NEXT_STEPS[status]) in page
             shown_raw = {name for name in raw_names if name in page}
             assert not shown_raw, f"shown raw on the {language} status page of a {status} application: {shown_raw}"
@@ -129,7 +138,7 @@ def test_every_email_a_task_sends_renders_in_both_languages(task: Task) -> None:
         assert (TEMPLATES / "emails" / f"{email.template}.txt").exists(), email.template
         assert (TEMPLATES / "emails" / f"{email.template}.html").exists(), email.template
         task_message = TaskMessage(task=task, application_id=application.id, task_token="t", failure="EmailRejected")
-        context = email.extras(worker, application, task_message) if email.extras else {}
+        context = worker.context(email, application, task_message)
         if email.to is not Audience.APPLICANT:
             context |= {"approve_url": "http://x/a", "reject_url": "http://x/r", "overview_url": "http://x/o"}
         for language in LANGUAGES:

@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
-from chalice.app import Blueprint, Response
+from typing import TYPE_CHECKING
+
+from chalice.app import Blueprint, Request, Response
 
 from chalicelib import deps, logs
-from chalicelib.applications import CallClosed, InvalidApplication, LooksAutomated, RateLimited
+from chalicelib.applications import (
+    CallClosed,
+    InvalidApplication,
+    InvalidReason,
+    LooksAutomated,
+    RateLimited,
+    read_reason,
+)
+from chalicelib.clock import utc_now
 from chalicelib.i18n import N_
 from chalicelib.links import LinkError
 from chalicelib.models import FIELD_LABELS
@@ -26,6 +36,9 @@ from chalicelib.web import (
     wants_json,
 )
 
+if TYPE_CHECKING:
+    from chalicelib.models import Application
+
 bp = Blueprint(__name__)
 
 AUTOMATED = N_(
@@ -40,6 +53,25 @@ def _unknown_status_link(exc: LinkError | ApplicationNotFound) -> Response:
     """A status link that is not ours, has expired, or names data already gone: a 404 that says so."""
     detail = str(exc) or N_("This application does not exist.")
     return problem(bp.current_request, 404, N_("Status link not recognised"), detail)
+
+
+def _status_page(
+    request: Request, application: Application, token: str, status: int = 200, too_late: bool = False
+) -> Response:
+    call = deps.call()
+    # A confirmed speaker may cancel until the session starts.
+    started = utc_now() >= call.starts_at
+    return html(
+        request,
+        "status.html",
+        status,
+        None,
+        call=call,
+        application=application,
+        token=token,
+        session_started=started,
+        too_late=too_late,
+    )
 
 
 @bp.route("/", methods=["GET"])
@@ -137,22 +169,29 @@ def show_status(token: str) -> Response:
                 "history": [step.model_dump() for step in application.history],
             }
         )
-    return html(request, "status.html", call=deps.call(), application=application, token=token)
+    return _status_page(request, application, token)
 
 
 @bp.route("/status/{token}", methods=["POST"], content_types=FORM_OR_JSON)
 def withdraw(token: str) -> Response:
-    """The status page's withdraw button."""
+    """The status page's withdraw button (a confirmed speaker's "I can no longer come", with a reason)."""
     request = bp.current_request
     try:
-        application = deps.withdrawals().withdraw(deps.links().read_status(token))
+        application_id = deps.links().read_status(token)  # the link first: a forged one reads no body
+        reason = read_reason(read_fields(request, settings().max_body_bytes), chosen_language(request))
+        application = deps.withdrawals().withdraw(application_id, reason)
         logs.event("withdrawn", application=application.id)
     except (LinkError, ApplicationNotFound) as exc:
         return _unknown_status_link(exc)
+    except BodyTooLarge as exc:
+        return problem(request, 413, N_("The reason is too long"), TOO_LARGE, limit=exc.limit)
+    except BadBody as exc:
+        return problem(request, 400, N_("The request could not be read"), str(exc))
+    except InvalidReason as exc:
+        [message] = exc.errors.values()
+        return problem(request, 422, N_("The reason cannot be sent as it is"), message, errors=exc.errors)
     except CannotWithdraw as exc:
-        return html(
-            request, "status.html", 409, call=deps.call(), application=exc.application, token=token, too_late=True
-        )
+        return _status_page(request, exc.application, token, 409, too_late=True)
     return html(
         request,
         "withdrawn.html",

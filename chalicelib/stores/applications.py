@@ -94,21 +94,23 @@ class ApplicationStore(TableStore):
             for item in page["Items"]:
                 yield application_from_item(item)
 
-    def request_withdrawal(self, application_id: str) -> Application:
-        """Flag the application as withdrawn by its applicant; the workflow does the rest."""
+    def request_withdrawal(self, application_id: str, reason: str = "") -> Application:
+        """Flag the application as withdrawn by its applicant, with their reason if they gave one; the
+        workflow does the rest."""
         from botocore.exceptions import ClientError
 
         try:
             response = self._client.update_item(
                 TableName=self._table,
                 Key=application_key(application_id),
-                UpdateExpression="SET withdraw_requested = :yes",
+                UpdateExpression="SET withdraw_requested = :yes" + (", withdraw_reason = :reason" if reason else ""),
                 ConditionExpression="attribute_exists(pk) AND #status IN ("
                 + ", ".join(f":s{i}" for i in range(len(WITHDRAWABLE)))
                 + ")",
                 ExpressionAttributeNames={"#status": "status"},
                 ExpressionAttributeValues=to_item(
-                    {":yes": True} | {f":s{i}": status.value for i, status in enumerate(sorted(WITHDRAWABLE))}
+                    {":yes": True, ":reason": reason or None}
+                    | {f":s{i}": status.value for i, status in enumerate(sorted(WITHDRAWABLE))}
                 ),
                 ReturnValues="ALL_NEW",
             )

@@ -128,12 +128,17 @@ class TaskWorker:
         except ApplicationNotFound:
             self._workflow.task_failed(message.task_token, "ApplicationMissing", message.application_id)
             return
-        if message.record is not None:
+        due = [email for email in duty.emails if self.still_due(application, message.task, email)]
+        # A step that only says an email went (an event without a status) is not recorded when every
+        # one of its emails is moot: the history tells what happened.
+        if message.record is not None and (message.record.status or due or not duty.emails):
             # Before the work: a redelivered message finds it recorded and does not record it twice.
             self.stores.applications.record_step(application.id, message.record, message.round, self._now())
+        for moot in (email for email in duty.emails if email not in due):
+            logs.event("email_moot", task=message.task, application=application.id, email=moot.template)
         try:
             queued = self._keep(application, message, duty.waits) if duty.waits else None
-            self._send(application, message, duty.emails, lease)
+            self._send(application, message, due, lease)
             if duty.waits is not None:
                 self._answer_from_facts(application.id, message, duty.waits, queued)
                 return  # answered later, by a person or by another application's workflow
@@ -240,9 +245,6 @@ class TaskWorker:
 
     def _send(self, application: Application, message: TaskMessage, emails: Sequence[Email], lease: timedelta) -> None:
         for email in emails:
-            if not self.still_due(application, message.task, email):
-                logs.event("email_moot", task=message.task, application=application.id, email=email.template)
-                continue
             context = self.context(email, application, message)
             if email.to is Audience.APPLICANT:
                 attachments = email.attachments(self, application) if email.attachments else ()

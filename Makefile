@@ -9,7 +9,7 @@ NODE_STAMP := node_modules/.installed-$(shell cat package.json package-lock.json
 STAGE ?= dev
 OUT := out/$(STAGE)
 
-.PHONY: install node translations messages run test test-slow load bench lint typecheck package deploy destroy clean
+.PHONY: install node translations messages run test test-slow load bench lighthouse lint typecheck package deploy destroy revoke-overview clean
 
 install: $(STAMP)
 
@@ -83,6 +83,12 @@ deploy: package
 
 destroy:
 	@STAGE=$(STAGE) bash deploy/destroy.sh
+
+# make revoke-overview STAGE=prod ORGANISER=programme@example.org: that organiser's overview and review links
+# stop working, nobody else's (README, "Emailed links"). STAGE=local: the run of `make run`.
+revoke-overview: install
+	@test -n "$(ORGANISER)" || { echo "✗ say whose links: make revoke-overview STAGE=$(STAGE) ORGANISER=<address>"; exit 1; }
+	@PYTHONPATH=. $(BIN)/python -m deploy.revoke --stage $(STAGE) --organiser "$(ORGANISER)"
 
 clean:
 	rm -rf $(VENV) node_modules out .local .pytest_cache .mypy_cache .ruff_cache

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from chalicelib.callbacks import Callbacks
     from chalicelib.overview import OverviewDesk
     from chalicelib.review import ReviewDesk
+    from chalicelib.revocations import LinkRevocations
     from chalicelib.storage import ApplicationStore
     from chalicelib.tasks import TaskWorker
     from chalicelib.workflow import Workflow
@@ -73,6 +74,13 @@ def store() -> ApplicationStore:
 
 
 @cache
+def revocations() -> LinkRevocations:
+    from chalicelib.revocations import LinkRevocations
+
+    return LinkRevocations(aws.dynamodb(), settings().table_name)
+
+
+@cache
 def workflow() -> Workflow:
     from chalicelib.workflow import Workflow
 
@@ -118,7 +126,7 @@ def verifications() -> Verifications:
 def review_desk() -> ReviewDesk:
     from chalicelib.review import ReviewDesk
 
-    return ReviewDesk(store(), callbacks(), links(), call())
+    return ReviewDesk(store(), callbacks(), links(), call(), revocations())
 
 
 @cache
@@ -132,7 +140,7 @@ def attendance_desk() -> AttendanceDesk:
 def overview_desk() -> OverviewDesk:
     from chalicelib.overview import OverviewDesk
 
-    return OverviewDesk(store(), links(), call())
+    return OverviewDesk(store(), links(), call(), revocations())
 
 
 @cache
@@ -145,7 +153,16 @@ def task_worker() -> TaskWorker:
 
 def reset() -> None:
     """Forget every built service and the settings (tests change the environment)."""
-    built = (call, link_secret, links, store, workflow, callbacks, submissions, withdrawals, erasure, verifications)
-    for getter in (*built, review_desk, attendance_desk, overview_desk, task_worker, settings, load_call):
+    built = (call, link_secret, links, store, revocations, workflow, callbacks, submissions, withdrawals, erasure)
+    for getter in (
+        *built,
+        verifications,
+        review_desk,
+        attendance_desk,
+        overview_desk,
+        task_worker,
+        settings,
+        load_call,
+    ):
         getter.cache_clear()
     aws.reset()

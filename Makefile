@@ -71,6 +71,11 @@ load: install
 bench: install translations
 	@PYTHONPATH=. $(BIN)/python -m bench.run $(if $(QUICK),--quick)
 
+# Lighthouse's accessibility, best-practices and SEO scores of the form, the thank-you page and the error pages,
+# on a local run and Debian's chromium (BENCHMARKS.md); figures in bench/results/lighthouse.json.
+lighthouse: install translations node
+	@PYTHONPATH=. $(BIN)/python -m bench.lighthouse
+
 # out/$(STAGE)/sam.json (Chalice's template merged with infra/resources.json) and deployment.zip.
 package: install translations
 	@PYTHONPATH=. $(BIN)/python -m deploy.package --stage $(STAGE) --out $(OUT)

@@ -40,7 +40,11 @@ class RequestHandler(ChaliceRequestHandler):
         }
         response = no_route(Request(event)).to_dict()
         headers = dict(response["headers"]) | dict(response.get("multiValueHeaders", {}))
-        self._send_http_response(response["statusCode"], headers, response["body"])
+        body = None if self.command == "HEAD" else response["body"]
+        self._send_http_response(response["statusCode"], headers, body)
+
+    # The base class binds each method to its own _generic_handle.
+    do_GET = do_PUT = do_POST = do_HEAD = do_DELETE = do_PATCH = do_OPTIONS = _generic_handle  # noqa: N815
 
 
 def local_server(app: Chalice, config: Config, host: str, port: int) -> LocalDevServer:

@@ -53,8 +53,6 @@ def table_of(stage: str) -> str:
 
 def revoke(stage: str, organiser: str, now: datetime | None = None) -> datetime:
     """Revoke the organiser's links signed until now; returns the revocation in force."""
-    if not EMAIL_PATTERN.match(organiser):
-        raise RevocationFailed(f"{organiser!r} is not an email address: give the organiser's, as in the call's file")
     revocations = LinkRevocations(aws.dynamodb(), table_of(stage))
     return revocations.revoke(stage_call_id(stage), organiser, now or datetime.now(UTC))
 
@@ -64,6 +62,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--stage", required=True, help="local, dev or prod")
     parser.add_argument("--organiser", required=True, help="the organiser's address")
     args = parser.parse_args(argv)
+    organiser = args.organiser.strip()
+    if not EMAIL_PATTERN.match(organiser):
+        print(f"✗ {organiser!r} is not an email address: give the organiser's, as in the call's file", file=sys.stderr)
+        return 1
     if args.stage == "local":
         from local.emulator import aws_environment
 
@@ -71,14 +73,14 @@ def main(argv: list[str] | None = None) -> int:
     from botocore.exceptions import BotoCoreError
 
     try:
-        revoked = revoke(args.stage, args.organiser.strip())
+        revoked = revoke(args.stage, organiser)
     except RevocationFailed as exc:
         print(f"✗ {exc}", file=sys.stderr)
         return 1
     except BotoCoreError as exc:  # no credentials, or nothing answers (is `make run` running, for local?)
         print(f"✗ could not reach the stage's AWS: {exc}", file=sys.stderr)
         return 1
-    print(f"✓ {args.organiser}'s overview and review links signed before {revoked.isoformat(timespec='seconds')}")
+    print(f"✓ {organiser}'s overview and review links signed before {revoked.isoformat(timespec='seconds')}")
     print("  no longer work (stage " + args.stage + "); their next email about an application brings new ones.")
     return 0
 

@@ -7,9 +7,12 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import re
 import time
 from datetime import UTC, datetime
+
+import pytest
 
 from chalicelib import deps
 from deploy import revoke
@@ -144,5 +147,8 @@ def test_one_organiser_s_links_are_revoked_alone(cfp: CfP) -> None:
     assert cfp.client.http.get(moderator_overview).status_code == 403
 
 
-def test_the_revoke_command_says_what_it_needs() -> None:
+def test_the_revoke_command_says_what_it_needs(capsys: pytest.CaptureFixture[str]) -> None:
+    before = dict(os.environ)
     assert revoke.main(["--stage", "local", "--organiser", "not-an-address"]) == 1
+    assert "'not-an-address' is not an email address" in capsys.readouterr().err
+    assert dict(os.environ) == before  # it reached for no emulator

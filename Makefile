@@ -9,7 +9,7 @@ NODE_STAMP := node_modules/.installed-$(shell cat package.json package-lock.json
 STAGE ?= dev
 OUT := out/$(STAGE)
 
-.PHONY: install node translations messages workflow run bounce test test-fast test-slow load bench lint typecheck package deploy destroy clean
+.PHONY: install node translations messages workflow run bounce test test-fast test-slow load bench lighthouse lint typecheck package deploy destroy revoke-overview clean
 
 install: $(STAMP)
 
@@ -80,6 +80,11 @@ load: install
 bench: install translations
 	@PYTHONPATH=. $(BIN)/python -m bench.run $(if $(QUICK),--quick)
 
+# Lighthouse's accessibility, best-practices and SEO scores of the form, the thank-you page and the error pages,
+# on a local run and Debian's chromium (BENCHMARKS.md); figures in bench/results/lighthouse.json.
+lighthouse: install translations node
+	@PYTHONPATH=. $(BIN)/python -m bench.lighthouse
+
 # out/$(STAGE)/sam.json (Chalice's template merged with infra/resources.json) and deployment.zip.
 package: install translations
 	@PYTHONPATH=. $(BIN)/python -m deploy.package --stage $(STAGE) --out $(OUT)
@@ -92,6 +97,12 @@ deploy: package
 
 destroy:
 	@STAGE=$(STAGE) bash deploy/destroy.sh
+
+# make revoke-overview STAGE=prod ORGANISER=programme@example.org: that organiser's overview and review links
+# stop working, nobody else's (README, "Emailed links"). STAGE=local: the run of `make run`.
+revoke-overview: install
+	@test -n "$(ORGANISER)" || { echo "✗ say whose links: make revoke-overview STAGE=$(STAGE) ORGANISER=<address>"; exit 1; }
+	@PYTHONPATH=. $(BIN)/python -m deploy.revoke --stage $(STAGE) --organiser "$(ORGANISER)"
 
 clean:
 	rm -rf $(VENV) node_modules out .local .pytest_cache .mypy_cache .ruff_cache

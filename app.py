@@ -2,7 +2,7 @@
 
 from chalice.app import Chalice
 
-from chalicelib.handlers import applicants, assets, events, organisers, speakers
+from chalicelib.handlers import applicants, assets, events, gateway, organisers, speakers
 
 app = Chalice(app_name="cfp")
 app.register_blueprint(applicants.bp)
@@ -10,3 +10,4 @@ app.register_blueprint(organisers.bp)
 app.register_blueprint(speakers.bp)
 app.register_blueprint(events.bp)
 app.register_blueprint(assets.bp)
+app.register_blueprint(gateway.bp)

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from chalicelib.i18n import SOURCE_LANGUAGE, Language, long_date
+from chalicelib.i18n import SOURCE_LANGUAGE, Language, time_span
 
 CALLS_DIR = Path(__file__).parent / "calls"
 # The changes to the programme the organisers are told of, each by one email (failures always are).
@@ -116,8 +116,8 @@ class Call(BaseModel):
 
     @property
     def when(self) -> str:
-        """The session's slot as people read it: 'Tuesday 11 June 2024, 16:40–17:40'."""
-        return f"{long_date(self.date, self.language)}, {self.starts:%H:%M}–{self.ends:%H:%M}"
+        """The session's slot as people read it: 'Tuesday 11 June 2024, 16:40–17:40 (Paris time)'."""
+        return time_span(self.date, self.starts, self.ends, self.timezone, self.language)
 
     def in_language(self, language: Language) -> Call:
         """The call as a reader of `language` sees it: its translated text, and dates in that language."""

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from chalicelib.stores.emails import EmailMarkers
     from chalicelib.stores.erasure import ErasureStore
     from chalicelib.stores.rates import RateLimits
+    from chalicelib.stores.revocations import RevocationStore
     from chalicelib.stores.slots import SlotStore
     from chalicelib.stores.votes import VoteStore
     from chalicelib.tasks import TaskWorker
@@ -119,6 +120,13 @@ def email_markers() -> EmailMarkers:
 
 
 @cache
+def revocations() -> RevocationStore:
+    from chalicelib.stores.revocations import RevocationStore
+
+    return RevocationStore(aws.dynamodb(), settings().table_name)
+
+
+@cache
 def erasure_store() -> ErasureStore:
     from chalicelib.stores.erasure import ErasureStore
 
@@ -174,7 +182,7 @@ def verifications() -> Verifications:
 def review_desk() -> ReviewDesk:
     from chalicelib.review import ReviewDesk
 
-    return ReviewDesk(applications(), votes(), callbacks(), links(), call())
+    return ReviewDesk(applications(), votes(), callbacks(), links(), call(), revocations())
 
 
 @cache
@@ -188,7 +196,7 @@ def attendance_desk() -> AttendanceDesk:
 def overview_desk() -> OverviewDesk:
     from chalicelib.overview import OverviewDesk
 
-    return OverviewDesk(applications(), slots(), links(), call())
+    return OverviewDesk(applications(), slots(), links(), call(), revocations())
 
 
 @cache

@@ -9,6 +9,7 @@ import unicodedata
 from collections.abc import Mapping
 from datetime import datetime
 from enum import StrEnum
+from gettext import NullTranslations
 from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import (
@@ -23,7 +24,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from chalicelib.i18n import N_, SOURCE_LANGUAGE, Language, translations
+from chalicelib.i18n import N_, SOURCE_LANGUAGE, Language, fill, translations
 from chalicelib.vocabulary import Event, Status, Task, WaitKind
 
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
@@ -165,8 +166,6 @@ FIELD_LABELS = {
 # One whole sentence per kind of mistake, so that each language can order its words; %(label)s is the field.
 _SENTENCES = {
     "missing": N_("%(label)s is required."),
-    "string_too_short": N_("%(label)s must be at least %(min_length)s characters."),
-    "string_too_long": N_("%(label)s must be at most %(max_length)s characters."),
     "enum": N_("%(label)s must be one of: good, bad, ugly."),
     "string_type": N_("%(label)s must be text."),
     "bool_type": N_("%(label)s must be ticked."),
@@ -217,12 +216,34 @@ def field_errors(exc: ValidationError, language: Language = SOURCE_LANGUAGE) -> 
         if field in errors:
             continue
         label = words.gettext(FIELD_LABELS[field]) if field in FIELD_LABELS else field
-        sentence = _SENTENCES.get(error["type"])
-        if sentence is None:
-            errors[field] = f"{label} {error['msg']}."
-            continue
-        errors[field] = words.gettext(sentence) % (error.get("ctx", {}) | {"label": label})
+        values = error.get("ctx", {}) | {"label": label}
+        sentence = _length_sentence(words, error["type"], values)
+        known = _SENTENCES.get(error["type"])
+        if sentence is None and known is not None:
+            sentence = words.gettext(known)
+        errors[field] = fill(sentence, values, language) if sentence else f"{label} {error['msg']}."
     return errors
+
+
+def _length_sentence(words: NullTranslations, kind: str, values: dict[str, Any]) -> str | None:
+    """A length's sentence in the singular or the plural, as the number asks; a text that must not be
+    empty is simply required."""
+    required = _SENTENCES["missing"]
+    if kind == "string_too_short" and values["min_length"] == 1:
+        return words.gettext(required)
+    if kind == "string_too_short":
+        return words.ngettext(
+            "%(label)s must be at least %(min_length)s character.",
+            "%(label)s must be at least %(min_length)s characters.",
+            values["min_length"],
+        )
+    if kind == "string_too_long":
+        return words.ngettext(
+            "%(label)s must be at most %(max_length)s character.",
+            "%(label)s must be at most %(max_length)s characters.",
+            values["max_length"],
+        )
+    return None
 
 
 class HistoryEvent(BaseModel):

@@ -1,31 +1,40 @@
-"""The organisers' overview of a call: every application with its status, votes and slot, and exports."""
+"""The organisers' overview of a call: every application with its status, votes and slot, and the reader's
+own review links; counts by status and by kind, the programme of confirmed speakers, filters and sorting
+(query parameters, so that they work without JavaScript), and the CSV and JSON exports."""
 
 from __future__ import annotations
 
 import csv
 import io
-from dataclasses import dataclass
+from collections import Counter
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
+from urllib.parse import urlencode
 
 from chalicelib.call import Call
-from chalicelib.i18n import N_
-from chalicelib.links import LinkInvalid, Links
-from chalicelib.models import Application
+from chalicelib.i18n import N_, as_datetime
+from chalicelib.links import LinkInvalid, LinkRevoked, Links
+from chalicelib.models import Application, ExperienceKind, Outcome, Vote
 from chalicelib.stores.applications import ApplicationStore
+from chalicelib.stores.revocations import RevocationStore
 from chalicelib.stores.slots import SlotStore
-from chalicelib.vocabulary import Status
+from chalicelib.vocabulary import Event, Status
 
 CSV_COLUMNS = (
     "reference",
     "submitted_at",
     "status",
     "slot",
+    "programme",
     "name",
     "email",
     "email_undeliverable",
     "organisation",
     "kind",
     "title",
+    "language",
     "approvals",
     "rejections",
     "votes",
@@ -38,36 +47,121 @@ SLOT = {
     Status.CONFIRMED: "confirmed",
     Status.WAITLISTED: "waitlisted",
 }
+STATUS_ORDER = {status: position for position, status in enumerate(Status)}
+KIND_ORDER = {kind: position for position, kind in enumerate(ExperienceKind)}
+
+
+def _confirmed_at(application: Application) -> datetime:
+    """When the speaker confirmed: the history's "confirmed" step (the submission, should it lack one)."""
+    step = next((step for step in application.history if step.event == Event.CONFIRMED), None)
+    return as_datetime(step.at) if step else application.submitted_at
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One application as the reading organiser sees it."""
+
+    application: Application
+    # The speaker's place in the programme (1, 2, …), in the order they confirmed; None if not confirmed.
+    programme: int | None
+    my_vote: Vote | None
+    can_vote: bool
+    # The reader's own review links, signed as in their emails: each page shows the application and the
+    # votes, and the vote button while the reader has not voted and the review is open.
+    approve_url: str
+    reject_url: str
+
+    @property
+    def kind(self) -> ExperienceKind | None:
+        """None once the applicant deleted their data: the kind of a story nobody can read says nothing."""
+        return None if self.application.erased else self.application.kind
+
+
+SORTS: dict[str, Callable[[Entry], Any]] = {
+    "submitted": lambda e: e.application.submitted_at,
+    "newest": lambda e: -e.application.submitted_at.timestamp(),
+    "title": lambda e: e.application.title.casefold(),
+    "status": lambda e: (STATUS_ORDER[e.application.status], e.application.submitted_at),
+    "kind": lambda e: (KIND_ORDER[e.kind] if e.kind else len(KIND_ORDER), e.application.submitted_at),
+    "votes": lambda e: (-e.application.approvals, e.application.rejections, e.application.submitted_at),
+}
+SORT_LABELS = {
+    "submitted": N_("Oldest first"),
+    "newest": N_("Newest first"),
+    "title": N_("Title"),
+    "status": N_("Status"),
+    "kind": N_("Kind of experience"),
+    "votes": N_("Most approvals first"),
+}
+
+
+class InvalidQuery(Exception):
+    """A filter or sort the overview does not have; `parameter` names it, `allowed` lists what it takes."""
+
+    def __init__(self, parameter: str, allowed: tuple[str, ...]) -> None:
+        super().__init__(parameter)
+        self.parameter = parameter
+        self.allowed = allowed
+
+
+@dataclass(frozen=True)
+class OverviewQuery:
+    """What the page shows: ?status=…&kind=…&sort=…; an empty filter shows everything."""
+
+    status: Status | None = None
+    kind: ExperienceKind | None = None
+    sort: str = "submitted"
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, str]) -> OverviewQuery:
+        status, kind, sort = params.get("status", ""), params.get("kind", ""), params.get("sort", "") or "submitted"
+        if status and status not in Status.__members__.values():
+            raise InvalidQuery("status", tuple(Status))
+        if kind and kind not in ExperienceKind.__members__.values():
+            raise InvalidQuery("kind", tuple(ExperienceKind))
+        if sort not in SORTS:
+            raise InvalidQuery("sort", tuple(SORTS))
+        return cls(Status(status) if status else None, ExperienceKind(kind) if kind else None, sort)
+
+    def link(self, **changes: str | None) -> str:
+        """The query string of this view with some parameters changed (None or "" removes one)."""
+        values = {"status": self.status, "kind": self.kind, "sort": None if self.sort == "submitted" else self.sort}
+        values |= changes
+        return "?" + urlencode({name: value for name, value in values.items() if value})
+
+    def shows(self, entry: Entry) -> bool:
+        return (self.status is None or entry.application.status is self.status) and (
+            self.kind is None or entry.kind is self.kind
+        )
 
 
 @dataclass(frozen=True)
 class Overview:
     call: Call
     organiser: str
-    applications: list[Application]
+    # Every application of the call, oldest first.
+    entries: list[Entry]
     slots_taken: int
+    query: OverviewQuery = field(default_factory=OverviewQuery)
+
+    def shown(self) -> list[Entry]:
+        """The entries the query selects, in its order."""
+        return sorted((e for e in self.entries if self.query.shows(e)), key=SORTS[self.query.sort])
+
+    def counts_by_status(self) -> list[tuple[Status, int]]:
+        counts = Counter(e.application.status for e in self.entries)
+        return [(status, counts[status]) for status in Status if counts[status]]
+
+    def counts_by_kind(self) -> list[tuple[ExperienceKind, int]]:
+        counts = Counter(e.kind for e in self.entries)
+        return [(kind, counts[kind]) for kind in ExperienceKind]
+
+    def programme(self) -> list[Entry]:
+        """The confirmed speakers, in the order they confirmed."""
+        return sorted((e for e in self.entries if e.programme is not None), key=lambda e: e.programme or 0)
 
     def rows(self) -> list[dict[str, Any]]:
-        return [
-            {
-                "reference": a.id,
-                "submitted_at": a.submitted_at.isoformat(timespec="seconds"),
-                "status": a.status.value,
-                "slot": SLOT.get(a.status, ""),
-                "name": a.name,
-                "email": a.email,
-                # "bounce" or "complaint": SES reported it, and nothing more is sent to it.
-                "email_undeliverable": a.email_bounced or "",
-                "organisation": a.organisation or "",
-                "kind": a.kind.value,
-                "title": a.title,
-                "approvals": a.approvals,
-                "rejections": a.rejections,
-                "votes": "; ".join(f"{v.organiser}: {v.outcome.value}" for v in a.votes),
-                "summary": a.summary,
-            }
-            for a in self.applications
-        ]
+        return [_row(e) for e in self.entries]
 
     def csv(self) -> str:
         buffer = io.StringIO()
@@ -78,20 +172,62 @@ class Overview:
         return buffer.getvalue()
 
 
+def _row(entry: Entry) -> dict[str, Any]:
+    """One application as the exports write it."""
+    a = entry.application
+    return {
+        "reference": a.id,
+        "submitted_at": a.submitted_at.isoformat(timespec="seconds"),
+        "status": a.status.value,
+        "slot": SLOT.get(a.status, ""),
+        "programme": entry.programme or "",
+        "name": a.name,
+        "email": a.email,
+        # "bounce" or "complaint": SES reported it, and nothing more is sent to it.
+        "email_undeliverable": a.email_bounced or "",
+        "organisation": a.organisation or "",
+        "kind": entry.kind.value if entry.kind else "",
+        "title": a.title,
+        "language": a.language,
+        "approvals": a.approvals,
+        "rejections": a.rejections,
+        "votes": "; ".join(f"{v.organiser}: {v.outcome.value}" for v in a.votes),
+        "summary": a.summary,
+    }
+
+
 class OverviewDesk:
-    def __init__(self, store: ApplicationStore, slots: SlotStore, links: Links, call: Call) -> None:
+    def __init__(
+        self, store: ApplicationStore, slots: SlotStore, links: Links, call: Call, revocations: RevocationStore
+    ) -> None:
         self._store = store
         self._slots = slots
         self._links = links
         self._call = call
+        self._revocations = revocations
 
-    def open(self, token: str) -> Overview:
-        index = self._links.read_overview(token)
-        if not 0 <= index < len(self._call.organisers):
+    def open(self, token: str, query: OverviewQuery | None = None) -> Overview:
+        """Raises a LinkError: LinkRevoked when the organiser's links signed then were revoked."""
+        claim = self._links.read_overview(token)
+        if not 0 <= claim.organiser_index < len(self._call.organisers):
             raise LinkInvalid(N_("This overview link is not valid for this call."))
-        return Overview(
-            call=self._call,
-            organiser=self._call.organisers[index],
-            applications=list(self._store.applications(self._call.id)),
-            slots_taken=self._slots.slots_taken(self._call.id),
-        )
+        organiser = self._call.organisers[claim.organiser_index]
+        if not self._revocations.allows(self._call.id, organiser, claim.issued_at):
+            raise LinkRevoked()
+        applications = list(self._store.applications(self._call.id))
+        confirmed = sorted((a for a in applications if a.status is Status.CONFIRMED), key=_confirmed_at)
+        programme = {a.id: place for place, a in enumerate(confirmed, start=1)}
+        entries = [
+            Entry(
+                application=a,
+                programme=programme.get(a.id),
+                my_vote=a.vote_of(organiser),
+                can_vote=a.vote_of(organiser) is None
+                and a.review_is_open(self._call.approvals_needed, self._call.rejections_needed),
+                approve_url=self._links.review_url(a.id, claim.organiser_index, Outcome.APPROVE),
+                reject_url=self._links.review_url(a.id, claim.organiser_index, Outcome.REJECT),
+            )
+            for a in applications
+        ]
+        taken = self._slots.slots_taken(self._call.id)
+        return Overview(self._call, organiser, entries, taken, query or OverviewQuery())

@@ -7,7 +7,9 @@ from functools import cache, partial
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context, select_autoescape
+from jinja2.runtime import Context
+from markupsafe import Markup
 
 from chalicelib import i18n, vocabulary
 from chalicelib.call import Call
@@ -30,7 +32,8 @@ def environment(language: Language = SOURCE_LANGUAGE) -> Environment:
     env.policies["ext.i18n.trimmed"] = True
     # Added by the i18n extension, which the type stubs of Environment do not know.
     env.install_gettext_translations(i18n.translations(language), newstyle=True)  # type: ignore[attr-defined]
-    env.globals |= {
+    # In its place, the same functions that fill in a message's values as i18n.fill does (French elision).
+    env.globals |= _gettext_callables(language) | {
         "language": language,
         "languages": i18n.NAMES,
         "status_words": vocabulary.status_words,
@@ -38,8 +41,30 @@ def environment(language: Language = SOURCE_LANGUAGE) -> Environment:
         "next_step_words": vocabulary.next_step_words,
     }
     env.filters["long_date"] = partial(i18n.long_date, language=language)
+    env.filters["moment"] = partial(i18n.moment, language=language)
+    env.filters["html_datetime"] = i18n.html_datetime
     env.filters["quoted"] = quoted
     return env
+
+
+def _gettext_callables(language: Language) -> dict[str, Any]:
+    """Jinja's new-style gettext and ngettext (a message and its values in one call), filling the values
+    in with i18n.fill: in an autoescaped template, the message is Markup and the values are escaped."""
+    words = i18n.translations(language)
+
+    def finish(context: Context, message: str, values: dict[str, Any]) -> str:
+        return i18n.fill(Markup(message) if context.eval_ctx.autoescape else message, values, language)
+
+    # Positional-only: a message's values may be called anything, `message` and `count` included.
+    @pass_context
+    def gettext(context: Context, message: str, /, **values: Any) -> str:
+        return finish(context, words.gettext(message), values)
+
+    @pass_context
+    def ngettext(context: Context, singular: str, plural: str, number: int, /, **values: Any) -> str:
+        return finish(context, words.ngettext(singular, plural, number), {"num": number} | values)
+
+    return {"gettext": gettext, "ngettext": ngettext}
 
 
 def quoted(text: str) -> str:

@@ -11,9 +11,10 @@ from chalicelib.call import Call
 from chalicelib.callbacks import Callbacks
 from chalicelib.clock import utc_now
 from chalicelib.i18n import N_, SOURCE_LANGUAGE, Language
-from chalicelib.links import LinkInvalid, Links, ReviewClaim
+from chalicelib.links import LinkInvalid, LinkRevoked, Links, ReviewClaim
 from chalicelib.models import NOTE_MAX_CHARS, Application, InvalidFields, Vote, VoteForm, validated
 from chalicelib.stores.applications import ApplicationStore
+from chalicelib.stores.revocations import RevocationStore
 from chalicelib.stores.table import ApplicationNotFound
 from chalicelib.stores.votes import AlreadyVoted, ReviewOver, VoteStore
 from chalicelib.vocabulary import WaitKind
@@ -52,6 +53,7 @@ class ReviewDesk:
         callbacks: Callbacks,
         links: Links,
         call: Call,
+        revocations: RevocationStore,
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
         self._store = store
@@ -59,16 +61,22 @@ class ReviewDesk:
         self._callbacks = callbacks
         self._links = links
         self._call = call
+        self._revocations = revocations
         self._clock = clock
 
     def open(self, token: str) -> ReviewView:
-        """What the link will do, and whether a vote still counts. Changes nothing."""
+        """What the link will do, and whether a vote still counts. Changes nothing.
+
+        Raises a LinkError: LinkRevoked when the organiser's links signed then were revoked (the overview
+        hands out review links, so revoking it revokes them too)."""
         claim = self._links.read_review(token)
         try:
             organiser = self._call.organisers[claim.organiser_index]
             application = self._store.get(claim.application_id)
         except (IndexError, ApplicationNotFound) as exc:
             raise LinkInvalid(N_("This review link points to an application that does not exist.")) from exc
+        if not self._revocations.allows(self._call.id, organiser, claim.issued_at):
+            raise LinkRevoked()
         return ReviewView(
             application=application,
             claim=claim,

@@ -285,7 +285,10 @@ def decline_notes(worker: TaskWorker, application: Application, message: TaskMes
 
 
 def failure_reason(worker: TaskWorker, application: Application, message: TaskMessage) -> Context:
-    return {"reason": FAILURE_REASONS.get(message.failure or "", UNEXPECTED_FAILURE), "error": message.failure or ""}
+    return {
+        "what_failed": FAILURE_REASONS.get(message.failure or "", UNEXPECTED_FAILURE),
+        "error": message.failure or "",
+    }
 
 
 def calendar_invitation(worker: TaskWorker, application: Application) -> tuple[rendering.Attachment, ...]:

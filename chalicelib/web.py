@@ -19,13 +19,14 @@ FORM_OR_JSON = ["application/x-www-form-urlencoded", JSON]
 # The language switch's cookie: a year, on every path of the app.
 LANGUAGE_COOKIE = "lang"
 LANGUAGE_COOKIE_MAX_AGE = 365 * 24 * 3600
-# Pages load nothing but the app's own stylesheet and script, and are framed by nobody.
+# Pages load nothing but the app's own stylesheet, script and icon, and are framed by nobody. connect-src
+# 'self' lets a crawler's tools read the site's /robots.txt from the page (Lighthouse does); no script fetches.
 PAGE_HEADERS = {
     "Content-Type": HTML,
     "Cache-Control": "no-store",
     "X-Content-Type-Options": "nosniff",
     "Content-Security-Policy": "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self'; "
-    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+    "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
     "Referrer-Policy": "no-referrer",
     "Vary": "Accept-Language, Cookie",
 }
@@ -98,8 +99,9 @@ def _switched_to(request: Request) -> str | None:
     return request.query_params.get("lang") if request.query_params else None
 
 
-def chosen_language(request: Request, submitted: object = None) -> Language:
-    """The reader's language: the switch (?lang=), the form's own, the cookie, then the browser's."""
+def chosen_language(request: Request, submitted: object = None, preferred: Language | None = None) -> Language:
+    """The reader's language: the switch (?lang=), the form's own, the switch's cookie, then `preferred`
+    (an applicant's pages open in the language they applied in), then the browser's."""
     asked = _switched_to(request)
     if is_language(asked):
         return asked
@@ -111,7 +113,7 @@ def chosen_language(request: Request, submitted: object = None) -> Language:
         cookie = None
     if cookie is not None and is_language(cookie.value):
         return cookie.value
-    return from_accept_language(request.headers.get("accept-language", "")) or SOURCE_LANGUAGE
+    return preferred or from_accept_language(request.headers.get("accept-language", "")) or SOURCE_LANGUAGE
 
 
 def app_root(request: Request) -> str:
@@ -133,6 +135,13 @@ def html(
         headers["Set-Cookie"] = f"{LANGUAGE_COOKIE}={language}; Path=/; Max-Age={LANGUAGE_COOKIE_MAX_AGE}; SameSite=Lax"
     body = rendering.page(template, language, root=app_root(request), **context)
     return Response(body=body, status_code=status, headers=headers)
+
+
+def see_other(request: Request, path: str) -> Response:
+    """303 See Other: after a form's POST, the browser GETs `path` (relative to the app's root), so that
+    reloading the page, or coming Back to it, does not send the form again."""
+    headers: dict[str, str | list[str]] = {"Location": app_root(request) + path, "Cache-Control": "no-store"}
+    return Response(body="", status_code=303, headers=headers)
 
 
 def json_response(body: Any, status: int = 200) -> Response:
@@ -157,15 +166,17 @@ def problem(
     detail: str,
     errors: dict[str, str] | None = None,
     headers: dict[str, str] | None = None,
+    language: Language | None = None,
     **values: Any,
 ) -> Response:
     """An error people can act on: a JSON object for API clients, a page for browsers.
 
-    `title` and `detail` are messages of the catalogue, translated here; `values` fill the detail's %(name)s.
+    `title` and `detail` are messages of the catalogue, translated here (in `language`, else the reader's);
+    `values` fill the detail's %(name)s.
     """
-    language = chosen_language(request)
+    language = language or chosen_language(request)
     title = translate(language, title)
-    detail = translate(language, detail) % values if values else translate(language, detail)
+    detail = translate(language, detail, **values)
     if wants_json(request):
         body: dict[str, Any] = {"title": title, "detail": detail}
         if errors:

@@ -12,6 +12,14 @@ import urllib.request
 from dataclasses import dataclass
 
 REGION = "eu-west-3"
+# moto's server, deaf to the terminal's Ctrl-C (which goes to the whole foreground process group): whoever
+# started it stops it (Emulator.stop), once what still talks to it has stopped. moto sets a SIGINT handler
+# that exits; SIGINT blocked before moto starts, in every thread it will start, never reaches it.
+# SIGTERM (Emulator.stop) and SIGKILL still end it.
+IGNORING_CTRL_C = (
+    "import signal, sys; signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT}); "
+    "from moto.server import main; main(sys.argv[1:])"
+)
 
 
 class EmulatorError(RuntimeError):
@@ -64,7 +72,7 @@ class Emulator:
         # Kept open for the life of the child process, which writes to it.
         output = open(log_path, "ab") if log_path else subprocess.DEVNULL  # noqa: SIM115
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)],
+            [sys.executable, "-c", IGNORING_CTRL_C, "-H", "127.0.0.1", "-p", str(self.port)],
             env=env,
             stdout=output,
             stderr=subprocess.STDOUT,

@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +27,7 @@ class LocalRun:
     ports: dict[str, int]
     process: subprocess.Popen[str]
     output: list[str] = field(default_factory=list)
+    _read_all: threading.Event = field(default_factory=threading.Event)
 
     def stop(self, grace_seconds: float = 30) -> int:
         """Ctrl-C, as a person would; returns the exit code, 0 when it stopped cleanly.
@@ -45,9 +47,36 @@ class LocalRun:
     def ports_are_free(self) -> bool:
         return all(port_is_free(port) for port in self.ports.values())
 
+    def printed(self, text: str, timeout: float) -> bool:
+        """Wait until a line with `text` is printed (or the run ends); whether it was."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if any(text in line for line in self.output):
+                return True
+            if self._read_all.wait(0.05):
+                return any(text in line for line in self.output)
+        return False
+
+    def read_output(self) -> None:
+        """Keeps reading, so that a busy run never blocks on a full pipe."""
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self.output.append(line)
+        self._read_all.set()
+
 
 def start(environment: Mapping[str, str] | None = None) -> LocalRun:
     """Start a local run on free ports and wait until it prints that it is ready."""
+    run = launch(environment)
+    run.printed("Emulated AWS endpoint", timeout=120)
+    if run.process.poll() is not None or not any("✓ ready" in line for line in run.output):
+        run.process.kill()
+        raise RuntimeError("the local run did not start:\n" + "".join(run.output))
+    return run
+
+
+def launch(environment: Mapping[str, str] | None = None) -> LocalRun:
+    """Start a local run on free ports, without waiting for it."""
     ports = {"PORT": free_port(), "MOTO_PORT": free_port(), "OUTBOX_PORT": free_port()}
     env = {k: v for k, v in os.environ.items() if not k.startswith(_PRIVATE)}
     env |= {name: str(port) for name, port in ports.items()} | {"PYTHONPATH": str(PROJECT)} | dict(environment or {})
@@ -67,20 +96,5 @@ def start(environment: Mapping[str, str] | None = None) -> LocalRun:
         ports=ports,
         process=process,
     )
-    ready = threading.Event()
-
-    def drain() -> None:
-        # Keeps reading, so that a busy run never blocks on a full pipe.
-        assert process.stdout is not None
-        for line in process.stdout:
-            run.output.append(line)
-            if "Emulated AWS endpoint" in line:
-                ready.set()
-        ready.set()
-
-    threading.Thread(target=drain, name="local-run-output", daemon=True).start()
-    ready.wait(timeout=120)
-    if process.poll() is not None or not any("✓ ready" in line for line in run.output):
-        process.kill()
-        raise RuntimeError("the local run did not start:\n" + "".join(run.output))
+    threading.Thread(target=run.read_output, name="local-run-output", daemon=True).start()
     return run

@@ -227,6 +227,8 @@ class Pump:
             try:
                 delivered = self.poll_once()
             except Exception:
+                if self._stop.is_set():
+                    return  # stopping: what it polled may be going away, which is no news
                 log.exception("polling failed; trying again")
                 delivered = 0
             if not delivered:

@@ -8,6 +8,7 @@ import os
 import secrets
 import signal
 import sys
+from contextlib import ExitStack
 from datetime import datetime, timedelta
 from pathlib import Path
 from types import FrameType
@@ -17,6 +18,7 @@ from chalicelib.i18n import LANGUAGES, SOURCE_LANGUAGE, catalogue
 from chalicelib.settings import CALL_FILE, CALL_OVERRIDES, CFP_FAULTS
 from local import stack
 from local.emulator import Emulator, EmulatorError, aws_environment, port_is_free
+from local.gateway import local_server
 from local.outbox import serve as serve_outbox
 from local.pump import Pump
 
@@ -46,22 +48,33 @@ def main() -> int:
     log_dir = PROJECT / ".local"
     log_dir.mkdir(exist_ok=True)
 
+    def interrupt(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    # A stop (Ctrl-C, or SIGTERM from a supervisor) at any moment, during start-up too, stops what has
+    # started so far, in the reverse order, with a message rather than a traceback.
+    signal.signal(signal.SIGTERM, interrupt)
+    with ExitStack() as started:
+        try:
+            code = _start_and_serve(started, host, port, moto_port, outbox_port, log_dir)
+        except KeyboardInterrupt:
+            say("\n… stopping")
+            code = 0
+    say("✓ stopped")
+    return code
+
+
+def _start_and_serve(started: ExitStack, host: str, port: int, moto_port: int, outbox_port: int, log_dir: Path) -> int:
+    from chalice.cli import factory
+
     say(f"… starting the emulated AWS (moto) on {host}:{moto_port}")
     emulator = Emulator(moto_port)
+    started.callback(emulator.stop)
     try:
         emulator.start(log_path=str(log_dir / "moto.log"))
     except EmulatorError as exc:
         say(f"✗ {exc}; its log is {log_dir / 'moto.log'}")
         return 1
-    try:
-        return _serve(emulator, host, port, outbox_port)
-    finally:
-        emulator.stop()
-
-
-def _serve(emulator: Emulator, host: str, port: int, outbox_port: int) -> int:
-    from chalice.cli import factory
-    from chalice.local import LocalDevServer
 
     app_url = f"http://{host}:{port}"
     os.environ.update(aws_environment(emulator.endpoint))
@@ -89,28 +102,20 @@ def _serve(emulator: Emulator, host: str, port: int, outbox_port: int) -> int:
     app = cli.load_chalice_app(environment)
     pump = Pump.for_app(app, resources)
     pump.start()
+    started.callback(pump.stop)
     outbox = serve_outbox(host, outbox_port, emulator.endpoint, app_url, resources.dead_letter_queue_url)
-    server: LocalDevServer = cli.create_local_server(app, config, host, port)
+    started.callback(outbox.shutdown)
+    server = local_server(app, config, host, port)
+    started.callback(server.server.server_close)
     # socketserver listens with a backlog of 5: more clients connecting at once are reset.
     server.server.socket.listen(128)
 
-    def interrupt(signum: int, frame: FrameType | None) -> None:
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, interrupt)
     say("✓ ready\n")
     say(f"  Call for participation (form):  {app_url}/")
     say(f"  Outbox (emails SES accepted):   http://{host}:{outbox_port}/")
     say(f"  Emulated AWS endpoint (moto):   {emulator.endpoint}   (dashboard: {emulator.endpoint}/moto-api/)")
     say(f"\n  Logs: {PROJECT / '.local'}. Press Ctrl-C to stop.\n")
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        say("\n… stopping")
-    finally:
-        pump.stop()
-        outbox.shutdown()
-    say("✓ stopped")
+    server.serve_forever()
     return 0
 
 

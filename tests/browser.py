@@ -32,6 +32,8 @@ PHONE = ViewportSize(width=360, height=780)
 # would be a second one there. These two page rules do not apply to an email's HTML.
 EMAIL_IN_A_CLIENT = ("landmark-one-main", "region")
 DESKTOP = ViewportSize(width=1100, height=900)
+# The overview uses the whole width of a desktop's screen.
+WIDE = ViewportSize(width=1440, height=900)
 
 
 def launch(playwright: Playwright) -> Browser:

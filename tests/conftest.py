@@ -52,11 +52,13 @@ def cfp(emulator: Emulator) -> Iterator[CfP]:
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    """What axe-core found on each page the browser tests opened (tests/test_browser.py)."""
+    """What axe-core found on each page the browser tests opened (tests/test_browser.py), and what the Nu HTML
+    Checker found on every page and email (tests/test_html.py)."""
     from tests.browser import AXE_LOG
+    from tests.html_check import NU_LOG
 
-    lines = AXE_LOG.lines()
-    if lines:
-        terminalreporter.section("axe-core")
-        for line in lines:
-            terminalreporter.write_line(line)
+    for title, lines in (("axe-core", AXE_LOG.lines()), ("Nu HTML Checker", NU_LOG.lines)):
+        if lines:
+            terminalreporter.section(title)
+            for line in lines:
+                terminalreporter.write_line(line)

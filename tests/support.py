@@ -200,6 +200,15 @@ class CfP:
             body=urlencode(fields if fields is not None else STORY),
         )
 
+    def follow(self, response: Any) -> Any:
+        """GET where a 303 See Other leads, as a browser does after a form's POST."""
+        from urllib.parse import urljoin, urlsplit
+
+        assert response.status_code == 303, (response.status_code, response.body)
+        return self.client.http.get(
+            urlsplit(urljoin("http://testserver/applications", response.headers["Location"])).path
+        )
+
     def post(self, url_or_path: str, **fields: str) -> Any:
         """Press a page's button: a form-encoded POST."""
         from urllib.parse import urlencode

@@ -173,18 +173,28 @@ def test_the_honeypot_stores_nothing_and_says_why(cfp: CfP) -> None:
         assert cfp.client.http.post("/applications", headers=JSON, body=body).status_code == 400
     assert cfp.applications() == []
     # What a person's browser sends: the field, empty.
-    assert cfp.submit(STORY | {"website": ""}).status_code == 201
+    assert cfp.submit(STORY | {"website": ""}).status_code == 303
 
 
 def test_rate_limits_per_address_and_per_email(cfp: CfP) -> None:
     cfp.configure(submissions_per_address_per_hour=3, submissions_per_email_per_hour=2)
     statuses = [cfp.submit(STORY | {"title": f"Story number {n}"}).status_code for n in range(3)]
-    assert statuses == [201, 201, 429]  # the third from one email address
-    other = cfp.submit(STORY | {"email": "grace@example.org"})
+    assert statuses == [303, 303, 429]  # the third from one email address
+    other = cfp.submit(STORY | {"email": "grace@example.org", "title": "Typed with care"})
     assert other.status_code == 429  # the fourth from one client address
-    assert "Too many applications from this address" in other.body.decode()
+    page = other.body.decode()
+    assert "Too many applications from this address. Please try again in" in page
     assert int(other.headers["Retry-After"]) <= 3600
     assert len(cfp.applications()) == 2
+    # The form comes back with what was typed, to send again once the wait is over.
+    assert 'value="grace@example.org"' in page and 'value="Typed with care"' in page
+    assert STORY["summary"] in page and 'id="error-summary"' in page
+    wait = int(other.headers["Retry-After"]) // 60 + 1
+    assert f"in {wait} minute{'s' if wait > 1 else ''}." in page
+    # An API client gets JSON, as before.
+    body = json.dumps(STORY | {"consent": True, "title": "Sent by a script"})
+    refused = cfp.client.http.post("/applications", headers=JSON, body=body)
+    assert refused.status_code == 429 and "Too many applications" in json.loads(refused.body)["detail"]
 
 
 @pytest.mark.parametrize("note", [None, 42, ["a list"], {"a": "dict"}, "x" * 2001, "bell\x07"])

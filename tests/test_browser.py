@@ -13,7 +13,7 @@ import pytest
 import requests
 from playwright.sync_api import Browser, BrowserContext, Page, ViewportSize, expect, sync_playwright
 
-from tests.browser import DESKTOP, EMAIL_IN_A_CLIENT, PHONE, check_page, launch, screenshot
+from tests.browser import DESKTOP, EMAIL_IN_A_CLIENT, PHONE, WIDE, check_page, launch, screenshot
 from tests.support import MODERATOR, PROGRAMME, STORY, LocalRun, running_locally
 
 
@@ -96,12 +96,29 @@ def test_an_applicant_fixes_the_mistakes_and_applies_in_english(browser: Browser
     page.get_by_role("button", name="Send my application").click()
 
     expect(page.get_by_role("heading", name="Thank you, Ada Lovelace!")).to_be_visible()
+    expect(page).to_have_url(re.compile("/thanks/"))  # the POST was answered with 303 See Other
     check_page(page, "thank-you (en)")
+    page.reload()  # a GET: reloading sends nothing again
+    expect(page.get_by_role("heading", name="Thank you, Ada Lovelace!")).to_be_visible()
     page.get_by_role("link", name="follow its status").click()
     expect(page.locator("#status")).to_have_text(re.compile("submitted|in review"))
+    expect(page.locator(".timeline time").first).to_have_text(
+        re.compile(r"^\w+day \d+ \w+ 20\d\d, \d\d:\d\d \(Paris time\)$")
+    )
     check_page(page, "status (en)")
     acknowledgement = local_run.wait_for_email("ada@example.org", "We received your application")
     assert "Thank you for applying" in acknowledgement["text"]
+
+    # Withdrawing asks first: the button leads to a page that says what will happen; only its button acts.
+    page.get_by_role("link", name="Withdraw my application…").click()
+    expect(page.get_by_role("heading", name="Withdraw your application?")).to_be_visible()
+    check_page(page, "withdraw: the confirmation step (en)")
+    page.get_by_role("link", name="No, keep it").click()
+    expect(page.locator("#status")).to_have_text(re.compile("submitted|in review"))
+    page.get_by_role("link", name="Withdraw my application…").click()
+    page.get_by_role("button", name="Yes, withdraw my application").click()
+    expect(page.get_by_role("heading", name="Your application is withdrawn")).to_be_visible()
+    check_page(page, "withdrawn (en)")
 
 
 def test_un_candidat_corrige_ses_erreurs_et_postule_en_francais_sur_un_telephone(
@@ -111,7 +128,7 @@ def test_un_candidat_corrige_ses_erreurs_et_postule_en_francais_sur_un_telephone
     page.goto(f"{local_run.app}/")
     expect(page.locator("html")).to_have_attribute("lang", "fr")
     expect(page.get_by_role("heading", level=1)).to_have_text(french("OSPO, vous pouvez être des héros !"))
-    expect(page.get_by_text("jeudi 11 juin 2099, 16:40–17:40")).to_be_visible()
+    expect(page.get_by_text(french("jeudi 11 juin 2099, de 16 h 40 à 17 h 40 (heure de Paris)"))).to_be_visible()
     check_page(page, "form (fr, 360 px)")
     screenshot(page, "form-fr-phone")
 
@@ -143,6 +160,7 @@ def test_un_candidat_corrige_ses_erreurs_et_postule_en_francais_sur_un_telephone
 
     page.get_by_role("link", name="suivre son avancement").click()
     expect(page.locator("#status")).to_have_text(re.compile("envoyée|en cours d'examen"))
+    expect(page.get_by_role("heading", name=french("« Le logiciel libre à la mairie »"))).to_be_visible()
     check_page(page, "status (fr, 360 px)")
     # The switch changes the language, and the choice stays for the next page.
     page.get_by_role("link", name="English").click()
@@ -162,12 +180,31 @@ def test_the_form_works_without_javascript(browser: Browser, local_run: LocalRun
     expect(page.get_by_role("heading", name="Thank you, Grace Hopper!")).to_be_visible()
 
 
+def test_back_from_the_thank_you_page_returns_to_the_form_without_sending_it_again(
+    browser: Browser, local_run: LocalRun
+) -> None:
+    page = new_page(browser, PHONE)
+    page.goto(f"{local_run.app}/")
+    fill_story(page, "Mary Shelley", "mary@example.org", "The monster we open-sourced", "The bad", consent=True)
+    page.get_by_role("button", name="Send my application").click()
+    expect(page.get_by_role("heading", name="Thank you, Mary Shelley!")).to_be_visible()
+    sent = len(local_run.outbox())
+    # The form's POST was answered with 303: Back leads to the form (a GET), Forward to the thank-you
+    # page (a GET); the browser never offers to send the form again.
+    page.go_back()
+    expect(page.get_by_role("button", name="Send my application")).to_be_visible()
+    page.go_forward()
+    expect(page.get_by_role("heading", name="Thank you, Mary Shelley!")).to_be_visible()
+    local_run.wait_for_email("mary@example.org", "We received your application")
+    assert sum("mary@example.org" in m["recipients"] for m in local_run.outbox()[sent:]) <= 1
+
+
 def test_organisers_approve_from_the_outbox_and_the_speaker_confirms(browser: Browser, local_run: LocalRun) -> None:
     title = "The licence scanner that cried wolf"
     response = requests.post(
         f"{local_run.app}/applications", data=STORY | {"title": title, "email": "linus@example.org"}, timeout=10
     )
-    assert response.status_code == 201
+    assert response.status_code == 200 and response.history[0].status_code == 303
     local_run.wait_for_email(PROGRAMME, title)
     request = local_run.wait_for_email(MODERATOR, title)
 
@@ -224,18 +261,34 @@ def test_organisers_approve_from_the_outbox_and_the_speaker_confirms(browser: Br
     confirmation = local_run.wait_for_email("linus@example.org", "Confirmed: you speak at")
     assert confirmation["attachments"][0][0] == "invitation.ics"
 
-    overview = new_page(browser, DESKTOP)
+    overview = new_page(browser, WIDE)
     overview.goto(dict(request["links"])["All applications of the call"])
     row = overview.get_by_role("row").filter(has_text=title)
     expect(row).to_contain_text("confirmed")
+    expect(overview.locator("ol.programme")).to_contain_text(title)
     check_page(overview, "overview (desktop)")
+    screenshot(overview, "overview-desktop")
+    # Filtered without JavaScript: the form's GET puts the choice in the address.
+    overview.get_by_label("Status", exact=True).select_option("confirmed")
+    overview.get_by_role("button", name="Show").click()
+    expect(overview).to_have_url(re.compile(r"\?status=confirmed"))
+    expect(overview.locator("table.applications tbody tr")).to_have_count(1)
     overview.set_viewport_size(PHONE)
+    overview.get_by_role("link", name="Show every application").click()
     check_page(overview, "overview (360 px)")
+    screenshot(overview, "overview-phone")
+    # Each row leads to the reader's own review page: this one has voted, so no button.
+    row = overview.locator("table.applications tbody tr").filter(has_text=title)
+    row.get_by_role("link", name=re.compile("^See the review")).click()
+    expect(overview.get_by_role("heading", name="You have already voted")).to_be_visible()
 
     error = new_page(browser, PHONE)
     error.goto(f"{local_run.app}/review/not-a-real-link")
     expect(error.get_by_role("heading", name="This review link cannot be used")).to_be_visible()
     check_page(error, "error page (360 px)")
+    error.goto(f"{local_run.app}/no/such/page")
+    expect(error.get_by_role("heading", name="Page not found")).to_be_visible()
+    check_page(error, "404 page (360 px)")
 
 
 def next_number(run: LocalRun, message: dict[str, object]) -> int:

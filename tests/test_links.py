@@ -29,7 +29,7 @@ def test_attendance_status_and_overview_links_round_trip() -> None:
     attendance = LINKS.read_attendance(token(LINKS.attendance_url("app1", "no")))
     assert (attendance.application_id, attendance.answer) == ("app1", "no")
     assert LINKS.read_status(token(LINKS.status_url("app1"))) == "app1"
-    assert LINKS.read_overview(token(LINKS.overview_url(2))) == 2
+    assert LINKS.read_overview(token(LINKS.overview_url(2))).organiser_index == 2
 
 
 def test_a_changed_link_is_refused() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import signal
 import time
 from collections.abc import Iterator
 from urllib.parse import urljoin
@@ -10,6 +11,7 @@ from urllib.parse import urljoin
 import pytest
 import requests
 
+from local import process
 from tests.support import MODERATOR, PROGRAMME, STORY, LocalRun, running_locally
 
 
@@ -32,7 +34,7 @@ def press_button(page: requests.Response) -> requests.Response:
 
 def apply(run: LocalRun, **changes: str) -> str:
     response = requests.post(f"{run.app}/applications", data=STORY | changes, timeout=10)
-    assert response.status_code == 201, response.text
+    assert response.status_code == 200 and response.history[0].status_code == 303, response.text
     reference = re.search(r"Your reference: <strong>(\w+)</strong>", response.text)
     assert reference
     return reference.group(1)
@@ -101,3 +103,40 @@ def test_bad_input_over_http_is_a_422_that_names_the_field(local_run: LocalRun) 
     assert set(response.json()["errors"]) >= {"email", "kind", "title", "summary", "consent"}
     time.sleep(1)
     assert (len(local_run.outbox()), len(local_run.executions())) == before
+
+
+def test_a_sent_form_leads_to_its_thank_you_page_with_a_303(local_run: LocalRun) -> None:
+    response = requests.post(f"{local_run.app}/applications", data=STORY | {"title": "Back is safe"}, timeout=10)
+    [redirect] = response.history
+    assert redirect.status_code == 303 and redirect.headers["Location"].startswith("./thanks/")
+    assert response.status_code == 200 and response.url.startswith(f"{local_run.app}/thanks/")
+    assert "Your reference: <strong>" in response.text
+
+
+def test_robots_txt_the_icon_and_unknown_addresses_answer_as_on_aws(local_run: LocalRun) -> None:
+    assert requests.get(f"{local_run.app}/robots.txt", timeout=10).text.startswith("# The call and its form")
+    assert requests.get(f"{local_run.app}/favicon.ico", timeout=10).headers["Content-Type"].startswith("image/svg+xml")
+    # chalice local's own answer would be 403 "Missing Authentication Token": API Gateway's, before the
+    # stack's gateway response turns it into a 404. Locally, the app's 404 page.
+    for path in ("/nothing-here", "/review", "/static/deeper/still", "/apple-touch-icon.png?x=1"):
+        page = requests.get(f"{local_run.app}{path}", headers={"Accept": "text/html"}, timeout=10)
+        assert page.status_code == 404, path
+        assert page.headers["Content-Type"] == "text/html; charset=utf-8"
+        assert "<h1>Page not found</h1>" in page.text
+        back = re.search(r'<a href="([^"]*)">Back to the call</a>', page.text)
+        assert back and requests.get(urljoin(page.url, back.group(1)), timeout=10).status_code == 200
+    api = requests.post(f"{local_run.app}/nothing-here", json={}, timeout=10)
+    assert api.status_code == 404 and api.json()["title"] == "Page not found"
+
+
+def test_ctrl_c_during_start_up_stops_what_started_without_a_traceback() -> None:
+    for moment in ("… starting the emulated AWS", "… creating the resources"):
+        run = process.launch()
+        assert run.printed(moment, timeout=60), "".join(run.output)
+        run.process.send_signal(signal.SIGINT)
+        assert run.process.wait(timeout=30) == 0
+        run.printed("✓ stopped", timeout=5)
+        output = "".join(run.output)
+        assert "Traceback" not in output and "KeyboardInterrupt" not in output, output
+        assert output.rstrip().endswith("✓ stopped"), output
+        assert run.ports_are_free(), f"Ctrl-C during start-up left something running: {output}"

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from pydantic import BaseModel, Field, ValidationError
 
 from chalicelib.applications import InvalidApplication, read_form
 from chalicelib.call import load_call
+from chalicelib.models import field_errors
 from tests.support import STORY
 
 CALL = load_call("ow2con24-ospo-heroes.toml")
@@ -36,7 +38,7 @@ def test_the_same_story_from_the_same_person_has_the_same_id() -> None:
     [
         ("email", "ada@", "must be an email address"),
         ("email", "Ada <ada@example.org>", "must be an email address"),
-        ("name", "", "must be at least 1 characters"),
+        ("name", "", "Your name is required."),
         ("name", "Ada\nBcc: x@example.org", "one line of text"),
         ("title", "Hi", "at least 3 characters"),
         ("summary", "Too short.", "at least 40 characters"),
@@ -57,3 +59,22 @@ def test_a_missing_field_is_named() -> None:
     with pytest.raises(InvalidApplication) as caught:
         read_form(form, CALL)
     assert caught.value.errors == {"title": "Story title is required."}
+
+
+class Code(BaseModel):
+    code: str = Field(max_length=1)
+    word: str = Field(min_length=2)
+
+
+def test_a_length_is_told_in_the_singular_or_the_plural_as_its_number_asks() -> None:
+    with pytest.raises(ValidationError) as caught:
+        Code.model_validate({"code": "AB", "word": "a"})
+    assert field_errors(caught.value) == {
+        "code": "code must be at most 1 character.",
+        "word": "word must be at least 2 characters.",
+    }
+    with pytest.raises(ValidationError) as caught:
+        Code.model_validate({"code": "AB", "word": "a"})
+    french = field_errors(caught.value, "fr")
+    assert french["code"] == "Le champ «\u00a0code\u00a0» doit contenir au plus 1 caractère."
+    assert french["word"] == "Le champ «\u00a0word\u00a0» doit contenir au moins 2 caractères."

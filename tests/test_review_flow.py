@@ -16,7 +16,7 @@ MODERATOR, PROGRAMME, TRACK = ORGANISERS = (
 
 def submit(cfp: CfP) -> str:
     response = cfp.submit()
-    assert response.status_code == 201, response.body
+    assert response.status_code == 303, response.body
     [application] = cfp.applications()
     return application.id
 

@@ -71,9 +71,11 @@ def test_a_confirmed_speaker_cancels_the_waitlist_gets_the_slot_and_everyone_is_
     assert cfp.link(confirmation, "I can no longer come").startswith("http://testserver/status/")
 
     status = status_link(cfp, STORY)
-    page = cfp.client.http.get(status).body.decode()
-    assert "Cancel my talk" in page and "Your reason, for the organisers (optional)" in page
-    cancelled = cfp.post(status, reason="My flight was cancelled.")
+    assert "Cancel my talk…" in cfp.client.http.get(status).body.decode()
+    confirm = cfp.client.http.get(f"{status}/withdraw").body.decode()
+    assert "Cancel your talk?" in confirm and "Your reason, for the organisers (optional)" in confirm
+    assert cfp.application(ada).status == "confirmed"  # a GET changes nothing
+    cancelled = cfp.post(f"{status}/withdraw", reason="My flight was cancelled.")
     assert "is cancelled: your slot goes to the next speaker on the waitlist" in cancelled.body.decode()
 
     # The speaker's calendar removes the event: the same UID, a higher SEQUENCE, METHOD:CANCEL.
@@ -109,7 +111,7 @@ def test_the_day_before_the_speaker_is_reminded_and_after_the_start_nobody_can_c
     confirm(cfp, STORY)
     cfp.wait_for_email(STORY["email"], "Confirmed: you speak at")
 
-    reminder = cfp.wait_for_email(STORY["email"], "Reminder: your story at")
+    reminder = cfp.wait_for_email(STORY["email"], "Reminder: ")
     assert "February room" in reminder.text and "3-minute story, no slides" in reminder.text
     assert "A question? Reply to this email or write to cfp@ow2con.example." in reminder.text
     assert cfp.link(reminder, "I can no longer come").startswith("http://testserver/status/")
@@ -121,7 +123,7 @@ def test_the_day_before_the_speaker_is_reminded_and_after_the_start_nobody_can_c
     time.sleep(max(0.0, (deps.call().starts_at - datetime.now(PARIS)).total_seconds()))
     status = status_link(cfp, STORY)
     assert "Cancel my talk" not in cfp.client.http.get(status).body.decode()
-    late = cfp.post(status, reason="Too late")
+    late = cfp.post(f"{status}/withdraw", reason="Too late")
     assert late.status_code == 409
     assert cfp.application(ada).status == "confirmed" and not cfp.application(ada).withdraw_requested
 

@@ -22,7 +22,7 @@ LINUS = STORY | {"name": "Linus", "email": "linus@example.org", "title": "The OS
 
 def accept(cfp: CfP, story: dict[str, str]) -> str:
     """Submit a story and vote it through (these calls need one approval)."""
-    assert cfp.submit(story).status_code == 201
+    assert cfp.submit(story).status_code == 303
     cfp.vote(MODERATOR, "Approve", title=story["title"])
     return next(a.id for a in cfp.applications() if a.title == story["title"])
 
@@ -50,7 +50,7 @@ def test_when_the_slots_are_full_the_next_waits_and_is_promoted_when_a_speaker_c
     grace = accept(cfp, GRACE)
 
     waitlist = cfp.wait_for_email(GRACE["email"], "You are on the waitlist")
-    assert "all 1 guest slots are taken" in waitlist.text
+    assert "the session's only guest slot is taken for now" in waitlist.text
     assert cfp.application(grace).status == "waitlisted"
     assert not any(m.subject.startswith("Action required") for m in cfp.emails_to(GRACE["email"]))
 
@@ -71,7 +71,7 @@ def test_when_the_slots_are_full_the_next_waits_and_is_promoted_when_a_speaker_c
 
 def test_a_freed_slot_goes_to_the_waitlist_before_an_application_approved_meanwhile(cfp: CfP) -> None:
     cfp, ada, grace = ada_holds_the_one_slot_and_grace_waits(cfp)
-    assert cfp.submit(LINUS).status_code == 201
+    assert cfp.submit(LINUS).status_code == 303
     approve_linus = cfp.review_link(MODERATOR, "Approve", title=LINUS["title"])
     linus = next(a.id for a in cfp.applications() if a.title == LINUS["title"])
 
@@ -181,14 +181,20 @@ def test_withdrawing_under_review_ends_the_workflow_cleanly(cfp: CfP) -> None:
     cfp.wait_for_email(MODERATOR, "New application to review")
     status = cfp.path(cfp.link(acknowledgement, "Follow its status here"))
 
-    page = cfp.post(status).body.decode()
+    # The status page's button leads to a confirmation step: a GET that says what will happen, and changes nothing.
+    assert f'href="{status.rsplit("/", 1)[1]}/withdraw"' in cfp.client.http.get(status).body.decode()
+    step = cfp.client.http.get(f"{status}/withdraw").body.decode()
+    assert "Withdraw your application?" in step and "This cannot be undone." in step
+    assert '<form method="post" action="withdraw">' in step
+    assert not cfp.application(application.id).withdraw_requested
+    page = cfp.post(f"{status}/withdraw").body.decode()
     assert "Your application is withdrawn" in page
     cfp.wait_for_email(STORY["email"], "is withdrawn")
     cfp.wait_for_execution(application.id, "SUCCEEDED")
 
     assert cfp.application(application.id).status == "withdrawn"
     assert "The review is over" in cfp.vote(MODERATOR, "Approve").body.decode()
-    again = cfp.post(status)
+    again = cfp.post(f"{status}/withdraw")
     assert again.status_code == 409 and "can no longer be withdrawn" in again.body.decode()
     assert "Withdraw my application" not in cfp.client.http.get(status).body.decode()
 
@@ -198,7 +204,7 @@ def test_withdrawing_while_holding_a_slot_hands_it_to_the_waitlist(cfp: CfP) -> 
 
     status = status_link(cfp, STORY)
     assert "your slot goes to the next on the waitlist" in cfp.client.http.get(status).body.decode()
-    assert "released your slot" in cfp.post(status).body.decode()
+    assert "released your slot" in cfp.post(f"{status}/withdraw").body.decode()
 
     cfp.wait_for_email(GRACE["email"], "Action required")
     cfp.wait_for_execution(ada, "SUCCEEDED")
@@ -212,7 +218,7 @@ def test_deleting_ones_data_after_withdrawing_still_hands_the_slot_to_the_waitli
     status = status_link(cfp, STORY)
 
     with cfp.holding_back("announce_withdrawal") as held:
-        assert "released your slot" in cfp.post(status).body.decode()
+        assert "released your slot" in cfp.post(f"{status}/withdraw").body.decode()
         cfp.pump.run_until(lambda: bool(held))
         # The workflow is on its way to freeing the slot when the applicant deletes their data.
         assert "Your data is deleted" in cfp.post(f"{status}/delete").body.decode()
@@ -232,7 +238,7 @@ def test_a_withdrawal_between_two_waits_gets_no_acceptance_and_frees_the_slot(cf
         assert cfp.store_slots_taken() == 1
         status = status_link(cfp, STORY)
         # Nobody told the applicant of the slot yet: the page speaks of the review only.
-        assert "We have stopped the review" in cfp.post(status).body.decode()
+        assert "We have stopped the review" in cfp.post(f"{status}/withdraw").body.decode()
 
     cfp.wait_for_email(STORY["email"], "is withdrawn")
     cfp.wait_for_execution(ada, "SUCCEEDED")
@@ -288,7 +294,7 @@ def test_the_overview_lists_every_application_and_exports_csv_and_json(cfp: CfP)
 
     overview_link = cfp.path(cfp.link(cfp.emails_to(MODERATOR)[0], "All applications of the call"))
     page = cfp.client.http.get(overview_link).body.decode()
-    assert "3 applications · 1 of 1 slots taken" in page
+    assert "3 applications · 1 of 1 slot taken" in page
 
     export = cfp.client.http.get(f"{overview_link}?format=csv")
     assert export.headers["Content-Type"] == "text/csv; charset=utf-8"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 
+from chalicelib.i18n import html_datetime, moment
 from tests.support import STORY, CfP, configure_call
 
 JSON = {"Content-Type": "application/json"}
@@ -84,34 +85,66 @@ def test_the_json_api_accepts_an_application(cfp: CfP) -> None:
 
 def test_a_repeated_submission_gives_back_the_first_application(cfp: CfP) -> None:
     first = cfp.submit()
-    assert first.status_code == 201
-    assert "Thank you, Ada Lovelace!" in first.body.decode()
+    assert first.status_code == 303
+    assert "Thank you, Ada Lovelace!" in cfp.follow(first).body.decode()
 
     # Same person, same story (title case and spacing aside), a reworded summary.
     again = cfp.submit(
         STORY | {"email": "ADA@example.org", "title": "our  OSPO ate the legal team", "summary": "x" * 80}
     )
-    assert again.status_code == 200
-    assert "You have already applied with this story" in again.body.decode()
+    repeat = cfp.follow(again).body.decode()
+    assert "You have already applied with this story" in repeat
     # Whoever knows the email and title could send them: the page is no key to the application.
-    assert "/status/" not in again.body.decode() and STORY["title"] not in again.body.decode()
+    assert "/status/" not in repeat and STORY["title"] not in repeat
 
     [stored] = cfp.applications()
-    assert stored.id in first.body.decode() and stored.id in again.body.decode()
+    assert stored.id in cfp.follow(first).body.decode() and stored.id in repeat
     assert stored.summary == STORY["summary"]
     cfp.wait_for_email(STORY["email"], "We received your application")
     assert len(cfp.executions()) == 1
     assert len(cfp.emails_to(STORY["email"])) == 1
 
 
+def test_a_sent_form_redirects_to_a_thank_you_page_that_reloading_does_not_send_again(cfp: CfP) -> None:
+    response = cfp.submit()
+    # 303 See Other: the browser GETs the thank-you page; Back or reload never asks to resubmit.
+    assert response.status_code == 303 and response.body in (b"", "")
+    location = response.headers["Location"]
+    assert location.startswith("./thanks/")  # relative, as every link is (API Gateway's /api/ stage)
+    assert response.headers["Cache-Control"] == "no-store"
+    first, reloaded = cfp.follow(response), cfp.follow(response)
+    assert first.status_code == reloaded.status_code == 200
+    assert first.body == reloaded.body
+    page = first.body.decode()
+    assert "Thank you, Ada Lovelace!" in page and 'href="http://testserver/status/' in page
+    assert len(cfp.applications()) == 1
+
+    # The thank-you page says whether the application was new: a repeat's page cannot be made to show
+    # the status link by changing the link, which is signed.
+    token = location.rsplit("/", 1)[1]
+    payload, stamp, signature = token.split(".")
+    for changed in (f"{payload[:-2]}xx.{stamp}.{signature}", "not-a-link"):
+        refused = cfp.client.http.get(f"/thanks/{changed}")
+        assert refused.status_code == 404
+        assert "This link cannot be used" in refused.body.decode()
+
+
 def test_a_closed_call_refuses_applications(cfp: CfP) -> None:
     yesterday = (datetime.now(UTC) - timedelta(days=1)).isoformat()
     configure_call(deadline=yesterday)
 
-    assert "The call is closed" in cfp.client.http.get("/").body.decode()
+    form = cfp.client.http.get("/").body.decode()
+    assert "The call is closed" in form
+    deadline = moment(yesterday, "Europe/Paris", "en")
+    assert (
+        f'Applications closed on <time datetime="{html_datetime(yesterday, "Europe/Paris")}">{deadline}</time>' in form
+    )
     response = cfp.submit()
     assert response.status_code == 403
-    assert "Applications closed on" in response.body.decode()
+    assert f"Applications closed on {deadline}." in response.body.decode()
+    assert deadline.endswith("(Paris time)")
+    french = cfp.submit(STORY | {"language": "fr"}).body.decode()
+    assert f"Les candidatures ont fermé le {moment(yesterday, 'Europe/Paris', 'fr')}." in french
     assert cfp.applications() == []
 
 

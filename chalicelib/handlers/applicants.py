@@ -1,10 +1,9 @@
-"""Applicants' routes: the call and its form, submission (form or JSON), and the status page."""
+"""Applicants' routes: the call and its form, submission (form or JSON) and its thank-you page, and the status
+page with its two buttons, each behind a confirmation step (GET shows, only POST acts)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from chalice.app import Blueprint, Request, Response
+from chalice.app import Blueprint, Response
 
 from chalicelib import deps, logs
 from chalicelib.applications import (
@@ -16,9 +15,9 @@ from chalicelib.applications import (
     read_reason,
 )
 from chalicelib.clock import utc_now
-from chalicelib.i18n import N_
+from chalicelib.i18n import N_, Language, minutes, moment, translate
 from chalicelib.links import LinkError
-from chalicelib.models import FIELD_LABELS
+from chalicelib.models import FIELD_LABELS, Application
 from chalicelib.settings import settings
 from chalicelib.stores.applications import CannotWithdraw
 from chalicelib.stores.table import ApplicationNotFound
@@ -33,11 +32,9 @@ from chalicelib.web import (
     json_response,
     problem,
     read_fields,
+    see_other,
     wants_json,
 )
-
-if TYPE_CHECKING:
-    from chalicelib.models import Application
 
 bp = Blueprint(__name__)
 
@@ -45,8 +42,9 @@ AUTOMATED = N_(
     "The field “Leave this empty” was filled in, which robots do. If you are a person, "
     "go back, empty that field and send the form again."
 )
-TOO_MANY_PER_ADDRESS = N_("Too many applications from this address. Please try again in %(minutes)s minutes.")
-TOO_MANY_PER_EMAIL = N_("Too many applications for this email address. Please try again in %(minutes)s minutes.")
+TOO_MANY_PER_ADDRESS = N_("Too many applications from this address. Please try again in %(wait)s.")
+TOO_MANY_PER_EMAIL = N_("Too many applications for this email address. Please try again in %(wait)s.")
+PLEASE_WAIT = N_("Please wait a little")
 
 
 def _unknown_status_link(exc: LinkError | ApplicationNotFound) -> Response:
@@ -55,22 +53,15 @@ def _unknown_status_link(exc: LinkError | ApplicationNotFound) -> Response:
     return problem(bp.current_request, 404, N_("Status link not recognised"), detail)
 
 
-def _status_page(
-    request: Request, application: Application, token: str, status: int = 200, too_late: bool = False
-) -> Response:
+def _applicant_page(template: str, application: Application, status: int = 200, **context: object) -> Response:
+    """A page for the applicant: in the language they applied in, unless they chose another with the switch."""
+    request = bp.current_request
+    language = chosen_language(request, preferred=application.language)
     call = deps.call()
     # A confirmed speaker may cancel until the session starts.
     started = utc_now() >= call.starts_at
     return html(
-        request,
-        "status.html",
-        status,
-        None,
-        call=call,
-        application=application,
-        token=token,
-        session_started=started,
-        too_late=too_late,
+        request, template, status, language, call=call, application=application, session_started=started, **context
     )
 
 
@@ -105,53 +96,67 @@ def submit_application() -> Response:
         logs.event("submission_refused", reason=f"rate_limited_{exc.scope}")
         detail = TOO_MANY_PER_ADDRESS if exc.scope == "address" else TOO_MANY_PER_EMAIL
         retry = {"Retry-After": str(exc.retry_after)}
-        return problem(
-            request, 429, N_("Please wait a little"), detail, headers=retry, minutes=exc.retry_after // 60 + 1
-        )
+        wait = minutes(exc.retry_after // 60 + 1, language)
+        if wants_json(request):
+            return problem(request, 429, PLEASE_WAIT, detail, headers=retry, wait=wait)
+        # A person's typed text comes back with the form, to send again once the wait is over.
+        refusal = {"title": translate(language, PLEASE_WAIT), "detail": translate(language, detail, wait=wait)}
+        page = _form(language, fields, {}, 429, refusal=refusal)
+        page.headers.update(retry)
+        return page
     except CallClosed:
-        return problem(
-            request,
-            403,
-            N_("The call is closed"),
-            N_("Applications closed on %(deadline)s."),
-            deadline=f"{call.deadline:%Y-%m-%d %H:%M %Z}",
-        )
+        closed = N_("Applications closed on %(deadline)s.")
+        deadline = moment(call.deadline, call.timezone, language)
+        return problem(request, 403, N_("The call is closed"), closed, language=language, deadline=deadline)
     except InvalidApplication as exc:
         if wants_json(request):
             return json_response({"title": "Please correct the form", "errors": exc.errors}, 422)
-        return html(
-            request,
-            "form.html",
-            422,
-            language=language,
-            call=call,
-            values=fields,
-            errors=exc.errors,
-            labels=FIELD_LABELS,
-            is_open=True,
-        )
+        return _form(language, fields, exc.errors, 422)
     logs.event("application_stored", application=application.id, created=created)
-    if not created:
-        # Anyone who knows an applicant's email and title can send them again: a repeat gets the
-        # reference only, never the status link (a key to withdraw) or the status.
-        if wants_json(request):
-            return json_response({"id": application.id, "created": False}, 200)
-        return html(request, "thanks.html", 200, language=language, call=call, application=application, created=False)
-    status_url = deps.links().status_url(application.id)
     if wants_json(request):
+        if not created:
+            # Anyone who knows an applicant's email and title can send them again: a repeat gets the
+            # reference only, never the status link (a key to withdraw) or the status.
+            return json_response({"id": application.id, "created": False}, 200)
+        status_url = deps.links().status_url(application.id)
         return json_response(
             {"id": application.id, "status": application.status, "created": True, "status_url": status_url}, 201
         )
+    # Post/Redirect/Get: the thank-you page can be reloaded, or come Back to, without sending the form again.
+    return see_other(request, deps.links().thanks_path(application.id, created))
+
+
+def _form(
+    language: Language, values: dict[str, object], errors: dict[str, str], status: int, **context: object
+) -> Response:
+    """The form again, with what was typed and what to correct."""
+    call = deps.call()
     return html(
-        request,
-        "thanks.html",
-        201,
+        bp.current_request,
+        "form.html",
+        status,
         language=language,
         call=call,
-        application=application,
-        created=True,
-        status_url=status_url,
+        values=values,
+        errors=errors,
+        labels=FIELD_LABELS,
+        is_open=call.is_open(),
+        **context,
     )
+
+
+@bp.route("/thanks/{token}", methods=["GET"])
+def thank_applicant(token: str) -> Response:
+    """Where the form's POST leads. A new application's page links to its status; a repeat's shows only the
+    reference (anyone who knows an email and a title can send them again)."""
+    try:
+        claim = deps.links().read_thanks(token)
+        application = deps.submissions().status(claim.application_id)
+    except (LinkError, ApplicationNotFound) as exc:
+        return problem(bp.current_request, 404, N_("This link cannot be used"), str(exc) or N_("No such application."))
+    if not claim.created:
+        return _applicant_page("thanks.html", application, created=False)
+    return _applicant_page("thanks.html", application, created=True, status_url=deps.links().status_url(application.id))
 
 
 @bp.route("/status/{token}", methods=["GET"])
@@ -169,12 +174,31 @@ def show_status(token: str) -> Response:
                 "history": [step.model_dump() for step in application.history],
             }
         )
-    return _status_page(request, application, token)
+    return _applicant_page("status.html", application, token=token)
 
 
-@bp.route("/status/{token}", methods=["POST"], content_types=FORM_OR_JSON)
+def _confirmation(token: str, action: str) -> Response:
+    """The step between a status page's button and what it does: says what will happen; only a POST acts."""
+    try:
+        application = deps.submissions().status(deps.links().read_status(token))
+    except (LinkError, ApplicationNotFound) as exc:
+        return _unknown_status_link(exc)
+    return _applicant_page("confirm.html", application, token=token, action=action)
+
+
+@bp.route("/status/{token}/withdraw", methods=["GET"])
+def confirm_withdrawal(token: str) -> Response:
+    return _confirmation(token, "withdraw")
+
+
+@bp.route("/status/{token}/delete", methods=["GET"])
+def confirm_deletion(token: str) -> Response:
+    return _confirmation(token, "delete")
+
+
+@bp.route("/status/{token}/withdraw", methods=["POST"], content_types=FORM_OR_JSON)
 def withdraw(token: str) -> Response:
-    """The status page's withdraw button (a confirmed speaker's "I can no longer come", with a reason)."""
+    """Withdraws the application; a confirmed speaker's "I can no longer come", with a reason for the organisers."""
     request = bp.current_request
     try:
         application_id = deps.links().read_status(token)  # the link first: a forged one reads no body
@@ -191,26 +215,19 @@ def withdraw(token: str) -> Response:
         [message] = exc.errors.values()
         return problem(request, 422, N_("The reason cannot be sent as it is"), message, errors=exc.errors)
     except CannotWithdraw as exc:
-        return _status_page(request, exc.application, token, 409, too_late=True)
-    return html(
-        request,
-        "withdrawn.html",
-        call=deps.call(),
-        application=application,
-        status_url=deps.links().status_url(application.id),
-    )
+        return _applicant_page("status.html", exc.application, 409, token=token, too_late=True)
+    return _applicant_page("withdrawn.html", application, status_url=deps.links().status_url(application.id))
 
 
 @bp.route("/status/{token}/delete", methods=["POST"], content_types=FORM_OR_JSON)
 def delete_my_data(token: str) -> Response:
-    """The status page's "delete my data" button: ends the workflow and blanks the personal fields."""
-    request = bp.current_request
+    """Ends the workflow and blanks the personal fields."""
     try:
         application = deps.erasure().erase(deps.links().read_status(token))
     except (LinkError, ApplicationNotFound) as exc:
         return _unknown_status_link(exc)
     logs.event("data_deleted", application=application.id)
-    return html(request, "deleted.html", call=deps.call(), application=application)
+    return _applicant_page("deleted.html", application)
 
 
 @bp.route("/verify/{token}", methods=["GET"])
@@ -219,7 +236,7 @@ def ask_verification(token: str) -> Response:
         application = deps.submissions().status(deps.links().read_verification(token))
     except (LinkError, ApplicationNotFound) as exc:
         return problem(bp.current_request, 400, N_("This link cannot be used"), str(exc) or N_("No such application."))
-    return html(bp.current_request, "verify.html", call=deps.call(), application=application, token=token)
+    return _applicant_page("verify.html", application, token=token)
 
 
 @bp.route("/verify/{token}", methods=["POST"], content_types=FORM_OR_JSON)
@@ -230,8 +247,7 @@ def verify_email(token: str) -> Response:
         application = deps.submissions().status(application_id)
     except (LinkError, ApplicationNotFound) as exc:
         return problem(bp.current_request, 400, N_("This link cannot be used"), str(exc) or N_("No such application."))
-    status = 200 if verified else 409
-    return html(bp.current_request, "verify.html", status, call=deps.call(), application=application, verified=verified)
+    return _applicant_page("verify.html", application, 200 if verified else 409, verified=verified)
 
 
 @bp.route("/openapi.json", methods=["GET"])

@@ -1,12 +1,17 @@
-"""Organisers' pages: review links (GET shows, only POST votes) and the call's overview with exports."""
+"""Organisers' pages: review links (GET shows, only POST votes) and the call's overview with exports.
+
+A link that cannot be used gets a 400 page that says why; a revoked one (chalicelib/stores/revocations.py) a 403."""
 
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 from chalice.app import Blueprint, Response
 
 from chalicelib import deps, logs
 from chalicelib.i18n import N_
-from chalicelib.links import LinkError
+from chalicelib.links import LinkError, LinkRevoked
+from chalicelib.overview import InvalidQuery, OverviewQuery
 from chalicelib.review import InvalidNote, read_note
 from chalicelib.settings import settings
 from chalicelib.stores.votes import AlreadyVoted, ReviewOver, VoteContended
@@ -26,6 +31,14 @@ bp = Blueprint(__name__)
 
 BAD_LINK = N_("This review link cannot be used")
 BAD_OVERVIEW_LINK = N_("This overview link cannot be used")
+BAD_QUERY = N_("The overview cannot show that")
+UNKNOWN_VALUE = N_(
+    "“%(parameter)s” must be one of: %(allowed)s. Change it in the address, or use the form on the page."
+)
+
+
+def _unusable(title: str, exc: LinkError) -> Response:
+    return problem(bp.current_request, 403 if isinstance(exc, LinkRevoked) else 400, title, str(exc))
 
 
 @bp.route("/review/{token}", methods=["GET"])
@@ -33,7 +46,7 @@ def preview_vote(token: str) -> Response:
     try:
         view = deps.review_desk().open(token)
     except LinkError as exc:
-        return problem(bp.current_request, 400, BAD_LINK, str(exc))
+        return _unusable(BAD_LINK, exc)
     return html(bp.current_request, "review.html", call=deps.call(), view=view, token=token)
 
 
@@ -51,7 +64,9 @@ def cast_vote(token: str) -> Response:
     except InvalidNote as exc:
         [message] = exc.errors.values()
         return problem(request, 422, N_("The note cannot be sent as it is"), message, errors=exc.errors)
-    except (LinkError, BadBody) as exc:
+    except LinkError as exc:
+        return _unusable(BAD_LINK, exc)
+    except BadBody as exc:
         return problem(request, 400, BAD_LINK, str(exc))
     except (AlreadyVoted, ReviewOver, VoteContended):
         # The page says why the vote did not count, or, after a conflict, offers the button again.
@@ -61,13 +76,17 @@ def cast_vote(token: str) -> Response:
 
 @bp.route("/overview/{token}", methods=["GET"])
 def show_overview(token: str) -> Response:
-    """The call's applications as a page, or exported with ?format=csv or ?format=json."""
+    """The call's applications as a page (filtered and sorted by ?status=, ?kind=, ?sort=), or all of them
+    exported with ?format=csv or ?format=json."""
     request = bp.current_request
+    params: Mapping[str, str] = request.query_params or {}
     try:
-        overview = deps.overview_desk().open(token)
+        overview = deps.overview_desk().open(token, OverviewQuery.from_params(params))
     except LinkError as exc:
-        return problem(request, 400, BAD_OVERVIEW_LINK, str(exc))
-    export = request.query_params.get("format", "") if request.query_params else ""
+        return _unusable(BAD_OVERVIEW_LINK, exc)
+    except InvalidQuery as exc:
+        return problem(request, 400, BAD_QUERY, UNKNOWN_VALUE, parameter=exc.parameter, allowed=", ".join(exc.allowed))
+    export = params.get("format", "")
     if export == "csv":
         disposition = f'attachment; filename="{overview.call.id}-applications.csv"'
         headers: dict[str, str | list[str]] = {

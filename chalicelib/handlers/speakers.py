@@ -5,15 +5,22 @@ from __future__ import annotations
 from chalice.app import Blueprint, Response
 
 from chalicelib import deps
-from chalicelib.attendance import ConfirmationClosed
+from chalicelib.attendance import AttendanceView, ConfirmationClosed
 from chalicelib.i18n import N_
 from chalicelib.links import LinkError
 from chalicelib.stores.callbacks import AlreadyAnswered, AnswerChanging
-from chalicelib.web import FORM_OR_JSON, html, problem
+from chalicelib.web import FORM_OR_JSON, chosen_language, html, problem
 
 bp = Blueprint(__name__)
 
 BAD_LINK = N_("This link cannot be used")
+
+
+def _speaker_page(template: str, view: AttendanceView, status: int = 200, **context: object) -> Response:
+    """In the language the speaker applied in, unless they chose another with the switch."""
+    request = bp.current_request
+    language = chosen_language(request, preferred=view.application.language)
+    return html(request, template, status, language, call=deps.call(), view=view, **context)
 
 
 @bp.route("/attendance/{token}", methods=["GET"])
@@ -22,7 +29,7 @@ def ask_attendance(token: str) -> Response:
         view = deps.attendance_desk().open(token)
     except LinkError as exc:
         return problem(bp.current_request, 400, BAD_LINK, str(exc))
-    return html(bp.current_request, "attendance.html", call=deps.call(), view=view, token=token)
+    return _speaker_page("attendance.html", view, token=token)
 
 
 @bp.route("/attendance/{token}", methods=["POST"], content_types=FORM_OR_JSON)
@@ -33,5 +40,5 @@ def answer_attendance(token: str) -> Response:
     except LinkError as exc:
         return problem(bp.current_request, 400, BAD_LINK, str(exc))
     except (AlreadyAnswered, AnswerChanging, ConfirmationClosed):
-        return html(bp.current_request, "attendance.html", 409, call=deps.call(), view=desk.open(token), token=token)
-    return html(bp.current_request, "answered.html", call=deps.call(), view=desk.open(token), answer=answer)
+        return _speaker_page("attendance.html", desk.open(token), 409, token=token)
+    return _speaker_page("answered.html", desk.open(token), answer=answer)

@@ -24,6 +24,12 @@ Keys (partition key `pk`, sort key `sk`), the only place they are written down:
                                                        (slots.py)
     pk = RATE#<scope>#<hash>#<window end>  sk = RATE   submissions counted for rate limiting; the
                                                        TTL attribute `expires_at` removes it (rates.py)
+    pk = REVOKED#<call id>#<organiser hash>  sk = LINKS
+                                                       `revoked_at` (epoch seconds): that organiser's
+                                                       overview and review links signed before it no
+                                                       longer work; the hash (SHA-256 of the
+                                                       case-folded address) keeps the address out of
+                                                       the key (revocations.py)
 
 Applications and votes carry `expires_at` too: the call's retention, enforced by DynamoDB's TTL.
 

@@ -1,0 +1,89 @@
+"""`make revoke-overview STAGE=… ORGANISER=…`: one organiser's overview link, and the review links it hands
+out, stop working; every other organiser's links and every applicant's work on (chalicelib/stores/revocations.py).
+
+    python -m deploy.revoke --stage prod --organiser programme@example.org
+
+The stage's stack, `cfp-<stage>`, names the table. `--stage local` reaches the run of `make run`, on its
+emulator (MOTO_PORT, 5000 by default); any other stage is the AWS account of the admin's credentials.
+The organiser's next email about an application brings working links.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+from chalicelib import aws
+from chalicelib.call import load_call
+from chalicelib.models import EMAIL_PATTERN
+from chalicelib.settings import CALL_FILE, CALL_OVERRIDES, DEFAULT_CALL_FILE
+from chalicelib.stores.revocations import RevocationStore
+
+PROJECT = Path(__file__).resolve().parent.parent
+
+
+class RevocationFailed(RuntimeError):
+    pass
+
+
+def stage_call_id(stage: str) -> str:
+    """The call that the stage serves, as .chalice/config.json sets it (a stage unknown there: the default)."""
+    stages = json.loads((PROJECT / ".chalice" / "config.json").read_text())["stages"]
+    environment = stages.get(stage, {}).get("environment_variables", {})
+    call_file = os.environ.get(CALL_FILE) or environment.get(CALL_FILE, DEFAULT_CALL_FILE)
+    return load_call(call_file, environment.get(CALL_OVERRIDES, "")).id
+
+
+def table_of(stage: str) -> str:
+    from botocore.exceptions import ClientError
+
+    try:
+        stacks = aws.client("cloudformation").describe_stacks(StackName=f"cfp-{stage}")["Stacks"]
+    except ClientError as exc:
+        raise RevocationFailed(f"no stack cfp-{stage} here: {exc.response.get('Error', {}).get('Message')}") from exc
+    outputs = {output["OutputKey"]: output["OutputValue"] for output in stacks[0].get("Outputs", [])}
+    if "TableName" not in outputs:
+        raise RevocationFailed(f"the stack cfp-{stage} has no TableName output yet")
+    return str(outputs["TableName"])
+
+
+def revoke(stage: str, organiser: str, now: datetime | None = None) -> datetime:
+    """Revoke the organiser's links signed until now; returns the revocation in force."""
+    revocations = RevocationStore(aws.dynamodb(), table_of(stage))
+    return revocations.revoke(stage_call_id(stage), organiser, now or datetime.now(UTC))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--stage", required=True, help="local, dev or prod")
+    parser.add_argument("--organiser", required=True, help="the organiser's address")
+    args = parser.parse_args(argv)
+    organiser = args.organiser.strip()
+    if not EMAIL_PATTERN.match(organiser):
+        print(f"✗ {organiser!r} is not an email address: give the organiser's, as in the call's file", file=sys.stderr)
+        return 1
+    if args.stage == "local":
+        from local.emulator import aws_environment
+
+        os.environ.update(aws_environment(f"http://127.0.0.1:{os.environ.get('MOTO_PORT', '5000')}"))
+    from botocore.exceptions import BotoCoreError
+
+    try:
+        revoked = revoke(args.stage, organiser)
+    except RevocationFailed as exc:
+        print(f"✗ {exc}", file=sys.stderr)
+        return 1
+    except BotoCoreError as exc:  # no credentials, or nothing answers (is `make run` running, for local?)
+        print(f"✗ could not reach the stage's AWS: {exc}", file=sys.stderr)
+        return 1
+    print(f"✓ {organiser}'s overview and review links signed before {revoked.isoformat(timespec='seconds')}")
+    print("  no longer work (stage " + args.stage + "); their next email about an application brings new ones.")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

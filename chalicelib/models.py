@@ -324,6 +324,11 @@ class Application(BaseModel):
     def was_waitlisted(self) -> bool:
         return any(step.event == Event.WAITLISTED for step in self.history)
 
+    def slot_taken_at(self) -> datetime | None:
+        """When the application last took a slot (a promotion takes one again)."""
+        taken = [step.at for step in self.history if step.event == Event.SLOT_TAKEN]
+        return datetime.fromisoformat(taken[-1]) if taken else None
+
     def held_slot(self) -> bool:
         """Whether the application took a slot at some point (it may have handed it on since)."""
         return any(step.event == Event.SLOT_TAKEN for step in self.history)

@@ -270,9 +270,14 @@ class TaskWorker:
 
 
 def attendance_links(worker: TaskWorker, application: Application, message: TaskMessage) -> Context:
+    """The speaker's two answers, the moment the slot goes to the waitlist without one (the workflow's
+    confirmation window runs from when the slot was taken), and whether the slot came from the waitlist."""
+    taken = application.slot_taken_at() or worker.clock()
     return {
         "yes_url": worker.links.attendance_url(application.id, "yes"),
         "no_url": worker.links.attendance_url(application.id, "no"),
+        "deadline": taken + timedelta(hours=worker.call.confirmation_window_hours),
+        "promoted": application.was_waitlisted(),
     }
 
 

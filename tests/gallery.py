@@ -286,6 +286,9 @@ EMAIL_CONTEXT: dict[str, Any] = {
     "overview_url": LINKS.overview_url(0),
     "verify_url": LINKS.verification_url("galleryinreview"),
     "notes": ["Great story, but we have three like it.", "Please bring it to the OSPO meetup!"],
+    # The speaker's answer is due then; "promoted" when the slot came from the waitlist.
+    "deadline": SUBMITTED + timedelta(days=3),
+    "promoted": False,
     # The organisers' emails about a change (programme_change), a failure and an undeliverable address.
     "change": "cancellation",
     "held_slot": True,
@@ -300,6 +303,7 @@ VARIANTS: dict[str, list[dict[str, Any]]] = {
         {"change": change} for change in ("withdrawal", "cancellation", "release", "promotion", "expiry")
     ],
     "undeliverable": [{"kind": "bounce"}, {"kind": "complaint"}],
+    "acceptance": [{"promoted": False}, {"promoted": True}],
 }
 
 

@@ -72,8 +72,8 @@ def test_a_confirmed_speaker_cancels_the_waitlist_gets_the_slot_and_everyone_is_
 
     status = status_link(cfp, STORY)
     assert "Cancel my talk…" in cfp.client.http.get(status).body.decode()
-    confirm = cfp.client.http.get(f"{status}/withdraw").body.decode()
-    assert "Cancel your talk?" in confirm and "Your reason, for the organisers (optional)" in confirm
+    asking = cfp.client.http.get(f"{status}/withdraw").body.decode()
+    assert "Cancel your talk?" in asking and "Your reason, for the organisers (optional)" in asking
     assert cfp.application(ada).status == "confirmed"  # a GET changes nothing
     cancelled = cfp.post(f"{status}/withdraw", reason="My flight was cancelled.")
     assert "is cancelled: your slot goes to the next speaker on the waitlist" in cancelled.body.decode()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -60,7 +61,13 @@ def test_when_the_slots_are_full_the_next_waits_and_is_promoted_when_a_speaker_c
 
     cfp.wait_for_email(STORY["email"], "is released")
     promoted = cfp.wait_for_email(GRACE["email"], "Action required")
-    assert GRACE["title"] in promoted.text
+    # A promotion says why the slot came now, and by when to answer: a moment, in the call's time zone.
+    assert f"a slot freed up, and your story “{GRACE['title']}”, which was on the waitlist, now has it" in promoted.text
+    assert re.search(
+        r"Please confirm by \w+day \d+ \w+ \d{4}, \d\d:\d\d \(Paris time\) that you will be there", promoted.text
+    )
+    first = cfp.emails_to(STORY["email"])[1]
+    assert first.subject.startswith("Action required") and "Great news: the organisers accepted" in first.text
     cfp.wait_for_execution(ada, "SUCCEEDED")
     assert cfp.application(ada).status == "cancelled"
     stored = cfp.application(grace)

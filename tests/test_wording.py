@@ -60,7 +60,8 @@ def test_counts_agree_with_their_number() -> None:
     words = {name: rendering.email(name, **context) for name in ("waitlist", "acceptance", "review_request")}
     assert "the session's only guest slot is taken for now" in words["waitlist"].text
     assert "You have the guest slot of" in words["acceptance"].text
-    assert "Please confirm within 1 hour that you will be there" in words["acceptance"].text
+    # The deadline is a moment, not a count of hours: "by Sunday 2 June 2024, 18:00 (Paris time)".
+    assert "Please confirm by Sunday 2 June 2024, 18:00 (Paris time) that you will be there" in words["acceptance"].text
     assert "1 approval accepts it; 1 rejection declines it." in words["review_request"].text
     two = rendering.email("waitlist", **context | {"call": one.model_copy(update={"guest_slots": 2})})
     assert "the session's 2 guest slots are all taken for now" in two.text

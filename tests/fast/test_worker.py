@@ -13,7 +13,7 @@ import pytest
 
 from chalicelib.call import Call
 from chalicelib.faults import attach, parse
-from chalicelib.links import Links
+from chalicelib.links import AttendanceClaim, Links, ReviewClaim
 from chalicelib.mailer import EmailThrottled, Mailer
 from chalicelib.models import Answer, Application, Outcome, TaskMessage, Vote
 from chalicelib.stores.applications import ApplicationStore
@@ -56,6 +56,11 @@ def waits_for_someone(state: str) -> bool:
 
 def fill_the_slots(dynamodb: DynamoDBClient, table: str, call: Call) -> None:
     dynamodb.put_item(TableName=table, Item=call_key(call.id, SLOTS) | {"taken": {"N": str(call.guest_slots)}})
+
+
+def token_of(url: str) -> str:
+    """The signed part of an emailed link."""
+    return url.rsplit("/", 1)[1]
 
 
 def subjects_to(outbox: Outbox, address: str) -> list[str]:
@@ -180,8 +185,9 @@ def test_every_organiser_is_asked_to_review_with_their_own_links(
     for index, organiser in enumerate(call.organisers):
         [email] = [m for m in outbox() if m.recipients == [organiser]]
         assert email.subject == f"New application to review: “{STORY['title']}”"
-        assert dict(email.links)["Approve"] == links.review_url(ada.id, index, Outcome.APPROVE)
-        assert dict(email.links)["Reject"] == links.review_url(ada.id, index, Outcome.REJECT)
+        approve, reject = dict(email.links)["Approve"], dict(email.links)["Reject"]
+        assert links.read_review(token_of(approve)) == ReviewClaim(ada.id, index, Outcome.APPROVE)
+        assert links.read_review(token_of(reject)) == ReviewClaim(ada.id, index, Outcome.REJECT)
     assert subjects_to(outbox, STORY["email"]) == []
 
 
@@ -194,8 +200,8 @@ def test_the_accepted_speaker_is_asked_to_confirm_with_attendance_links(
     [email] = outbox()
     assert email.recipients == [STORY["email"]]
     assert email.subject == f"Action required: confirm your talk at “{call.title}”"
-    urls = [url for _, url in email.links]
-    assert links.attendance_url(ada.id, "yes") in urls and links.attendance_url(ada.id, "no") in urls
+    answers = [links.read_attendance(token_of(url)) for _, url in email.links if "/attendance/" in url]
+    assert answers == [AttendanceClaim(ada.id, "yes"), AttendanceClaim(ada.id, "no")]
 
 
 def test_a_confirmed_speaker_gets_the_invitation_and_every_organiser_is_told(

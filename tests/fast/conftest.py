@@ -25,7 +25,7 @@ from chalicelib.call import Call, load_call
 from chalicelib.callbacks import Callbacks
 from chalicelib.links import LinkLifetimes, Links
 from chalicelib.mailer import Mailer
-from chalicelib.models import Application, ApplicationForm
+from chalicelib.models import Application, ApplicationForm, Wait
 from chalicelib.review import ReviewDesk
 from chalicelib.settings import DEFAULT_CALL_FILE
 from chalicelib.stores.applications import ApplicationStore
@@ -36,6 +36,7 @@ from chalicelib.stores.rates import RateLimits
 from chalicelib.stores.slots import SlotStore
 from chalicelib.stores.votes import VoteStore
 from chalicelib.tasks import TaskWorker, WorkerStores
+from chalicelib.vocabulary import WaitKind
 from chalicelib.workflow import WaitEnded, Workflow
 from local.emulator import REGION
 from local.outbox import OutboxMessage, parse
@@ -203,6 +204,21 @@ def submitted(applications: ApplicationStore, call: Call) -> Submit:
         return stored
 
     return store
+
+
+KeepWait = Callable[[str, WaitKind, str], None]
+
+
+@pytest.fixture
+def keep_wait(callback_store: CallbackStore, clock: Clock) -> KeepWait:
+    """Keep a callback as a waiting task's worker does: `keep_wait(ada.id, WaitKind.VOTE, "its-token")`."""
+
+    def keep(application_id: str, kind: WaitKind, task_token: str) -> None:
+        callback_store.save_wait(
+            Wait(application_id=application_id, kind=kind, task_token=task_token, since=clock().isoformat())
+        )
+
+    return keep
 
 
 # The Step Functions side ---------------------------------------------------------------------

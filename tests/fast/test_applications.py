@@ -17,22 +17,16 @@ from chalicelib.applications import (
     Withdrawals,
 )
 from chalicelib.call import Call
-from chalicelib.models import Wait
 from chalicelib.stores.applications import ApplicationStore, CannotWithdraw
-from chalicelib.stores.callbacks import CallbackStore
 from chalicelib.stores.rates import RateLimits
 from chalicelib.vocabulary import Status, WaitKind
-from tests.fast.conftest import NOW, RecordingWorkflow, Submit
+from tests.fast.conftest import NOW, KeepWait, RecordingWorkflow, Submit
 from tests.support import STORY
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
 HOUR_LEFT = 30 * 60  # NOW is 09:30: the hour's window ends at 10:00
-
-
-def keep_wait(callback_store: CallbackStore, application_id: str, kind: WaitKind, task_token: str) -> None:
-    callback_store.save_wait(Wait(application_id=application_id, kind=kind, task_token=task_token, since="t"))
 
 
 # Submissions ---------------------------------------------------------------------------------
@@ -116,12 +110,12 @@ def test_one_client_address_may_send_only_so_often_an_hour(
 def test_a_withdrawal_under_review_flags_the_application_and_ends_the_wait(
     withdrawals: Withdrawals,
     applications: ApplicationStore,
-    callback_store: CallbackStore,
     workflow: RecordingWorkflow,
     submitted: Submit,
+    keep_wait: KeepWait,
 ) -> None:
     ada = submitted(status=Status.IN_REVIEW)
-    keep_wait(callback_store, ada.id, WaitKind.VOTE, "review-request")
+    keep_wait(ada.id, WaitKind.VOTE, "review-request")
 
     assert withdrawals.withdraw(ada.id).withdraw_requested is True
     assert applications.get(ada.id).withdraw_requested is True
@@ -140,12 +134,12 @@ def test_a_withdrawal_between_two_waits_is_left_for_the_next_wait_to_see(
 def test_a_withdrawal_after_a_confirmation_is_refused_and_ends_nothing(
     withdrawals: Withdrawals,
     applications: ApplicationStore,
-    callback_store: CallbackStore,
     workflow: RecordingWorkflow,
     submitted: Submit,
+    keep_wait: KeepWait,
 ) -> None:
     ada = submitted(status=Status.CONFIRMED)
-    keep_wait(callback_store, ada.id, WaitKind.CONFIRMATION, "an-old-acceptance")
+    keep_wait(ada.id, WaitKind.CONFIRMATION, "an-old-acceptance")
     with pytest.raises(CannotWithdraw):
         withdrawals.withdraw(ada.id)
     assert applications.get(ada.id).withdraw_requested is False
@@ -156,10 +150,10 @@ def test_a_withdrawal_after_a_confirmation_is_refused_and_ends_nothing(
 
 
 def test_deleting_ones_data_under_review_withdraws_first(
-    erasure: Erasure, callback_store: CallbackStore, workflow: RecordingWorkflow, submitted: Submit
+    erasure: Erasure, workflow: RecordingWorkflow, submitted: Submit, keep_wait: KeepWait
 ) -> None:
     ada = submitted(status=Status.IN_REVIEW)
-    keep_wait(callback_store, ada.id, WaitKind.VOTE, "review-request")
+    keep_wait(ada.id, WaitKind.VOTE, "review-request")
 
     erased = erasure.erase(ada.id)
     assert erased.erased and erased.withdraw_requested and (erased.name, erased.email) == ("", "")
@@ -168,10 +162,10 @@ def test_deleting_ones_data_under_review_withdraws_first(
 
 @pytest.mark.parametrize("status", [Status.CONFIRMED, Status.DECLINED])
 def test_deleting_ones_data_after_the_end_withdraws_nothing(
-    status: Status, erasure: Erasure, callback_store: CallbackStore, workflow: RecordingWorkflow, submitted: Submit
+    status: Status, erasure: Erasure, workflow: RecordingWorkflow, submitted: Submit, keep_wait: KeepWait
 ) -> None:
     ada = submitted(status=status)
-    keep_wait(callback_store, ada.id, WaitKind.CONFIRMATION, "an-old-acceptance")
+    keep_wait(ada.id, WaitKind.CONFIRMATION, "an-old-acceptance")
 
     erased = erasure.erase(ada.id)
     assert erased.erased and erased.status == status and not erased.withdraw_requested
@@ -179,17 +173,13 @@ def test_deleting_ones_data_after_the_end_withdraws_nothing(
 
 
 def test_deleting_ones_data_after_withdrawing_does_not_withdraw_again(
-    erasure: Erasure,
-    withdrawals: Withdrawals,
-    callback_store: CallbackStore,
-    workflow: RecordingWorkflow,
-    submitted: Submit,
+    erasure: Erasure, withdrawals: Withdrawals, workflow: RecordingWorkflow, submitted: Submit, keep_wait: KeepWait
 ) -> None:
     ada = submitted(status=Status.ACCEPTED)
-    keep_wait(callback_store, ada.id, WaitKind.CONFIRMATION, "acceptance")
+    keep_wait(ada.id, WaitKind.CONFIRMATION, "acceptance")
     withdrawals.withdraw(ada.id)
     # Whatever wait is on record now, a second withdrawal would fail it.
-    keep_wait(callback_store, ada.id, WaitKind.PROMOTION, "not-to-be-ended-twice")
+    keep_wait(ada.id, WaitKind.PROMOTION, "not-to-be-ended-twice")
 
     assert erasure.erase(ada.id).erased
     assert [f.task_token for f in workflow.failed] == ["acceptance"]

@@ -11,13 +11,13 @@ from chalicelib.attendance import AttendanceDesk, ConfirmationClosed
 from chalicelib.call import Call
 from chalicelib.callbacks import Callbacks
 from chalicelib.links import AttendanceAnswer, Links
-from chalicelib.models import Record, Wait
+from chalicelib.models import Record
 from chalicelib.stores.applications import ApplicationStore
 from chalicelib.stores.callbacks import AlreadyAnswered, CallbackStore
 from chalicelib.vocabulary import Event, Status, WaitKind
 from chalicelib.workflow import WaitEnded, execution_input
 from tests.fast import asl
-from tests.fast.conftest import NOW, RecordingWorkflow, Submit
+from tests.fast.conftest import NOW, KeepWait, RecordingWorkflow, Submit
 
 
 def attendance_token(links: Links, application_id: str, answer: AttendanceAnswer) -> str:
@@ -25,25 +25,19 @@ def attendance_token(links: Links, application_id: str, answer: AttendanceAnswer
     return links.attendance_url(application_id, answer).rsplit("/", 1)[1]
 
 
-def keep_confirmation_wait(callback_store: CallbackStore, application_id: str, task_token: str) -> None:
-    callback_store.save_wait(
-        Wait(application_id=application_id, kind=WaitKind.CONFIRMATION, task_token=task_token, since="t")
-    )
-
-
 @pytest.mark.parametrize(("answer", "next_state"), [("yes", "Confirm"), ("no", "Cancel")])
 def test_the_speakers_answer_wakes_the_workflow_which_confirms_or_cancels(
     answer: AttendanceAnswer,
     next_state: str,
     attendance_desk: AttendanceDesk,
-    callback_store: CallbackStore,
     workflow: RecordingWorkflow,
     links: Links,
     call: Call,
     submitted: Submit,
+    keep_wait: KeepWait,
 ) -> None:
     ada = submitted(status=Status.ACCEPTED)
-    keep_confirmation_wait(callback_store, ada.id, "acceptance")
+    keep_wait(ada.id, WaitKind.CONFIRMATION, "acceptance")
     token = attendance_token(links, ada.id, answer)
     assert attendance_desk.open(token).can_answer is True
 
@@ -59,9 +53,10 @@ def test_a_second_answer_is_told_the_first_and_changes_nothing(
     workflow: RecordingWorkflow,
     links: Links,
     submitted: Submit,
+    keep_wait: KeepWait,
 ) -> None:
     ada = submitted(status=Status.ACCEPTED)
-    keep_confirmation_wait(callback_store, ada.id, "acceptance")
+    keep_wait(ada.id, WaitKind.CONFIRMATION, "acceptance")
     attendance_desk.answer(attendance_token(links, ada.id, "yes"))
 
     with pytest.raises(AlreadyAnswered) as already:
@@ -113,10 +108,10 @@ class WindowClosesOnTheClick(RecordingWorkflow):
 
 
 def test_an_answer_racing_the_end_of_the_confirmation_window_is_refused_and_given_back(
-    applications: ApplicationStore, callback_store: CallbackStore, links: Links, submitted: Submit
+    applications: ApplicationStore, callback_store: CallbackStore, links: Links, submitted: Submit, keep_wait: KeepWait
 ) -> None:
     ada = submitted(status=Status.ACCEPTED)
-    keep_confirmation_wait(callback_store, ada.id, "acceptance")
+    keep_wait(ada.id, WaitKind.CONFIRMATION, "acceptance")
     desk = AttendanceDesk(
         applications, callback_store, Callbacks(callback_store, WindowClosesOnTheClick(applications, ada.id)), links
     )

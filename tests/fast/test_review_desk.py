@@ -7,15 +7,14 @@ import pytest
 
 from chalicelib.call import Call
 from chalicelib.links import LinkInvalid, Links
-from chalicelib.models import Outcome, Wait
+from chalicelib.models import Outcome
 from chalicelib.review import ReviewDesk
 from chalicelib.stores.applications import ApplicationStore
-from chalicelib.stores.callbacks import CallbackStore
 from chalicelib.stores.votes import AlreadyVoted, ReviewOver
 from chalicelib.vocabulary import Status, WaitKind
 from chalicelib.workflow import execution_input
 from tests.fast import asl
-from tests.fast.conftest import RecordingWorkflow, Submit
+from tests.fast.conftest import KeepWait, RecordingWorkflow, Submit
 
 MODERATOR, PROGRAMME, TRACK = 0, 1, 2
 
@@ -23,10 +22,6 @@ MODERATOR, PROGRAMME, TRACK = 0, 1, 2
 def review_token(links: Links, application_id: str, organiser: int, outcome: Outcome) -> str:
     """The token of the link in an organiser's review email."""
     return links.review_url(application_id, organiser, outcome).rsplit("/", 1)[1]
-
-
-def keep_vote_wait(callback_store: CallbackStore, application_id: str, task_token: str) -> None:
-    callback_store.save_wait(Wait(application_id=application_id, kind=WaitKind.VOTE, task_token=task_token, since="t"))
 
 
 def test_opening_a_review_link_shows_what_a_vote_would_do_and_changes_nothing(
@@ -45,21 +40,21 @@ def test_opening_a_review_link_shows_what_a_vote_would_do_and_changes_nothing(
 
 def test_votes_are_counted_and_each_wakes_the_workflow_until_the_quorum(
     review_desk: ReviewDesk,
-    callback_store: CallbackStore,
     workflow: RecordingWorkflow,
     links: Links,
     call: Call,
     submitted: Submit,
+    keep_wait: KeepWait,
 ) -> None:
     ada = submitted(status=Status.IN_REVIEW)
-    keep_vote_wait(callback_store, ada.id, "review-request")
+    keep_wait(ada.id, WaitKind.VOTE, "review-request")
 
     first = review_desk.vote(review_token(links, ada.id, MODERATOR, Outcome.APPROVE))
     assert (first.approvals, first.rejections) == (1, 0)
     [tally] = workflow.answers_to("review-request")
     assert asl.choose("Tally", execution_input(ada.id, call) | {"tally": tally}) == "AwaitVote"
 
-    keep_vote_wait(callback_store, ada.id, "await-vote")
+    keep_wait(ada.id, WaitKind.VOTE, "await-vote")
     second = review_desk.vote(review_token(links, ada.id, TRACK, Outcome.APPROVE), note="Yes please!")
     assert [(v.organiser, v.outcome.value, v.note) for v in second.votes] == [
         (call.organisers[MODERATOR], "approve", ""),

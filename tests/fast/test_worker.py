@@ -54,7 +54,9 @@ def waits_for_someone(state: str) -> bool:
     return "States.Timeout" not in retried
 
 
-def fill_the_slots(dynamodb: DynamoDBClient, table: str, call: Call) -> None:
+@pytest.fixture
+def every_slot_taken(dynamodb: DynamoDBClient, table: str, call: Call) -> None:
+    """The call's slots are all taken: a waitlisted application waits."""
     dynamodb.put_item(TableName=table, Item=call_key(call.id, SLOTS) | {"taken": {"N": str(call.guest_slots)}})
 
 
@@ -96,12 +98,10 @@ def test_every_task_records_its_step_then_reports_or_keeps_its_callback(
     applications: ApplicationStore,
     callback_store: CallbackStore,
     workflow: RecordingWorkflow,
-    dynamodb: DynamoDBClient,
-    table: str,
     call: Call,
     submitted: Submit,
+    every_slot_taken: None,
 ) -> None:
-    fill_the_slots(dynamodb, table, call)  # so that a waitlisted application waits
     ada = submitted(status=STATUS_BEFORE.get(state, Status.IN_REVIEW), withdraw_requested=state.startswith("Withdraw"))
     task = message(state, ada, call)
 
@@ -364,12 +364,10 @@ def test_with_every_slot_taken_the_application_waits_on_the_waitlist(
     slots: SlotStore,
     workflow: RecordingWorkflow,
     outbox: Outbox,
-    dynamodb: DynamoDBClient,
-    table: str,
     call: Call,
     submitted: Submit,
+    every_slot_taken: None,
 ) -> None:
-    fill_the_slots(dynamodb, table, call)
     grace = submitted(GRACE, status=Status.APPROVED)
     join = message("JoinWaitlist", grace, call)
     worker.run(join)
@@ -404,13 +402,11 @@ def test_a_released_slot_is_offered_to_the_longest_waiting_application(
     worker: TaskWorker,
     slots: SlotStore,
     workflow: RecordingWorkflow,
-    dynamodb: DynamoDBClient,
-    table: str,
     call: Call,
     submitted: Submit,
     clock: Clock,
+    every_slot_taken: None,
 ) -> None:
-    fill_the_slots(dynamodb, table, call)
     ada, grace, linus = submitted(status=Status.CANCELLED), submitted(GRACE, status=Status.APPROVED), submitted(LINUS)
     grace_waits = waitlisted(worker, call, grace, clock)
     linus_waits = waitlisted(worker, call, linus.model_copy(update={"status": Status.APPROVED}), clock)
@@ -431,13 +427,11 @@ def test_a_head_of_the_waitlist_that_no_longer_waits_is_passed_over(
     worker: TaskWorker,
     slots: SlotStore,
     workflow: RecordingWorkflow,
-    dynamodb: DynamoDBClient,
-    table: str,
     call: Call,
     submitted: Submit,
     clock: Clock,
+    every_slot_taken: None,
 ) -> None:
-    fill_the_slots(dynamodb, table, call)
     ada, grace, linus = submitted(status=Status.CANCELLED), submitted(GRACE), submitted(LINUS)
     grace_waits = waitlisted(worker, call, grace.model_copy(update={"status": Status.APPROVED}), clock)
     linus_waits = waitlisted(worker, call, linus.model_copy(update={"status": Status.APPROVED}), clock)
@@ -461,15 +455,8 @@ def test_a_release_with_nobody_waiting_frees_the_slot(
 
 
 def test_a_freed_slot_wakes_the_waitlist_without_an_offer(
-    worker: TaskWorker,
-    workflow: RecordingWorkflow,
-    dynamodb: DynamoDBClient,
-    table: str,
-    call: Call,
-    submitted: Submit,
-    clock: Clock,
+    worker: TaskWorker, workflow: RecordingWorkflow, call: Call, submitted: Submit, clock: Clock, every_slot_taken: None
 ) -> None:
-    fill_the_slots(dynamodb, table, call)
     ada, grace = submitted(status=Status.CANCELLED), submitted(GRACE, status=Status.APPROVED)
     grace_waits = waitlisted(worker, call, grace, clock)
 

@@ -182,7 +182,7 @@ def holds(rule: dict[str, Any], document: Any) -> bool:
     if "Not" in rule:
         return not holds(rule["Not"], document)
     variable = select(rule["Variable"], document, {})
-    [(test, expected)] = [(key, value) for key, value in rule.items() if key not in ("Variable", "Next")]
+    [(test, expected)] = [(key, value) for key, value in rule.items() if key not in ("Variable", "Next", "Comment")]
     if test == "IsPresent":
         return (variable is not MISSING) is expected
     comparison = _COMPARISON.fullmatch(test)

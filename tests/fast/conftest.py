@@ -4,6 +4,10 @@ store and service built directly, with its clients passed in (constructor inject
 The Step Functions side is a RecordingWorkflow: it keeps every answer the product gives a workflow, and
 refuses a callback it was told is gone, as Step Functions does. Everything else is the real code on
 moto: DynamoDB (with its condition expressions) and SES v2 (whose sent messages `outbox` reads).
+
+A test of the email markers takes `email_markers`, `worker` and `outbox`: a redelivered task is
+`worker.run(message, delivery=2)`, a later one moves `clock` on, and SES faults are attached to a
+client of its own (chalicelib.faults.attach), as tests/fast/test_worker.py does for throttling.
 """
 
 from __future__ import annotations
@@ -74,12 +78,12 @@ def _session() -> boto3.session.Session:
 
 
 def client(service: str) -> Any:
-    """A boto3 client that reaches moto's in-process backends while `moto` is active."""
+    """A boto3 client that reaches moto's in-process backends while `mocked_aws` is active."""
     return _session().client(service)  # type: ignore[call-overload]
 
 
 @pytest.fixture
-def moto(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+def mocked_aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """AWS mocked in process. tests/conftest.py points boto3 at an emulator's endpoint; not here."""
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
     monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
@@ -88,7 +92,7 @@ def moto(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 
 @pytest.fixture
-def dynamodb(moto: None) -> DynamoDBClient:
+def dynamodb(mocked_aws: None) -> DynamoDBClient:
     dynamodb: DynamoDBClient = client("dynamodb")
     return dynamodb
 
@@ -272,7 +276,7 @@ class RecordingWorkflow(Workflow):
 
 
 @pytest.fixture
-def workflow(moto: None) -> RecordingWorkflow:
+def workflow(mocked_aws: None) -> RecordingWorkflow:
     return RecordingWorkflow()
 
 
@@ -280,7 +284,7 @@ def workflow(moto: None) -> RecordingWorkflow:
 
 
 @pytest.fixture
-def sesv2(moto: None, call: Call) -> SESV2Client:
+def sesv2(mocked_aws: None, call: Call) -> SESV2Client:
     """SES v2 with the call's sender verified, as the stack's SenderIdentity does."""
     sesv2: SESV2Client = client("sesv2")
     sesv2.create_email_identity(EmailIdentity=call.sender_address)
@@ -296,7 +300,7 @@ Outbox = Callable[[], list[OutboxMessage]]
 
 
 @pytest.fixture
-def outbox(moto: None) -> Outbox:
+def outbox(mocked_aws: None) -> Outbox:
     """The emails SES accepted, in order, parsed as the local outbox shows them (decoded subject, recipients)."""
     from moto.core.models import DEFAULT_ACCOUNT_ID
     from moto.ses.models import RawMessage, ses_backends

@@ -58,8 +58,16 @@ lint: install
 typecheck: install
 	$(BIN)/mypy
 
+# The fast layer first (tests/fast: stores, worker and services on moto's mock_aws, in process, seconds),
+# then every other test once: the flows through the real state machine on the emulator.
+FAST_TESTS := tests/fast
+
 test: lint typecheck node translations
-	PYTHONPATH=. $(BIN)/pytest
+	PYTHONPATH=. $(BIN)/pytest $(FAST_TESTS)
+	PYTHONPATH=. $(BIN)/pytest --ignore=$(FAST_TESTS)
+
+test-fast: install translations
+	PYTHONPATH=. $(BIN)/pytest $(FAST_TESTS)
 
 # The slow profiles of RELIABILITY.md: 10,000 cases per property, in process; then 1,000 schemathesis
 # cases over HTTP, each valid one a review that moto's Step Functions runs (more outgrow its memory).

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import cache, partial
 from pathlib import Path
@@ -100,6 +101,10 @@ class Email:
     attachments: tuple[Attachment, ...] = ()
 
 
+# Any run of white space but the no-break spaces a translation sets on purpose (French « », :).
+_SPACES = re.compile(r"[^\S\u00a0\u202f]+")
+
+
 def email(
     name: str, attachments: tuple[Attachment, ...] = (), language: Language = SOURCE_LANGUAGE, **context: Any
 ) -> Email:
@@ -113,6 +118,6 @@ def email(
     first_line, _, body = text.partition("\n")
     if not first_line.startswith("Subject: "):
         raise ValueError(f"emails/{name}.txt must start with a 'Subject: ' line")
-    subject = " ".join(first_line.removeprefix("Subject: ").split())
+    subject = _SPACES.sub(" ", first_line.removeprefix("Subject: ")).strip()
     html = env.get_template(f"emails/{name}.html").render(subject=subject, **context)
     return Email(subject=subject, text=body.lstrip("\n"), html=html, attachments=attachments)

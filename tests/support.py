@@ -191,6 +191,17 @@ class CfP:
     def wait_for_execution(self, application_id: str, status: str, timeout: float = 30) -> None:
         self.pump.run_until(lambda: self.execution_status(application_id) == status, timeout)
 
+    def states_entered(self, application_id: str) -> list[str]:
+        """The states the application's execution has entered so far, in order, from its history."""
+        arn = deps.workflow().execution_arn(application_id)
+        events = aws.stepfunctions().get_execution_history(executionArn=arn, maxResults=1000)["events"]
+        return [e["stateEnteredEventDetails"]["name"] for e in events if "stateEnteredEventDetails" in e]
+
+    def wait_for_state(self, application_id: str, state: str, times: int = 1, timeout: float = 30) -> None:
+        """Deliver events until the execution has entered `state` (`times` times): a test that then finds no
+        email knows the workflow went where no email is sent, rather than that it has not got there yet."""
+        self.pump.run_until(lambda: self.states_entered(application_id).count(state) >= times, timeout)
+
     def submit(self, fields: dict[str, str] | None = None) -> Any:
         from urllib.parse import urlencode
 

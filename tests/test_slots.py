@@ -200,7 +200,8 @@ def test_withdrawing_under_review_ends_the_workflow_cleanly(cfp: CfP) -> None:
     cfp.wait_for_execution(application.id, "SUCCEEDED")
 
     assert cfp.application(application.id).status == "withdrawn"
-    assert "The review is over" in cfp.vote(MODERATOR, "Approve").body.decode()
+    late = cfp.vote(MODERATOR, "Approve").body.decode()
+    assert "This application is now <strong>withdrawn</strong>, so votes no longer count." in late
     again = cfp.post(f"{status}/withdraw")
     assert again.status_code == 409 and "can no longer be withdrawn" in again.body.decode()
     assert "Withdraw my application" not in cfp.client.http.get(status).body.decode()

@@ -9,36 +9,47 @@ from chalicelib.stores.table import (
     ANSWER,
     EMAIL,
     VOTE,
+    ApplicationNotFound,
     TableStore,
     application_from_item,
     application_key,
+    error_code,
     to_item,
 )
 
 
 class ErasureStore(TableStore):
     def erase(self, application_id: str) -> Application:
-        """Blank every personal field of the application, and the notes organisers wrote about it."""
+        """Blank every personal field of the application, and the notes organisers wrote about it.
+
+        Raises ApplicationNotFound, also when its retention ends (DynamoDB's TTL deletes it) meanwhile."""
+        from botocore.exceptions import ClientError
+
         application = self._application(application_id)
         votes = [vote.model_copy(update={"note": ""}).model_dump(mode="json") for vote in application.votes]
-        response = self._client.update_item(
-            TableName=self._table,
-            Key=application_key(application_id),
-            UpdateExpression="SET #name = :blank, email = :blank, title = :deleted, summary = :blank, "
-            "votes = :votes, erased = :yes, history = list_append(history, :event) REMOVE organisation",
-            ConditionExpression="attribute_exists(pk)",
-            ExpressionAttributeNames={"#name": "name"},
-            ExpressionAttributeValues=to_item(
-                {
-                    ":blank": "",
-                    ":deleted": "(deleted)",
-                    ":votes": votes,
-                    ":yes": True,
-                    ":event": [{"event": "data_deleted", "at": datetime.now(UTC).isoformat()}],
-                }
-            ),
-            ReturnValues="ALL_NEW",
-        )
+        try:
+            response = self._client.update_item(
+                TableName=self._table,
+                Key=application_key(application_id),
+                UpdateExpression="SET #name = :blank, email = :blank, title = :deleted, summary = :blank, "
+                "votes = :votes, erased = :yes, history = list_append(history, :event) REMOVE organisation",
+                ConditionExpression="attribute_exists(pk)",
+                ExpressionAttributeNames={"#name": "name"},
+                ExpressionAttributeValues=to_item(
+                    {
+                        ":blank": "",
+                        ":deleted": "(deleted)",
+                        ":votes": votes,
+                        ":yes": True,
+                        ":event": [{"event": "data_deleted", "at": datetime.now(UTC).isoformat()}],
+                    }
+                ),
+                ReturnValues="ALL_NEW",
+            )
+        except ClientError as exc:
+            if error_code(exc) != "ConditionalCheckFailedException":
+                raise
+            raise ApplicationNotFound(application_id) from exc
         # The notes are kept in each vote's own item too; the email markers are keyed by a hash of
         # the address, which can be guessed back. No email goes out once erased, so they are not needed.
         for sort_key in self._sort_keys(application_id):

@@ -1,0 +1,217 @@
+"""Taking in applications, withdrawing them and deleting one's data: the services the applicants' pages call."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+import pytest
+
+from chalicelib.applications import (
+    CallClosed,
+    Erasure,
+    InvalidApplication,
+    LooksAutomated,
+    RateLimited,
+    Submissions,
+    Withdrawals,
+)
+from chalicelib.call import Call
+from chalicelib.stores.applications import ApplicationStore, CannotWithdraw
+from chalicelib.stores.rates import RateLimits
+from chalicelib.vocabulary import Status, WaitKind
+from tests.fast.conftest import NOW, Clock, KeepWait, RecordingWorkflow, Submit
+from tests.support import STORY
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+HOUR_LEFT = 30 * 60  # NOW is 09:30: the hour's window ends at 10:00
+
+
+# Submissions ---------------------------------------------------------------------------------
+
+
+def test_a_story_is_stored_once_and_a_repeat_gives_back_the_first(
+    submissions: Submissions, applications: ApplicationStore, call: Call
+) -> None:
+    first, created = submissions.submit(STORY, "192.0.2.1", "fr")
+    assert created and (first.status, first.language, first.call_id) == ("submitted", "fr", call.id)
+    assert first.expires_at == call.expiry_of(NOW)
+
+    again, created_again = submissions.submit(STORY | {"email": "ADA@example.org", "summary": "x" * 80}, "192.0.2.1")
+    assert created_again is False and again.id == first.id
+    assert [a.summary for a in applications.applications(call.id)] == [STORY["summary"]]
+
+
+def test_a_closed_call_stores_nothing(
+    applications: ApplicationStore, rates: RateLimits, call: Call, dynamodb: DynamoDBClient, table: str
+) -> None:
+    closed = Submissions(
+        applications, rates, call.model_copy(update={"deadline": datetime(2024, 5, 1, tzinfo=NOW.tzinfo)})
+    )
+    with pytest.raises(CallClosed):
+        closed.submit(STORY, "192.0.2.1")
+    assert dynamodb.scan(TableName=table)["Items"] == []
+
+
+@pytest.mark.parametrize("trap", ["https://spam.example", " x ", 0, False])
+def test_a_filled_in_honeypot_stores_nothing(
+    trap: object, submissions: Submissions, dynamodb: DynamoDBClient, table: str
+) -> None:
+    with pytest.raises(LooksAutomated):
+        submissions.submit(STORY | {"website": trap}, "192.0.2.1")
+    assert dynamodb.scan(TableName=table)["Items"] == []
+
+
+def test_an_empty_honeypot_is_a_person(submissions: Submissions) -> None:
+    assert submissions.submit(STORY | {"website": "  "}, "192.0.2.1")[1] is True
+
+
+def test_mistakes_name_their_fields_and_store_no_application(
+    submissions: Submissions, applications: ApplicationStore, call: Call
+) -> None:
+    with pytest.raises(InvalidApplication) as invalid:
+        submissions.submit(STORY | {"email": "ada.example.org", "consent": ""}, "192.0.2.1")
+    assert set(invalid.value.errors) == {"email", "consent"}
+    assert list(applications.applications(call.id)) == []
+
+
+def test_one_email_address_may_apply_only_so_often_an_hour(
+    submissions: Submissions, applications: ApplicationStore, call: Call
+) -> None:
+    per_hour = call.submissions_per_email_per_hour
+    for n in range(per_hour):
+        submissions.submit(STORY | {"title": f"Story number {n}"}, f"192.0.2.{n}")
+
+    with pytest.raises(RateLimited) as limited:
+        submissions.submit(STORY | {"email": "Ada@Example.org", "title": "One story too many"}, "192.0.2.99")
+    assert (limited.value.scope, limited.value.retry_after) == ("email", HOUR_LEFT)
+    assert len(list(applications.applications(call.id))) == per_hour
+
+
+def test_one_client_address_may_send_only_so_often_an_hour(
+    applications: ApplicationStore, rates: RateLimits, call: Call
+) -> None:
+    submissions = Submissions(
+        applications, rates, call.model_copy(update={"submissions_per_address_per_hour": 2}), lambda: NOW
+    )
+    for n in range(2):
+        submissions.submit(STORY | {"email": f"person{n}@example.org"}, "198.51.100.7")
+    with pytest.raises(RateLimited) as limited:
+        submissions.submit(STORY | {"email": "person9@example.org"}, "198.51.100.7")
+    assert limited.value.scope == "address"
+    assert submissions.submit(STORY | {"email": "person9@example.org"}, "198.51.100.8")[1] is True
+
+
+# Withdrawals ---------------------------------------------------------------------------------
+
+
+def test_a_withdrawal_under_review_flags_the_application_and_ends_the_wait(
+    withdrawals: Withdrawals,
+    applications: ApplicationStore,
+    workflow: RecordingWorkflow,
+    submitted: Submit,
+    keep_wait: KeepWait,
+) -> None:
+    ada = submitted(status=Status.IN_REVIEW)
+    keep_wait(ada.id, WaitKind.VOTE, "review-request")
+
+    assert withdrawals.withdraw(ada.id).withdraw_requested is True
+    assert applications.get(ada.id).withdraw_requested is True
+    assert workflow.errors_to("review-request") == ["Withdrawn"]
+
+
+def test_a_withdrawal_between_two_waits_is_left_for_the_next_wait_to_see(
+    withdrawals: Withdrawals, applications: ApplicationStore, workflow: RecordingWorkflow, submitted: Submit
+) -> None:
+    ada = submitted(status=Status.APPROVED)  # the workflow is taking a slot: nothing waits
+    withdrawals.withdraw(ada.id)
+    assert applications.get(ada.id).withdraw_requested is True
+    assert workflow.failed == []
+
+
+def test_a_confirmed_speaker_may_cancel_until_the_session_starts(
+    withdrawals: Withdrawals,
+    applications: ApplicationStore,
+    workflow: RecordingWorkflow,
+    submitted: Submit,
+    keep_wait: KeepWait,
+    call: Call,
+    clock: Clock,
+) -> None:
+    ada = submitted(status=Status.CONFIRMED)
+    keep_wait(ada.id, WaitKind.SESSION, "the-session")
+    assert clock.now < call.starts_at
+    withdrawals.withdraw(ada.id, "My flight was cancelled.")
+    stored = applications.get(ada.id)
+    assert (stored.withdraw_requested, stored.withdraw_reason) == (True, "My flight was cancelled.")
+    assert workflow.errors_to("the-session") == ["Withdrawn"]
+
+
+def test_once_the_session_has_started_a_confirmed_speaker_cannot_cancel(
+    withdrawals: Withdrawals,
+    applications: ApplicationStore,
+    workflow: RecordingWorkflow,
+    submitted: Submit,
+    keep_wait: KeepWait,
+    call: Call,
+    clock: Clock,
+) -> None:
+    ada = submitted(status=Status.CONFIRMED)
+    keep_wait(ada.id, WaitKind.SESSION, "the-session")
+    clock.now = call.starts_at
+    with pytest.raises(CannotWithdraw):
+        withdrawals.withdraw(ada.id)
+    assert applications.get(ada.id).withdraw_requested is False
+    assert workflow.failed == []
+
+
+# Erasure -------------------------------------------------------------------------------------
+
+
+def test_deleting_ones_data_under_review_withdraws_first(
+    erasure: Erasure, workflow: RecordingWorkflow, submitted: Submit, keep_wait: KeepWait
+) -> None:
+    ada = submitted(status=Status.IN_REVIEW)
+    keep_wait(ada.id, WaitKind.VOTE, "review-request")
+
+    erased = erasure.erase(ada.id)
+    assert erased.erased and erased.withdraw_requested and (erased.name, erased.email) == ("", "")
+    assert workflow.errors_to("review-request") == ["Withdrawn"]
+
+
+def test_deleting_ones_data_as_a_confirmed_speaker_before_the_session_cancels(
+    erasure: Erasure, workflow: RecordingWorkflow, submitted: Submit, keep_wait: KeepWait
+) -> None:
+    ada = submitted(status=Status.CONFIRMED)
+    keep_wait(ada.id, WaitKind.SESSION, "the-session")
+
+    erased = erasure.erase(ada.id)
+    assert erased.erased and erased.withdraw_requested
+    assert workflow.errors_to("the-session") == ["Withdrawn"]
+
+
+@pytest.mark.parametrize("status", [Status.DECLINED, Status.NOT_SELECTED])
+def test_deleting_ones_data_after_the_end_withdraws_nothing(
+    status: Status, erasure: Erasure, workflow: RecordingWorkflow, submitted: Submit, keep_wait: KeepWait
+) -> None:
+    ada = submitted(status=status)
+    keep_wait(ada.id, WaitKind.CONFIRMATION, "an-old-acceptance")
+
+    erased = erasure.erase(ada.id)
+    assert erased.erased and erased.status == status and not erased.withdraw_requested
+    assert workflow.failed == []
+
+
+def test_deleting_ones_data_after_withdrawing_does_not_withdraw_again(
+    erasure: Erasure, withdrawals: Withdrawals, workflow: RecordingWorkflow, submitted: Submit, keep_wait: KeepWait
+) -> None:
+    ada = submitted(status=Status.ACCEPTED)
+    keep_wait(ada.id, WaitKind.CONFIRMATION, "acceptance")
+    withdrawals.withdraw(ada.id)
+    # Whatever wait is on record now, a second withdrawal would fail it.
+    keep_wait(ada.id, WaitKind.PROMOTION, "not-to-be-ended-twice")
+
+    assert erasure.erase(ada.id).erased
+    assert [f.task_token for f in workflow.failed] == ["acceptance"]

@@ -32,7 +32,8 @@ class OutboxMessage:
     number: int
     id: str
     sender: str
-    recipients: list[str]
+    recipients: list[str]  # the addresses SES was given and found in the headers
+    to: str  # the To header as a mail client shows it, names decoded
     subject: str
     text: str
     html: str
@@ -59,6 +60,7 @@ def parse(number: int, raw: dict[str, Any]) -> OutboxMessage:
         id=raw["id"],
         sender=raw["source"],
         recipients=list(dict.fromkeys(address for _, address in getaddresses(raw["destinations"]))),
+        to=str(mime["To"] or ""),
         subject=str(mime["Subject"]),
         text=text,
         html=html,

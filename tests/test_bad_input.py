@@ -103,13 +103,18 @@ def test_crlf_in_a_name_or_an_email_never_reaches_a_header(cfp: CfP) -> None:
         assert response.status_code == 422
         assert f'id="{field}-error"' in response.body.decode()
     assert cfp.applications() == []
-    # And below the form, the mailer refuses such a header outright: nothing reaches SES.
+    # And below the form, the mailer refuses a line break in a subject or an address outright:
+    # nothing reaches SES.
     mailer = Mailer(aws.sesv2(), "OW2con'24 CfP <cfp@ow2con.example>")
     with pytest.raises(EmailRejected):
         mailer.send("ada@example.org", Email("Hello\r\nBcc: all@example.org", "text", "<p>html</p>"))
     with pytest.raises(EmailRejected):
-        mailer.send("ada@example.org", Email("Hello", "text", "<p>html</p>"), "Ada\r\nBcc: all@example.org")
+        mailer.send("ada@example.org\r\nBcc: all@example.org", Email("Hello", "text", "<p>html</p>"))
     assert cfp.outbox() == []
+    # A name only decorates the address: its line break is dropped, and the email goes to the one recipient.
+    mailer.send("ada@example.org", Email("Hello", "text", "<p>html</p>"), "Ada\r\nBcc: all@example.org")
+    [sent] = cfp.outbox()
+    assert (sent.recipients, sent.to) == (["ada@example.org"], '"Ada Bcc: all@example.org" <ada@example.org>')
 
 
 @pytest.mark.parametrize(

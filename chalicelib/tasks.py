@@ -130,7 +130,10 @@ class TaskWorker:
             entry = self._store.join_waitlist(application, self._now(), message.task_token)
         if kind is WaitKind.VERIFICATION:
             verify_url = self._links.verification_url(application.id)
-            self._send(application, "verification", application.email, 0, application.name, verify_url=verify_url)
+            # To anyone's address, maybe: no name in To, none of the applicant's words inside.
+            self._send(
+                application, "verification", application.email, 0, language=application.language, verify_url=verify_url
+            )
         current = self._store.get(application.id)
         answer = self._store.answer(application.id) if kind is WaitKind.CONFIRMATION else None
         try:

@@ -351,6 +351,7 @@ def test_the_packaged_template_creates_its_stack(
     assert environment == {
         "STAGE": "prod",
         "CALL_FILE": "ow2con24-ospo-heroes.toml",
+        "CALL_OVERRIDES": '{"verify_email": true}',
         "TABLE_NAME": "cfp-prod-applications",
         "TABLE_STREAM_ARN": table["LatestStreamArn"],
         "TASK_QUEUE_NAME": "cfp-prod-tasks",

@@ -10,8 +10,10 @@ import sys
 import time
 import urllib.request
 from dataclasses import dataclass
+from pathlib import Path
 
 REGION = "eu-west-3"
+PROJECT = Path(__file__).resolve().parent.parent
 
 
 class EmulatorError(RuntimeError):
@@ -61,10 +63,12 @@ class Emulator:
             )
         # The Step Functions interpreter calls SQS and DynamoDB at localhost:$MOTO_PORT.
         env = os.environ | {"MOTO_PORT": str(self.port)}
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PROJECT), env.get("PYTHONPATH")]))
         # Kept open for the life of the child process, which writes to it.
         output = open(log_path, "ab") if log_path else subprocess.DEVNULL  # noqa: SIM115
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)],
+            # moto's own server, with the outbox's route for SES's messages (local/moto_server.py).
+            [sys.executable, "-m", "local.moto_server", "-H", "127.0.0.1", "-p", str(self.port)],
             env=env,
             stdout=output,
             stderr=subprocess.STDOUT,
@@ -102,11 +106,6 @@ class Emulator:
         """Forget every resource and message; the configuration is set again."""
         self._post("/moto-api/reset", {})
         self.configure()
-
-    def model_data(self) -> dict[str, dict[str, list[dict[str, object]]]]:
-        with urllib.request.urlopen(f"{self.endpoint}/moto-api/data.json", timeout=10) as response:
-            data: dict[str, dict[str, list[dict[str, object]]]] = json.loads(response.read())
-        return data
 
     def stop(self) -> None:
         if self.process is None or self.process.poll() is not None:

@@ -56,11 +56,14 @@ typecheck: install
 test: lint typecheck node translations
 	PYTHONPATH=. $(BIN)/pytest
 
-# The slow profiles of RELIABILITY.md: 10,000 cases per property, in process; then 1,000 schemathesis
+# The slow profiles of RELIABILITY.md: 10,000 cases per property, in process (the form, the JSON API, and the
+# headers of built emails); then 1,000 schemathesis
 # cases over HTTP, each valid one a review that moto's Step Functions runs (more outgrow its memory).
 test-slow: install translations
 	HYPOTHESIS_PROFILE=slow PYTHONPATH=. $(BIN)/pytest -p no:cacheprovider --hypothesis-show-statistics \
 		tests/test_bad_input.py -k "any_"
+	HYPOTHESIS_PROFILE=slow PYTHONPATH=. $(BIN)/pytest -p no:cacheprovider --hypothesis-show-statistics \
+		tests/test_email_headers.py -k "every_"
 	SCHEMATHESIS_EXAMPLES=1000 PYTHONPATH=. $(BIN)/pytest -p no:cacheprovider -s tests/test_openapi.py
 
 # 1,000 applications from 16 clients to a local run on 127.0.0.1, then the counts (RELIABILITY.md).

@@ -69,11 +69,14 @@ test: lint typecheck node translations
 test-fast: install translations
 	PYTHONPATH=. $(BIN)/pytest $(FAST_TESTS)
 
-# The slow profiles of RELIABILITY.md: 10,000 cases per property, in process; then 1,000 schemathesis
+# The slow profiles of RELIABILITY.md: 10,000 cases per property, in process (the form, the JSON API, and the
+# headers of built emails); then 1,000 schemathesis
 # cases over HTTP, each valid one a review that moto's Step Functions runs (more outgrow its memory).
 test-slow: install translations
 	HYPOTHESIS_PROFILE=slow PYTHONPATH=. $(BIN)/pytest -p no:cacheprovider --hypothesis-show-statistics \
 		tests/test_bad_input.py -k "any_"
+	HYPOTHESIS_PROFILE=slow PYTHONPATH=. $(BIN)/pytest -p no:cacheprovider --hypothesis-show-statistics \
+		tests/test_email_headers.py -k "every_"
 	SCHEMATHESIS_EXAMPLES=1000 PYTHONPATH=. $(BIN)/pytest -p no:cacheprovider -s tests/test_openapi.py
 
 # On a running `make run`: SES's notification that the application's email bounced (KIND=complaint: marked as spam).

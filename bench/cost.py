@@ -188,7 +188,7 @@ def one_application(
             return next(
                 (
                     m
-                    for m in read_outbox(endpoint)[messages_before:]
+                    for m in read_outbox(endpoint, after=messages_before)
                     if to in m.recipients and subject_part in m.subject
                 ),
                 None,
@@ -241,7 +241,7 @@ def one_application(
     ]
     other_calls = Counter(f"{s}:{op}" for i in invocations for s, op, _ in i.aws_calls if s != "dynamodb")
     writes, reads = request_units(function_dynamodb + workflow_dynamodb, item_size(item))
-    sent = read_outbox(endpoint)[messages_before:]
+    sent = read_outbox(endpoint, after=messages_before)
     durations: dict[str, list[dict[str, float]]] = {}
     for i in invocations:
         durations.setdefault(i.function, []).append(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Callable, Mapping
 from contextlib import suppress
 from datetime import datetime
@@ -49,6 +50,24 @@ def read_form(fields: Mapping[str, Any], call: Call, language: Language = SOURCE
     return validated(ApplicationForm, fields, InvalidApplication, language, context)
 
 
+def mailbox(email: str) -> str:
+    """The mailbox an address delivers to, for counting: `Ada+1@Example.org` is `ada@example.org`."""
+    local, _, domain = email.casefold().rpartition("@")
+    return f"{local.partition('+')[0] or local}@{domain}"
+
+
+def client_network(address: str) -> str:
+    """Who sends, for counting: an IPv4 address as it is, an IPv6 one by its /64, which one
+    subscriber usually holds whole (RFC 6177)."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is None:
+        return str(ipaddress.IPv6Network((ip, 64), strict=False))
+    return str(ip.ipv4_mapped if isinstance(ip, ipaddress.IPv6Address) else ip)
+
+
 class Submissions:
     def __init__(
         self,
@@ -80,9 +99,9 @@ class Submissions:
         # A person leaves it empty; anything else, even 0 or false from a script, was filled in.
         if trap is not None and not (isinstance(trap, str) and not trap.strip()):
             raise LooksAutomated()
-        self._limit("address", client_address, self._call.submissions_per_address_per_hour, now)
+        self._limit("address", client_network(client_address), self._call.submissions_per_address_per_hour, now)
         form = read_form(fields, self._call, language)
-        self._limit("email", form.email.casefold(), self._call.submissions_per_email_per_hour, now)
+        self._limit("email", mailbox(form.email), self._call.submissions_per_email_per_hour, now)
         application = Application.from_form(form, self._call.id, now, self._call.expiry_of(now), language)
         return self._store.submit(application)
 

@@ -35,12 +35,14 @@ class Correspondence:
         lease: timedelta,
         context: Context,
         attachments: tuple[rendering.Attachment, ...] = (),
+        named: bool = True,
     ) -> None:
         """Applicants read every email in the language they applied in. EmailRejected and EmailThrottled
-        propagate: the workflow decides what a refused applicant email means."""
+        propagate: the workflow decides what a refused applicant email means. An email that is not `named`
+        carries no name in To: the address may be anyone's (double opt-in)."""
         if application.erased:
             return  # the applicant deleted their data: nothing is written to them any more
-        to = (application.email, application.name)
+        to = (application.email, application.name if named else "")
         self._send(application, template, to, round_, application.language, context, lease, attachments)
 
     def to_organisers(

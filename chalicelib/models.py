@@ -63,6 +63,22 @@ def _has_control_characters(value: str, allow_newlines: bool = False) -> bool:
     return any(unicodedata.category(ch) == "Cc" and ch not in allowed for ch in value)
 
 
+# Invisible characters that break a line (U+2028, U+2029) or turn text around (bidi embeddings,
+# overrides, isolates and marks): in an email they can start a line that looks like the email's
+# own, or make a name read backwards. Single-line fields refuse them; the mailer drops them from names.
+LINE_AND_DIRECTION_MARKS = frozenset(
+    "\u2028\u2029"  # line and paragraph separators
+    "\u202a\u202b\u202c\u202d\u202e"  # bidi embeddings and overrides
+    "\u2066\u2067\u2068\u2069"  # bidi isolates
+    "\u200e\u200f\u061c"  # direction marks
+)
+
+
+def line_and_direction_marks(value: str) -> list[str]:
+    """The marks of LINE_AND_DIRECTION_MARKS in `value`, as code points people can look up: ["U+202E"]."""
+    return [f"U+{ord(ch):04X}" for ch in dict.fromkeys(value) if ch in LINE_AND_DIRECTION_MARKS]
+
+
 class ApplicationForm(BaseModel):
     """What an applicant sends, from the HTML form or as JSON."""
 
@@ -81,6 +97,13 @@ class ApplicationForm(BaseModel):
     def _single_line(cls, value: str | None) -> str | None:
         if value is not None and _has_control_characters(value):
             raise PydanticCustomError("single_line", "must be one line of text, without control characters")
+        marks = line_and_direction_marks(value or "")
+        if marks:
+            raise PydanticCustomError(
+                "invisible_marks",
+                "contains invisible line-break or text-direction characters ({marks}); remove them",
+                {"marks": ", ".join(marks)},
+            )
         return value
 
     @field_validator("email")
@@ -172,6 +195,10 @@ _SENTENCES = {
     "bool_parsing": N_("%(label)s must be ticked."),
     "extra_forbidden": N_("%(label)s is not a field of this form; remove it."),
     "single_line": N_("%(label)s must be one line of text, without control characters."),
+    "invisible_marks": N_(
+        "%(label)s contains invisible characters that break the line or change the direction of the text "
+        "(%(marks)s). Remove them: type the text again, or paste it as plain text."
+    ),
     "email_shape": N_("%(label)s must be an email address such as ada@example.org."),
     "email_ascii": N_(
         "%(label)s must be written without accents, spaces or other special characters, such as ada@example.org."

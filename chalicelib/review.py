@@ -64,6 +64,10 @@ class ReviewDesk:
         self._revocations = revocations
         self._clock = clock
 
+    def check(self, token: str) -> ReviewClaim:
+        """The link's claim, if its signature holds and it has not expired; raises a LinkError. Reads nothing."""
+        return self._links.read_review(token)
+
     def open(self, token: str) -> ReviewView:
         """What the link will do, and whether a vote still counts. Changes nothing.
 

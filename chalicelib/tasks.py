@@ -73,6 +73,8 @@ class Email:
     # Template values beyond the application, the call and the status link.
     extras: Callable[[TaskWorker, Application, TaskMessage], Context] | None = None
     attachments: Callable[[TaskWorker, Application], tuple[rendering.Attachment, ...]] | None = None
+    # With the applicant's name in To; the verification goes to an address anyone may have typed.
+    named: bool = True
     # A change to the programme the organisers are told of, unless the call's `tell_organisers` leaves it out.
     change: ProgrammeChange | None = None
 
@@ -248,7 +250,9 @@ class TaskWorker:
             context = self.context(email, application, message)
             if email.to is Audience.APPLICANT:
                 attachments = email.attachments(self, application) if email.attachments else ()
-                self._letters.to_applicant(application, email.template, message.round, lease, context, attachments)
+                self._letters.to_applicant(
+                    application, email.template, message.round, lease, context, attachments, email.named
+                )
             else:
                 only_yet_to_vote = email.to is Audience.REVIEWERS_YET_TO_VOTE
                 self._letters.to_organisers(
@@ -323,7 +327,9 @@ def _to_applicant(
 
 
 DUTIES: dict[Task, Duty] = {
-    Task.AWAIT_VERIFICATION: Duty((_to_applicant("verification", verification_link),), waits=WaitKind.VERIFICATION),
+    Task.AWAIT_VERIFICATION: Duty(
+        (Email("verification", Audience.APPLICANT, verification_link, named=False),), waits=WaitKind.VERIFICATION
+    ),
     Task.ACKNOWLEDGE: Duty((_to_applicant("acknowledge"),)),
     Task.REQUEST_REVIEW: Duty((Email("review_request", Audience.REVIEWERS),), waits=WaitKind.VOTE),
     Task.AWAIT_VOTE: Duty(waits=WaitKind.VOTE),

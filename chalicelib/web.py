@@ -45,6 +45,10 @@ class BodyTooLarge(Exception):
 
 
 TOO_LARGE = N_("The request body is over %(limit)s bytes. Shorten the text and send it again.")
+NOT_FLAT = N_("The request body is not a flat JSON object: its values must be text or booleans.")
+LONG_NUMBER = N_(
+    "The request body holds a number with more digits than can be read. Send the fields as text or booleans."
+)
 
 
 def media_type(request: Request) -> str:
@@ -73,11 +77,11 @@ def read_fields(request: Request, max_bytes: int) -> dict[str, Any]:
     if isinstance(raw, str):
         raw = raw.encode()
     if _charset(request) not in {"utf-8", "utf8", "us-ascii"}:
-        raise BadBody("The request body must be UTF-8 text: send it as UTF-8, with charset=utf-8.")
+        raise BadBody(N_("The request body must be UTF-8 text: send it as UTF-8, with charset=utf-8."))
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise BadBody("The request body must be UTF-8 text.") from exc
+        raise BadBody(N_("The request body must be UTF-8 text.")) from exc
     if not text.strip():
         return {}
     if media_type(request) == JSON:
@@ -85,10 +89,12 @@ def read_fields(request: Request, max_bytes: int) -> dict[str, Any]:
             fields = json.loads(text)
         except json.JSONDecodeError as exc:
             raise BadBody(f"The request body is not valid JSON: {exc.msg} at position {exc.pos}.") from exc
+        except ValueError as exc:  # an integer longer than Python reads (sys.set_int_max_str_digits)
+            raise BadBody(LONG_NUMBER) from exc
         except RecursionError as exc:  # the parser gives up on deep nesting before the size limit does
-            raise BadBody("The request body is not a flat JSON object: its values must be text or booleans.") from exc
+            raise BadBody(NOT_FLAT) from exc
         if not isinstance(fields, dict):
-            raise BadBody("The request body must be a JSON object with the application's fields.")
+            raise BadBody(N_("The request body must be a JSON object with the application's fields."))
         return fields
     form = parse_qs(text, keep_blank_values=True)
     return {key: values[-1] for key, values in form.items()}

@@ -10,16 +10,18 @@ import sys
 import time
 import urllib.request
 from dataclasses import dataclass
+from pathlib import Path
 
 REGION = "eu-west-3"
-# moto's server, deaf to the terminal's Ctrl-C (which goes to the whole foreground process group): whoever
-# started it stops it (Emulator.stop), once what still talks to it has stopped. moto sets a SIGINT handler
-# that exits; SIGINT blocked before moto starts, in every thread it will start, never reaches it.
-# SIGTERM (Emulator.stop) and SIGKILL still end it.
+# moto's server (with the outbox's route for SES's messages, local/moto_server.py), deaf to the terminal's
+# Ctrl-C (which goes to the whole foreground process group): whoever started it stops it (Emulator.stop),
+# once what still talks to it has stopped. SIGINT blocked before the server starts, in every thread it
+# will start, never reaches it; SIGTERM (Emulator.stop) and SIGKILL still end it.
 IGNORING_CTRL_C = (
     "import signal, sys; signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT}); "
-    "from moto.server import main; main(sys.argv[1:])"
+    "from local.moto_server import main; main(sys.argv[1:])"
 )
+PROJECT = Path(__file__).resolve().parent.parent
 
 
 class EmulatorError(RuntimeError):
@@ -69,6 +71,7 @@ class Emulator:
             )
         # The Step Functions interpreter calls SQS and DynamoDB at localhost:$MOTO_PORT.
         env = os.environ | {"MOTO_PORT": str(self.port)}
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PROJECT), env.get("PYTHONPATH")]))
         # Kept open for the life of the child process, which writes to it.
         output = open(log_path, "ab") if log_path else subprocess.DEVNULL  # noqa: SIM115
         self.process = subprocess.Popen(
@@ -110,11 +113,6 @@ class Emulator:
         """Forget every resource and message; the configuration is set again."""
         self._post("/moto-api/reset", {})
         self.configure()
-
-    def model_data(self) -> dict[str, dict[str, list[dict[str, object]]]]:
-        with urllib.request.urlopen(f"{self.endpoint}/moto-api/data.json", timeout=10) as response:
-            data: dict[str, dict[str, list[dict[str, object]]]] = json.loads(response.read())
-        return data
 
     def stop(self) -> None:
         if self.process is None or self.process.poll() is not None:

@@ -16,7 +16,8 @@ import boto3
 import pytest
 import requests
 from botocore.exceptions import ClientError
-from chalice.test import Client
+from chalice.local import LambdaContext, LambdaEventConverter, RouteMatcher
+from chalice.test import Client, HTTPResponse
 
 from chalicelib import aws, deps
 from chalicelib.models import Application
@@ -219,6 +220,19 @@ class CfP:
         return self.client.http.get(
             urlsplit(urljoin("http://testserver/applications", response.headers["Location"])).path
         )
+
+    def submit_from(self, source_ip: str, fields: dict[str, str]) -> HTTPResponse:
+        """The form, posted from `source_ip`: the event API Gateway gives the function, which
+        chalice.test's client always sends from 127.0.0.1."""
+        from urllib.parse import urlencode
+
+        from app import app
+
+        converter = LambdaEventConverter(RouteMatcher(list(app.routes)))
+        form = {"Content-Type": "application/x-www-form-urlencoded"}
+        event = converter.create_lambda_event("POST", "/applications", form, urlencode(fields).encode())
+        event["requestContext"]["identity"]["sourceIp"] = source_ip
+        return HTTPResponse.create_from_dict(app(event, LambdaContext("api_handler", 512)))
 
     def post(self, url_or_path: str, **fields: str) -> Any:
         """Press a page's button: a form-encoded POST."""

@@ -103,13 +103,18 @@ def test_crlf_in_a_name_or_an_email_never_reaches_a_header(cfp: CfP) -> None:
         assert response.status_code == 422
         assert f'id="{field}-error"' in response.body.decode()
     assert cfp.applications() == []
-    # And below the form, the mailer refuses such a header outright: nothing reaches SES.
+    # And below the form, the mailer refuses a line break in a subject or an address outright:
+    # nothing reaches SES.
     mailer = Mailer(aws.sesv2(), "OW2con'24 CfP <cfp@ow2con.example>")
     with pytest.raises(EmailRejected):
         mailer.send("ada@example.org", Email("Hello\r\nBcc: all@example.org", "text", "<p>html</p>"))
     with pytest.raises(EmailRejected):
-        mailer.send("ada@example.org", Email("Hello", "text", "<p>html</p>"), "Ada\r\nBcc: all@example.org")
+        mailer.send("ada@example.org\r\nBcc: all@example.org", Email("Hello", "text", "<p>html</p>"))
     assert cfp.outbox() == []
+    # A name only decorates the address: its line break is dropped, and the email goes to the one recipient.
+    mailer.send("ada@example.org", Email("Hello", "text", "<p>html</p>"), "Ada\r\nBcc: all@example.org")
+    [sent] = cfp.outbox()
+    assert (sent.recipients, sent.to) == (["ada@example.org"], '"Ada Bcc: all@example.org" <ada@example.org>')
 
 
 @pytest.mark.parametrize(
@@ -195,6 +200,42 @@ def test_rate_limits_per_address_and_per_email(cfp: CfP) -> None:
     body = json.dumps(STORY | {"consent": True, "title": "Sent by a script"})
     refused = cfp.client.http.post("/applications", headers=JSON, body=body)
     assert refused.status_code == 429 and "Too many applications" in json.loads(refused.body)["detail"]
+
+
+def test_plus_addressing_counts_as_the_same_mailbox(cfp: CfP) -> None:
+    """eve+1@ and EVE+2@ are delivered to eve@: they share its hourly limit."""
+    cfp.configure(submissions_per_address_per_hour=100, submissions_per_email_per_hour=2)
+    addresses = ["eve@example.org", "eve+1@example.org", "EVE+2@Example.org"]
+    statuses = [cfp.submit(STORY | {"email": a, "title": f"Story number {n}"}) for n, a in enumerate(addresses)]
+
+    assert [s.status_code for s in statuses] == [201, 201, 429]
+    assert "Too many applications for this email address" in statuses[2].body.decode()
+    assert int(statuses[2].headers["Retry-After"]) <= 3600
+    assert cfp.submit(STORY | {"email": "steve@example.org"}).status_code == 201  # another mailbox
+    assert len(cfp.applications()) == 3
+
+
+def test_an_ipv6_client_is_counted_by_its_64_and_an_ipv4_client_by_its_address(cfp: CfP) -> None:
+    """One subscriber usually holds a whole IPv6 /64, and can pick any address in it."""
+    cfp.configure(submissions_per_address_per_hour=2, submissions_per_email_per_hour=100)
+
+    def apply(source_ip: str, number: int) -> Any:
+        return cfp.submit_from(source_ip, STORY | {"email": f"speaker{number}@example.org"})
+
+    same_64 = ["2001:db8:1:2::1", "2001:db8:1:2:ffff::9", "2001:db8:1:2:abcd:1:2:3"]
+    statuses = [apply(ip, n) for n, ip in enumerate(same_64)]
+    assert [s.status_code for s in statuses] == [201, 201, 429]
+    assert "Too many applications from this address" in statuses[2].body.decode()
+    assert apply("2001:db8:1:3::1", 3).status_code == 201  # the next /64: someone else
+
+    # IPv4 addresses are counted one by one, even next to each other.
+    assert [apply(ip, n).status_code for n, ip in enumerate(["192.0.2.1", "192.0.2.1", "192.0.2.1"], 4)] == [
+        201,
+        201,
+        429,
+    ]
+    assert apply("192.0.2.2", 7).status_code == 201
+    assert len(cfp.applications()) == 6
 
 
 @pytest.mark.parametrize("note", [None, 42, ["a list"], {"a": "dict"}, "x" * 2001, "bell\x07"])

@@ -216,6 +216,25 @@ def test_an_unknown_address_on_api_gateway_is_a_404_that_says_where_the_call_is(
     assert body["title"] == "Not found" and "call for participation" in body["detail"]
 
 
+def test_the_senders_domain_signs_with_easy_dkim(template: dict[str, Any]) -> None:
+    """DKIM aligned with the From domain is what lets DMARC pass; the README says which records to publish."""
+    domain = {"Fn::Select": [1, {"Fn::Split": ["@", {"Ref": "SenderAddress"}]}]}
+    identity = template["Resources"]["SenderDomainIdentity"]
+    assert (identity["Type"], identity["Condition"]) == ("AWS::SES::EmailIdentity", "CreateSenderIdentity")
+    assert identity["Properties"]["EmailIdentity"] == domain
+    assert identity["Properties"]["DkimAttributes"] == {"SigningEnabled": True}
+    assert identity["Properties"]["DkimSigningAttributes"] == {"NextSigningKeyLength": "RSA_2048_BIT"}
+    # Until its MX and SPF records exist, SES keeps sending from its own MAIL FROM domain.
+    assert identity["Properties"]["MailFromAttributes"] == {
+        "MailFromDomain": {"Fn::Sub": ["bounce.${Domain}", {"Domain": domain}]},
+        "BehaviorOnMxFailure": "USE_DEFAULT_VALUE",
+    }
+    records = json.dumps(template["Outputs"]["SenderDkimRecords"]["Value"])
+    for n in (1, 2, 3):
+        assert f'["SenderDomainIdentity", "DkimDNSTokenName{n}"]' in records
+        assert f'["SenderDomainIdentity", "DkimDNSTokenValue{n}"]' in records
+
+
 def test_the_asl_file_passes_asl_validator() -> None:
     assert ASL_VALIDATOR.exists(), "run `make node` (npm ci) first: make test does"
     result = subprocess.run([str(ASL_VALIDATOR), "--json-path", str(ASL)], capture_output=True, text=True, check=False)
@@ -312,6 +331,7 @@ def test_the_packaged_template_creates_its_stack(
     left_out |= {name for name, r in transformed["Resources"].items() if references_any(r, left_out)}
     assert left_out == {
         "SenderIdentity",
+        "SenderDomainIdentity",
         "RestAPI",
         "NotFoundResponse",
         "APIHandlerInvokePermission",
@@ -359,6 +379,7 @@ def test_the_packaged_template_creates_its_stack(
     assert environment == {
         "STAGE": "prod",
         "CALL_FILE": "ow2con24-ospo-heroes.toml",
+        "CALL_OVERRIDES": '{"verify_email": true}',
         "TABLE_NAME": "cfp-prod-applications",
         "TABLE_STREAM_ARN": table["LatestStreamArn"],
         "TASK_QUEUE_NAME": "cfp-prod-tasks",

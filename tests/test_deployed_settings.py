@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
 from chalicelib import aws, deps
 from chalicelib.links import LinkInvalid, LinkLifetimes, Links
 from chalicelib.settings import (
+    CALL_FILE,
     CALL_ORGANISERS,
+    CALL_OVERRIDES,
     CALL_SENDER,
     LINK_SECRET,
     LINK_SECRET_PARAMETER,
@@ -19,6 +23,7 @@ from chalicelib.settings import (
 )
 from local.emulator import Emulator
 
+PROJECT = Path(__file__).resolve().parent.parent
 PARAMETER = "/cfp/test/link-secret"
 DAY = LinkLifetimes(timedelta(days=1), timedelta(days=1), timedelta(days=1))
 
@@ -105,3 +110,18 @@ def test_the_local_run_links_to_its_own_server_by_default(deployed: pytest.Monke
     deps.reset()
 
     assert settings().public_url == "http://127.0.0.1:8000"
+
+
+@pytest.mark.parametrize(("stage", "verifies"), [("dev", True), ("prod", True), ("local", False)])
+def test_double_opt_in_is_on_for_deployed_stages_and_off_in_the_local_tour(
+    deployed: pytest.MonkeyPatch, stage: str, verifies: bool
+) -> None:
+    """On AWS the form could otherwise send the call's emails to any address someone types."""
+    environment = json.loads((PROJECT / ".chalice" / "config.json").read_text())["stages"][stage][
+        "environment_variables"
+    ]
+    deployed.setenv(CALL_OVERRIDES, environment["CALL_OVERRIDES"])
+    deployed.setenv(CALL_FILE, environment["CALL_FILE"])
+    deps.reset()
+
+    assert deps.call().verify_email is verifies

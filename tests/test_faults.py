@@ -153,7 +153,7 @@ def test_a_poison_message_ends_in_the_dead_letter_queue_where_the_admin_sees_it(
     assert attributes["ApproximateNumberOfMessages"] == "0"
 
 
-def test_on_aws_alarms_watch_both_dead_letter_queues_and_email_the_admin() -> None:
+def test_on_aws_alarms_watch_both_dead_letter_queues_and_failed_reviews_and_email_the_admin() -> None:
     template = json.loads((Path(__file__).parent.parent / "infra" / "resources.json").read_text())
     resources = template["Resources"]
     # Failed tasks can be redriven to the task queue; failed stream batches are notes about records
@@ -168,6 +168,18 @@ def test_on_aws_alarms_watch_both_dead_letter_queues_and_email_the_admin() -> No
             0,
         )
         assert alarm["AlarmActions"] == {"Fn::If": ["HasAlarmEmail", [{"Ref": "AlarmTopic"}], {"Ref": "AWS::NoValue"}]}
+    # A failed review (an email SES refused for good, a step that kept failing) ends the execution
+    # FAILED: Step Functions counts it, and the alarm emails the admin too.
+    failed = resources["FailedReviewAlarm"]["Properties"]
+    assert (failed["Namespace"], failed["MetricName"], failed["Statistic"]) == ("AWS/States", "ExecutionsFailed", "Sum")
+    assert failed["Dimensions"] == [{"Name": "StateMachineArn", "Value": {"Ref": "ReviewStateMachine"}}]
+    assert (failed["ComparisonOperator"], failed["Threshold"], failed["TreatMissingData"]) == (
+        "GreaterThanThreshold",
+        0,
+        "notBreaching",
+    )
+    assert failed["AlarmActions"] == {"Fn::If": ["HasAlarmEmail", [{"Ref": "AlarmTopic"}], {"Ref": "AWS::NoValue"}]}
+    assert resources["ReviewStateMachine"]["Type"] == "AWS::StepFunctions::StateMachine"  # its Ref is the ARN
     stream = resources["StartReview"]["Properties"]["Events"]["StartReviewDynamodbEventSource"]["Properties"]
     assert stream["DestinationConfig"]["OnFailure"]["Destination"] == {"Fn::GetAtt": ["ReviewStartFailureQueue", "Arn"]}
     topic = resources["AlarmTopic"]

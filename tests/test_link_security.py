@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import json
 import os
 import time
 
@@ -121,3 +122,44 @@ def test_signatures_are_compared_in_constant_time_by_the_library() -> None:
     algorithm = itsdangerous.signer.HMACAlgorithm
     assert algorithm.verify_signature is itsdangerous.signer.SigningAlgorithm.verify_signature
     assert "hmac.compare_digest" in inspect.getsource(algorithm.verify_signature)
+
+
+FORGED = "eyJhIjoiYWRhIiwibyI6MCwiZCI6ImFwcHJvdmUifQ.abcdef.ghijklmnop"
+# Bodies a forged link could carry to make the server read them: too large, not JSON, a number too long to read.
+BODIES = {
+    "over the size limit": '{"note": "' + "x" * 40_000 + '"}',
+    "not JSON": '{"note": ',
+    "a 5,000-digit number": '{"note": ' + "9" * 5_000 + "}",
+}
+
+
+def test_a_forged_link_is_refused_before_its_body_is_read(cfp: CfP) -> None:
+    routes = {
+        f"/review/{FORGED}": (400, "This review link cannot be used"),
+        f"/attendance/{FORGED}": (400, "This link cannot be used"),
+        f"/status/{FORGED}": (404, "Status link not recognised"),
+        f"/status/{FORGED}/delete": (404, "Status link not recognised"),
+        f"/verify/{FORGED}": (400, "This link cannot be used"),
+    }
+    for path, (status, title) in routes.items():
+        for what, body in BODIES.items():
+            response = cfp.client.http.post(path, headers={"Content-Type": "application/json"}, body=body)
+            assert (response.status_code, json.loads(response.body)["title"]) == (status, title), (path, what)
+
+
+def test_a_number_longer_than_python_reads_is_a_400_on_every_json_endpoint(cfp: CfP) -> None:
+    """json.loads refuses integers over 4,300 digits with a ValueError that is not a JSONDecodeError."""
+    huge = "9" * 5_000
+    response = cfp.client.http.post(
+        "/applications", headers={"Content-Type": "application/json"}, body=f'{{"name": {huge}}}'
+    )
+    assert response.status_code == 400
+    assert "more digits than can be read" in json.loads(response.body)["detail"]
+    assert cfp.applications() == []
+
+    cfp.submit()
+    reject = cfp.review_link(MODERATOR, "Reject")
+    response = cfp.client.http.post(reject, headers={"Content-Type": "application/json"}, body=f'{{"note": {huge}}}')
+    assert response.status_code == 400
+    assert json.loads(response.body)["title"] == "The request could not be read"
+    nothing_decided(cfp)

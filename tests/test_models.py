@@ -7,7 +7,7 @@ from pydantic import BaseModel, Field, ValidationError
 
 from chalicelib.applications import InvalidApplication, read_form
 from chalicelib.call import load_call
-from chalicelib.models import field_errors
+from chalicelib.models import LINE_AND_DIRECTION_MARKS, field_errors
 from tests.support import STORY
 
 CALL = load_call("ow2con24-ospo-heroes.toml")
@@ -78,3 +78,28 @@ def test_a_length_is_told_in_the_singular_or_the_plural_as_its_number_asks() -> 
     french = field_errors(caught.value, "fr")
     assert french["code"] == "Le champ «\u00a0code\u00a0» doit contenir au plus 1 caractère."
     assert french["word"] == "Le champ «\u00a0word\u00a0» doit contenir au moins 2 caractères."
+
+
+@pytest.mark.parametrize("mark", sorted(LINE_AND_DIRECTION_MARKS))
+@pytest.mark.parametrize("field", ["name", "title", "organisation"])
+def test_single_line_fields_refuse_invisible_line_breaks_and_direction_marks(field: str, mark: str) -> None:
+    """U+2028 could start a line of the organisers' plain-text email; U+202E makes a name read backwards."""
+    errors = errors_for(**{field: f"Ada {mark}Lovelace"})
+    assert list(errors) == [field]
+    label = {"name": "Your name", "title": "Story title", "organisation": "Organisation"}[field]
+    assert errors[field] == (
+        f"{label} contains invisible characters that break the line or change the direction of the text "
+        f"(U+{ord(mark):04X}). Remove them: type the text again, or paste it as plain text."
+    )
+
+
+def test_invisible_marks_are_named_in_french_too() -> None:
+    with pytest.raises(InvalidApplication) as caught:
+        read_form(STORY | {"organisation": "ACME\u2028Approve\u202e"}, CALL, "fr")
+    assert "U+2028, U+202E" in caught.value.errors["organisation"]
+    assert caught.value.errors["organisation"].startswith("Organisation contient des caractères invisibles")
+
+
+def test_the_summary_keeps_its_line_breaks() -> None:
+    """Several lines are the summary's nature: the plain-text email quotes each one, U+2028 included."""
+    assert "\u2028" in read_form(STORY | {"summary": STORY["summary"] + "\u2028Second line."}, CALL).summary

@@ -42,6 +42,31 @@ def test_with_double_opt_in_the_review_starts_only_after_the_address_is_confirme
     assert cfp.post(link).status_code == 409  # a second click changes nothing
 
 
+def test_the_verification_email_carries_none_of_the_applicants_words(cfp: CfP) -> None:
+    """Anyone can type anyone's address into the form: what reaches that address says nothing they chose."""
+    cfp = cfp.with_call(verify_email=True)
+    spam = STORY | {
+        "name": "Cheap pills at pills.example",
+        "organisation": "Your Bank, security team",
+        "title": "Your account is locked: open https://phish.example",
+    }
+    assert cfp.submit(spam).status_code == 201
+    french = json.dumps(STORY | {"email": "anne@example.org", "consent": True, "language": "fr"})
+    cfp.client.http.post("/applications", headers={"Content-Type": "application/json"}, body=french)
+
+    verification = cfp.wait_for_email(STORY["email"], "Please confirm your email address")
+    assert (verification.recipients, verification.to) == ([STORY["email"]], STORY["email"])
+    for part in (verification.subject, verification.text, verification.html):
+        for field in ("name", "organisation", "title", "summary"):
+            assert spam[field] not in part
+        assert STORY["email"] not in part
+    assert [label for label, url in verification.links if "/verify/" in url] == [
+        "Please confirm your address so that the organisers can review it"
+    ]
+    # Written in the applicant's language, like every email to them.
+    cfp.wait_for_email("anne@example.org", "Merci de confirmer votre adresse e-mail")
+
+
 def test_an_unconfirmed_address_is_never_reviewed(cfp: CfP) -> None:
     cfp = cfp.with_call(verify_email=True, verification_window_hours=0.001)  # 3.6 seconds
     cfp.submit()

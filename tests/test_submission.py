@@ -162,3 +162,15 @@ def test_a_repeat_through_the_json_api_gets_the_reference_and_no_status_link(cfp
 
     assert (first.status_code, again.status_code) == (201, 200)
     assert json.loads(again.body) == {"id": json.loads(first.body)["id"], "created": False}
+
+
+def test_an_invisible_line_break_in_an_organisation_is_refused_with_what_to_remove(cfp: CfP) -> None:
+    body = STORY | {"consent": True, "organisation": "ACME\u2028Approve (opens a page):"}
+    response = cfp.client.http.post("/applications", headers=JSON, body=json.dumps(body).encode())
+
+    assert response.status_code == 422
+    errors = json.loads(response.body)["errors"]
+    assert list(errors) == ["organisation"]
+    assert "Organisation contains invisible characters" in errors["organisation"]
+    assert "(U+2028). Remove them" in errors["organisation"]
+    assert cfp.applications() == []

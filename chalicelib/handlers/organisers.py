@@ -55,6 +55,8 @@ def cast_vote(token: str) -> Response:
     request = bp.current_request
     desk = deps.review_desk()
     try:
+        # The link first: a forged one is refused before its body is read.
+        desk.check(token)
         note = read_note(read_fields(request, settings().max_body_bytes), chosen_language(request))
         application = desk.vote(token, note)
         logs.event("vote_recorded", application=application.id, votes=len(application.votes))
@@ -67,7 +69,7 @@ def cast_vote(token: str) -> Response:
     except LinkError as exc:
         return _unusable(BAD_LINK, exc)
     except BadBody as exc:
-        return problem(request, 400, BAD_LINK, str(exc))
+        return problem(request, 400, N_("The request could not be read"), str(exc))
     except (AlreadyVoted, ReviewOver, VoteContended):
         # The page says why the vote did not count, or, after a conflict, offers the button again.
         return html(request, "review.html", 409, call=deps.call(), view=desk.open(token), token=token)

@@ -5,8 +5,9 @@
   if (!news) return;
   var seen = Number(news.dataset.count);
   setInterval(function () {
-    fetch("/messages.json").then(function (r) { return r.json(); }).then(function (messages) {
-      var fresh = messages.length - seen;
+    // Only the emails after the ones shown: a count, however many there are.
+    fetch("/messages.json?after=" + seen).then(function (r) { return r.json(); }).then(function (messages) {
+      var fresh = messages.length;
       if (fresh <= 0) return;
       news.innerHTML = "";
       var link = document.createElement("a");

@@ -24,6 +24,8 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
+from chalicelib import rendering
+
 PROJECT = Path(__file__).resolve().parent.parent
 INFRA = PROJECT / "infra"
 MERGE_TEMPLATE = INFRA / "resources.json"
@@ -87,13 +89,14 @@ def python_runtime(template: dict[str, Any]) -> str:
 
 
 def rebuild(zip_path: Path, runtime: str) -> None:
-    """Rewrite Chalice's zip without NOT_SHIPPED, with the bytecode of every module, at the highest compression."""
+    """Rewrite Chalice's zip without NOT_SHIPPED, with the templates compiled, and the bytecode of every module."""
     with tempfile.TemporaryDirectory(prefix="cfp-package-") as staging:
         root = Path(staging)
         with zipfile.ZipFile(zip_path) as source:
             for entry in source.infolist():
                 if not entry.is_dir() and not entry.filename.startswith(NOT_SHIPPED):
                     source.extract(entry, root)
+        rendering.compile_templates(root / rendering.COMPILED_TEMPLATES_DIR.relative_to(PROJECT))
         compile_bytecode(root, runtime)
         write_zip(root, zip_path)
 

@@ -16,6 +16,7 @@ from typing import Any
 
 import boto3
 import pytest
+from jinja2 import ModuleLoader
 from moto import mock_aws
 
 from deploy.package import INFRA, package
@@ -426,6 +427,8 @@ def test_the_zip_holds_the_app_and_its_runtime_dependencies_only(packaged: Path)
         "chalicelib/static/style.css",
         "chalicelib/static/form.js",
         "pydantic_core/_pydantic_core.cpython-311-x86_64-linux-gnu.so",
+        # The templates compiled by make package, which the app uses where it finds them.
+        f"chalicelib/packaged/templates/{ModuleLoader.get_module_filename('form.html')}",
     } <= set(names)
 
 

@@ -22,6 +22,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from chalicelib.fields import FIELD_LABELS
 from chalicelib.i18n import N_, SOURCE_LANGUAGE, Language, translations
 
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
@@ -168,17 +169,6 @@ class VoteForm(BaseModel):
             raise PydanticCustomError("plain_text", "must be plain text, without control characters")
         return value.strip()
 
-
-FIELD_LABELS = {
-    "name": N_("Your name"),
-    "email": N_("Email"),
-    "organisation": N_("Organisation"),
-    "kind": N_("Kind of experience"),
-    "title": N_("Story title"),
-    "summary": N_("Summary"),
-    "consent": N_("Consent"),
-    "note": N_("The note for the applicant"),
-}
 
 # One whole sentence per kind of mistake, so that each language can order its words; %(label)s is the field.
 _SENTENCES = {

@@ -24,7 +24,8 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
-from chalicelib import rendering
+from chalicelib import call, call_file, rendering
+from chalicelib.settings import CALL_OVERRIDES
 
 PROJECT = Path(__file__).resolve().parent.parent
 INFRA = PROJECT / "infra"
@@ -69,7 +70,7 @@ def package(stage: str, out: Path) -> Path:
         raise PackagingFailed(f"chalice package failed:\n{result.stdout}{result.stderr}")
     template_path = out / "sam.json"
     template: dict[str, Any] = json.loads(template_path.read_text())
-    rebuild(out / "deployment.zip", python_runtime(template))
+    rebuild(out / "deployment.zip", python_runtime(template), validated_calls(template))
     inline_state_machines(template)
     template_path.write_text(json.dumps(template, indent=2, sort_keys=True) + "\n")
     return template_path
@@ -88,14 +89,39 @@ def python_runtime(template: dict[str, Any]) -> str:
     return str(runtime)
 
 
-def rebuild(zip_path: Path, runtime: str) -> None:
-    """Rewrite Chalice's zip without NOT_SHIPPED, with the templates compiled, and the bytecode of every module."""
+def functions_environment(template: dict[str, Any], name: str) -> str:
+    """An environment variable the stage gives its functions, which must all have the same."""
+    values = {
+        str(resource["Properties"].get("Environment", {}).get("Variables", {}).get(name, "")).strip()
+        for resource in template["Resources"].values()
+        if resource.get("Type") == "AWS::Serverless::Function"
+    }
+    if len(values) != 1:
+        raise PackagingFailed(f"the functions must share one {name}, not {sorted(values)}")
+    [value] = values
+    return value
+
+
+def validated_calls(template: dict[str, Any]) -> dict[str, Any]:
+    """Every call file validated, with the stage's overrides: a mistake stops the packaging here."""
+    try:
+        return call_file.packaged_calls(functions_environment(template, CALL_OVERRIDES))
+    except call.CallFileError as exc:
+        raise PackagingFailed(f"the call cannot be packaged:\n{exc}") from exc
+
+
+def rebuild(zip_path: Path, runtime: str, calls: dict[str, Any]) -> None:
+    """Rewrite Chalice's zip without NOT_SHIPPED, with the validated calls, the templates compiled, and the
+    bytecode of every module."""
     with tempfile.TemporaryDirectory(prefix="cfp-package-") as staging:
         root = Path(staging)
         with zipfile.ZipFile(zip_path) as source:
             for entry in source.infolist():
                 if not entry.is_dir() and not entry.filename.startswith(NOT_SHIPPED):
                     source.extract(entry, root)
+        packaged_calls = root / call.PACKAGED_CALLS.relative_to(PROJECT)
+        packaged_calls.parent.mkdir(parents=True, exist_ok=True)
+        packaged_calls.write_text(json.dumps(calls, indent=1, sort_keys=True, ensure_ascii=False) + "\n")
         rendering.compile_templates(root / rendering.COMPILED_TEMPLATES_DIR.relative_to(PROJECT))
         compile_bytecode(root, runtime)
         write_zip(root, zip_path)

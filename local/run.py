@@ -11,7 +11,7 @@ from pathlib import Path
 from types import FrameType
 
 from chalicelib.i18n import LANGUAGES, SOURCE_LANGUAGE, catalogue
-from chalicelib.settings import CALL_FILE, CALL_OVERRIDES, CFP_FAULTS
+from chalicelib.settings import CALL_FILE, CALL_OVERRIDES, CFP_FAULTS, DEFAULT_CALL_FILE
 from local import stack
 from local.emulator import Emulator, EmulatorError, aws_environment, port_is_free
 from local.outbox import serve as serve_outbox
@@ -68,10 +68,14 @@ def _serve(emulator: Emulator, host: str, port: int, outbox_port: int) -> int:
     # The caller's environment wins for these: a rehearsal with other call settings, or faults.
     environment |= {name: os.environ[name] for name in (CALL_FILE, CALL_OVERRIDES, CFP_FAULTS) if name in os.environ}
 
-    say("… creating the resources from infra/resources.json and infra/review.asl.json")
-    from chalicelib.call import load_call
+    from chalicelib.call import CallFileError, load_call
 
-    call = load_call(environment.get("CALL_FILE", "ow2con24-ospo-heroes.toml"))
+    try:  # validated with pydantic, as make package does, before anything is served
+        call = load_call(environment.get(CALL_FILE, DEFAULT_CALL_FILE), environment.get(CALL_OVERRIDES, "").strip())
+    except CallFileError as exc:
+        say(f"✗ the call cannot be run:\n{exc}")
+        return 1
+    say("… creating the resources from infra/resources.json and infra/review.asl.json")
     resources = stack.create(STAGE, call.sender)
     environment |= resources.environment() | aws_environment(emulator.endpoint)
     environment["PUBLIC_URL"] = app_url

@@ -12,9 +12,10 @@ from jinja2 import FileSystemLoader, ModuleLoader
 from chalicelib import rendering
 from chalicelib.attendance import AttendanceView
 from chalicelib.call import load_call
+from chalicelib.fields import FIELD_LABELS
 from chalicelib.i18n import LANGUAGES, Language
 from chalicelib.links import AttendanceClaim, ReviewClaim
-from chalicelib.models import FIELD_LABELS, Answer, Application, ExperienceKind, HistoryEvent, Outcome, Status, Vote
+from chalicelib.models import Answer, Application, ExperienceKind, HistoryEvent, Outcome, Status, Vote
 from chalicelib.overview import Overview
 from chalicelib.review import ReviewView
 from chalicelib.settings import DEFAULT_CALL_FILE

@@ -1,16 +1,19 @@
-"""Applicants' routes: the call and its form, submission (form or JSON), and the status page."""
+"""Applicants' routes: the call and its form, submission (form or JSON), and the status page.
+
+The form's GET is the page a cold start serves most: it loads neither pydantic nor boto3, so the
+other routes import the modules that do (applications, links, storage) when they are first called.
+"""
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 from chalice.app import Blueprint, Response
 
 from chalicelib import deps, logs
-from chalicelib.applications import CallClosed, InvalidApplication, LooksAutomated, RateLimited
+from chalicelib.fields import FIELD_LABELS
 from chalicelib.i18n import N_
-from chalicelib.links import LinkError
-from chalicelib.models import FIELD_LABELS
 from chalicelib.settings import settings
-from chalicelib.storage import ApplicationNotFound, CannotWithdraw
 from chalicelib.web import (
     FORM_OR_JSON,
     TOO_LARGE,
@@ -24,6 +27,10 @@ from chalicelib.web import (
     read_fields,
     wants_json,
 )
+
+if TYPE_CHECKING:
+    from chalicelib.links import LinkError
+    from chalicelib.storage import ApplicationNotFound
 
 bp = Blueprint(__name__)
 
@@ -51,6 +58,8 @@ def show_call() -> Response:
 
 @bp.route("/applications", methods=["POST"], content_types=FORM_OR_JSON)
 def submit_application() -> Response:
+    from chalicelib.applications import CallClosed, InvalidApplication, LooksAutomated, RateLimited
+
     request = bp.current_request
     call = deps.call()
     language = chosen_language(request)
@@ -123,6 +132,9 @@ def submit_application() -> Response:
 
 @bp.route("/status/{token}", methods=["GET"])
 def show_status(token: str) -> Response:
+    from chalicelib.links import LinkError
+    from chalicelib.storage import ApplicationNotFound
+
     request = bp.current_request
     try:
         application = deps.submissions().status(deps.links().read_status(token))
@@ -142,6 +154,9 @@ def show_status(token: str) -> Response:
 @bp.route("/status/{token}", methods=["POST"], content_types=FORM_OR_JSON)
 def withdraw(token: str) -> Response:
     """The status page's withdraw button."""
+    from chalicelib.links import LinkError
+    from chalicelib.storage import ApplicationNotFound, CannotWithdraw
+
     request = bp.current_request
     try:
         application = deps.withdrawals().withdraw(deps.links().read_status(token))
@@ -164,6 +179,9 @@ def withdraw(token: str) -> Response:
 @bp.route("/status/{token}/delete", methods=["POST"], content_types=FORM_OR_JSON)
 def delete_my_data(token: str) -> Response:
     """The status page's "delete my data" button: ends the workflow and blanks the personal fields."""
+    from chalicelib.links import LinkError
+    from chalicelib.storage import ApplicationNotFound
+
     request = bp.current_request
     try:
         application = deps.erasure().erase(deps.links().read_status(token))
@@ -175,6 +193,9 @@ def delete_my_data(token: str) -> Response:
 
 @bp.route("/verify/{token}", methods=["GET"])
 def ask_verification(token: str) -> Response:
+    from chalicelib.links import LinkError
+    from chalicelib.storage import ApplicationNotFound
+
     try:
         application = deps.submissions().status(deps.links().read_verification(token))
     except (LinkError, ApplicationNotFound) as exc:
@@ -184,6 +205,9 @@ def ask_verification(token: str) -> Response:
 
 @bp.route("/verify/{token}", methods=["POST"], content_types=FORM_OR_JSON)
 def verify_email(token: str) -> Response:
+    from chalicelib.links import LinkError
+    from chalicelib.storage import ApplicationNotFound
+
     try:
         application_id = deps.links().read_verification(token)
         verified = deps.verifications().verify(application_id)

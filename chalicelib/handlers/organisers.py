@@ -1,4 +1,8 @@
-"""Organisers' pages: review links (GET shows, only POST votes) and the call's overview with exports."""
+"""Organisers' pages: review links (GET shows, only POST votes) and the call's overview with exports.
+
+Each route imports the modules that load pydantic and itsdangerous when it is first called: a cold
+start that serves the form (handlers/applicants.py) never pays for them.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +10,7 @@ from chalice.app import Blueprint, Response
 
 from chalicelib import deps, logs
 from chalicelib.i18n import N_
-from chalicelib.links import LinkError
-from chalicelib.review import InvalidNote, read_note
 from chalicelib.settings import settings
-from chalicelib.storage import AlreadyVoted, ReviewOver, VoteContended
 from chalicelib.web import (
     FORM_OR_JSON,
     TOO_LARGE,
@@ -30,6 +31,8 @@ BAD_OVERVIEW_LINK = N_("This overview link cannot be used")
 
 @bp.route("/review/{token}", methods=["GET"])
 def preview_vote(token: str) -> Response:
+    from chalicelib.links import LinkError
+
     try:
         view = deps.review_desk().open(token)
     except LinkError as exc:
@@ -39,6 +42,10 @@ def preview_vote(token: str) -> Response:
 
 @bp.route("/review/{token}", methods=["POST"], content_types=FORM_OR_JSON)
 def cast_vote(token: str) -> Response:
+    from chalicelib.links import LinkError
+    from chalicelib.review import InvalidNote, read_note
+    from chalicelib.storage import AlreadyVoted, ReviewOver, VoteContended
+
     request = bp.current_request
     desk = deps.review_desk()
     try:
@@ -62,6 +69,8 @@ def cast_vote(token: str) -> Response:
 @bp.route("/overview/{token}", methods=["GET"])
 def show_overview(token: str) -> Response:
     """The call's applications as a page, or exported with ?format=csv or ?format=json."""
+    from chalicelib.links import LinkError
+
     request = bp.current_request
     try:
         overview = deps.overview_desk().open(token)

@@ -69,7 +69,7 @@ load: install
 
 # Benchmarks, not tests: figures in bench/results/*.json and a table beside pretalx's (BENCHMARKS.md).
 bench: install translations
-	@PYTHONPATH=. $(BIN)/python -m bench.run $(if $(QUICK),--quick)
+	@PYTHONPATH=. $(BIN)/python -m bench.run $(if $(QUICK),--quick) $(if $(PEERS),--peers)
 
 # out/$(STAGE)/sam.json (Chalice's template merged with infra/resources.json) and deployment.zip.
 package: install translations

@@ -112,6 +112,7 @@ def warm(gets: int) -> None:
                 "min": min(samples),
                 "max": max(samples),
                 "n": len(samples),
+                "samples": samples,
                 "body_bytes": len(response.content),
             }
         )

@@ -15,8 +15,8 @@ import argparse
 import os
 from typing import Any
 
-from bench import cold_start, cost, end_to_end, package_size, peers, warm
-from bench.common import machine, save, say
+from bench import cold_start, cost, end_to_end, package_size, warm
+from bench.common import machine, save
 
 # pretalx 2025.2.2 (Django), 2 cores, Python 3.11, SQLite, DEBUG off: issue 8's figures, on another machine.
 PRETALX = {
@@ -57,10 +57,9 @@ def main(argv: list[str] | None = None) -> int:
 
     size = package_size.main([])
     cold = cold_start.main(["--runs", "5" if quick else "20", *(["--peers"] if arguments.peers else [])])
-    hot = warm.main(["--gets", "2000", "--posts", "200"])
+    hot = warm.main(["--gets", "2000", "--posts", "200", *(["--peers"] if arguments.peers else [])])
     if arguments.peers:
-        say("… pretalx: warm GETs of its submission form's first step (n=500)")
-        theirs_warm = peers.warm(500)["median"]
+        theirs_warm = hot["form_get"]["pretalx_latency"]["median"]
         theirs = cold["pretalx"]
         pretalx = {
             "cold_form": theirs["wall"]["median"],

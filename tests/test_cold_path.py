@@ -36,3 +36,18 @@ def test_the_zip_serves_the_same_form_without_pydantic(packaged: Path, tmp_path:
     assert served["loaded"] == []
     assert served["body"] == run_from(PROJECT, FIRST_FORM)["body"]
     assert "OSPO, you can be heroes!" in served["body"]
+
+
+def test_overrides_other_than_the_packaged_ones_are_validated_when_read(packaged: Path, tmp_path: Path) -> None:
+    """The zip's call was validated with the stage's overrides; other ones go through pydantic, as in the local run."""
+    root = unpacked_read_only(packaged / "deployment.zip", tmp_path / "task")
+    try:
+        reopened = run_from(root, FIRST_FORM, CALL_OVERRIDES='{"deadline": "2099-12-31T23:59:00+01:00"}')
+        broken = run_from(root, FIRST_FORM, CALL_OVERRIDES='{"guest_slots": 0}')
+        closed = run_from(root, FIRST_FORM)
+    finally:
+        writable(root)
+    assert (reopened["status"], reopened["loaded"]) == (200, ["pydantic"])
+    assert '<form method="post"' in reopened["body"]  # reopened, where the packaged call closed in 2024
+    assert "The call is closed" in closed["body"]
+    assert broken["status"] == 500

@@ -89,7 +89,7 @@ load: install
 
 # Benchmarks, not tests: figures in bench/results/*.json and a table beside pretalx's (BENCHMARKS.md).
 bench: install translations
-	@PYTHONPATH=. $(BIN)/python -m bench.run $(if $(QUICK),--quick)
+	@PYTHONPATH=. $(BIN)/python -m bench.run $(if $(QUICK),--quick) $(if $(PEERS),--peers)
 
 # Lighthouse's accessibility, best-practices and SEO scores of the form, the thank-you page and the error pages,
 # on a local run and Debian's chromium (BENCHMARKS.md); figures in bench/results/lighthouse.json.

@@ -19,6 +19,19 @@ class Context:
         return 15_000
 
 
+def peak_rss_kib() -> int:
+    """This process's peak resident memory. Linux's ru_maxrss keeps the parent's peak across fork and
+    exec, so a child of a large benchmark process would report the parent's; VmHWM is this process's own."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
 def main() -> None:
     event = json.loads(sys.stdin.read())
     started = time.perf_counter()
@@ -28,7 +41,10 @@ def main() -> None:
     response = app(event, Context())
     answered = time.perf_counter()
     answered_at = time.time()
-    heavy = ("boto3", "botocore", "pydantic", "jinja2", "icalendar")
+    heavy = ("boto3", "botocore", "pydantic", "jinja2", "icalendar", "itsdangerous")
+    # How many boto3 clients the request built (chalicelib/aws.py keeps one per service).
+    aws = sys.modules.get("chalicelib.aws")
+    clients = aws._client.cache_info().misses if aws else 0
     print(
         json.dumps(
             {
@@ -37,9 +53,10 @@ def main() -> None:
                 "first_request_s": answered - imported,
                 "status": response["statusCode"],
                 "body_bytes": len(response.get("body") or ""),
-                "max_rss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+                "max_rss_kib": peak_rss_kib(),
                 "loaded": [name for name in heavy if name in sys.modules],
                 "modules": len(sys.modules),
+                "boto3_clients_built": clients,
             }
         )
     )

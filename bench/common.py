@@ -52,7 +52,13 @@ def story(number: int, tag: str = "") -> dict[str, str]:
     return STORY | {"title": f"{STORY['title']} ({tag}{number})", "email": f"ada+{tag}{number}@example.org"}
 
 
-def api_event(method: str, path: str, body: str | None = None, headers: dict[str, str] | None = None) -> dict[str, Any]:
+def api_event(
+    method: str,
+    path: str,
+    body: str | None = None,
+    headers: dict[str, str] | None = None,
+    source_ip: str = "127.0.0.1",
+) -> dict[str, Any]:
     """An API Gateway (REST, proxy integration) event, as Lambda hands it to Chalice."""
     headers = {"Host": "abc123.execute-api.eu-west-3.amazonaws.com", "Accept": "text/html"} | (headers or {})
     return {
@@ -71,7 +77,7 @@ def api_event(method: str, path: str, body: str | None = None, headers: dict[str
             "path": f"/api{path}",
             "stage": "api",
             "requestId": "bench",
-            "identity": {"sourceIp": "127.0.0.1"},
+            "identity": {"sourceIp": source_ip},
         },
         "body": body,
         "isBase64Encoded": False,
@@ -82,8 +88,9 @@ def form_get_event() -> dict[str, Any]:
     return api_event("GET", "/")
 
 
-def submission_event(fields: dict[str, str]) -> dict[str, Any]:
-    return api_event("POST", "/applications", urlencode(fields), {"Content-Type": "application/x-www-form-urlencoded"})
+def submission_event(fields: dict[str, str], source_ip: str = "127.0.0.1") -> dict[str, Any]:
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+    return api_event("POST", "/applications", urlencode(fields), form, source_ip)
 
 
 @dataclass

@@ -329,7 +329,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         cold = json.loads((RESULTS / "cold_start.json").read_text()) if (RESULTS / "cold_start.json").exists() else {}
         cold_init = max(
             cold.get("form_from_zip", {}).get("wall", {}).get("median", 1.0),
-            cold.get("submission", {}).get("wall", {}).get("median", 1.0),
+            cold.get("submission_from_zip", {}).get("wall", {}).get("median", 1.0),
         )
 
     say(f"… cost model: {arguments.applications} applications through the whole workflow on the emulator")

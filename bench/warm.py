@@ -1,10 +1,12 @@
 """Warm requests through the Lambda handler, in one process: the form GET, and a stored submission.
 
-    python -m bench.warm [--gets 2000] [--posts 200]
+    python -m bench.warm [--gets 2000] [--posts 200] [--peers]
 
-The process is pinned to one core. A submission's time is split into the app's own time and the
-time spent waiting on the emulator (every botocore HTTP send, timed): moto on loopback answers a
-PutItem in milliseconds, where DynamoDB in the same region takes a few.
+The process is pinned to one core. With --peers, pretalx's warm GET of its submission form's first
+step is measured between blocks of ours, on the same core (bench/peers.py). A submission's time is
+split into the app's own time and the time spent waiting on the emulator (every botocore HTTP send,
+timed): moto on loopback answers a PutItem in milliseconds, where DynamoDB in the same region takes a
+few.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from bench import peers
 from bench.common import (
     OFFLINE,
     LambdaContext,
@@ -28,6 +31,9 @@ from bench.common import (
     submission_event,
     summary,
 )
+
+# pretalx's warm GETs per block: each block is a fresh process, its session as a visitor's would be.
+PEER_GETS = 100
 
 
 class SendTimer:
@@ -62,14 +68,18 @@ def pin_to_one_core() -> str:
     return "not pinned"
 
 
-def form_gets(app: Any, n: int) -> dict[str, Any]:
+def form_gets(app: Any, n: int, peer: Callable[[], dict[str, Any]] | None = None) -> dict[str, Any]:
+    """`n` GETs in chunks of 200; with `peer`, pretalx's warm GETs run between every two chunks, on the same core."""
     event, context = form_get_event(), LambdaContext()
     for _ in range(50):  # the first requests compile the template and build the call
         assert app(event, context)["statusCode"] == 200
     samples: list[float] = []
     # Throughput per chunk of 200, so that one stall of a shared machine shows as one slow chunk.
     rates: list[float] = []
-    for _ in range(max(1, n // 200)):
+    theirs: list[float] = []
+    for chunk in range(max(1, n // 200)):
+        if peer and chunk % 2 == 0:
+            theirs += peer()["samples"]
         started = time.perf_counter()
         for _ in range(200):
             begun = time.perf_counter()
@@ -77,12 +87,15 @@ def form_gets(app: Any, n: int) -> dict[str, Any]:
             samples.append(time.perf_counter() - begun)
             assert response["statusCode"] == 200
         rates.append(200 / (time.perf_counter() - started))
-    return {
+    measured = {
         "latency": summary(samples),
         "per_second": statistics.median(rates),
         "per_second_runs": summary(rates, "requests/s"),
         "body_bytes": len(response["body"]),
     }
+    if theirs:
+        measured["pretalx_latency"] = summary(theirs)
+    return measured
 
 
 def submissions(app: Any, n: int) -> dict[str, Any]:
@@ -118,6 +131,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser()
     parser.add_argument("--gets", type=int, default=2000)
     parser.add_argument("--posts", type=int, default=200)
+    parser.add_argument("--peers", action="store_true", help="pretalx's warm GETs too, interleaved (bench/peers.py)")
     arguments = parser.parse_args(argv)
     results: dict[str, Any] = {}
     with emulated_stack("warm") as stack:
@@ -127,7 +141,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         from app import app
 
         say(f"… warm form GET through the handler (n={arguments.gets}, {pinned})")
-        results["form_get"] = form_gets(app, arguments.gets)
+        if arguments.peers:
+            say(f"  with pretalx's warm GET of its first step between every 400 (n={PEER_GETS} each time)")
+        peer = (lambda: peers.warm(PEER_GETS)) if arguments.peers else None
+        results["form_get"] = form_gets(app, arguments.gets, peer)
         say(f"… warm submission POST with its DynamoDB write on the emulator (n={arguments.posts})")
         results["submission"] = submissions(app, arguments.posts)
     os.environ.update(OFFLINE)

@@ -1,46 +1,55 @@
-"""The call for participation: loaded from a TOML file, so each conference configures its own."""
+"""The call for participation: configured in a TOML file, so each conference configures its own.
+
+The file is validated with pydantic (chalicelib/call_file.py) when `make package` builds the zip,
+which then carries the validated calls as JSON (chalicelib/packaged/calls.json); a cold start reads
+that and builds the frozen dataclasses below, without pydantic. Anywhere else (the local run, the
+tests), or when the stage's overrides differ from those it was packaged with, the file is validated
+when it is first read.
+"""
 
 from __future__ import annotations
 
 import json
-import tomllib
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
-
-from chalicelib.i18n import SOURCE_LANGUAGE, Language, time_span
+from chalicelib.i18n import Language, time_span
+from chalicelib.settings import CALL_ORGANISERS
 
 CALLS_DIR = Path(__file__).parent / "calls"
+# Written by `make package` into the zip only: every call file, validated, by call id.
+PACKAGED_CALLS = Path(__file__).parent / "packaged" / "calls.json"
 # The changes to the programme the organisers are told of, each by one email (failures always are).
 ProgrammeChange = Literal["withdrawal", "cancellation", "release", "promotion", "expiry"]
 PROGRAMME_CHANGES: tuple[ProgrammeChange, ...] = ("withdrawal", "cancellation", "release", "promotion", "expiry")
 
 
-class CallText(BaseModel):
+@dataclass(frozen=True, kw_only=True)
+class CallText:
     """The call's words in another language (a `[text.fr]` table in the call's file); what is left out stays as is."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    conference: str | None = None
-    title: str | None = None
-    blurb: str | None = None
-    session_format: str | None = None
-    room: str | None = None
-    venue: str | None = None
+    conference: str | None
+    title: str | None
+    blurb: str | None
+    session_format: str | None
+    room: str | None
+    venue: str | None
 
 
-class Call(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+@dataclass(frozen=True, kw_only=True)
+class Call:
+    """A validated call. Its rules and defaults are call_file.CallFile's; a test keeps the fields the same."""
 
     # The language of the file's own text; organisers' emails are written in it.
-    language: Language = SOURCE_LANGUAGE
-    text: dict[Language, CallText] = Field(default_factory=dict)
+    language: Language
+    text: dict[Language, CallText]
 
-    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{2,62}$")
+    id: str
     conference: str
     title: str
     blurb: str
@@ -50,52 +59,46 @@ class Call(BaseModel):
     ends: time
     timezone: str
     room: str
-    venue: str = ""
-    guest_slots: int = Field(ge=1)
-    talk_minutes: int = Field(ge=1)
-    summary_max_chars: int = Field(ge=100, le=5000)
+    venue: str
+    guest_slots: int
+    talk_minutes: int
+    summary_max_chars: int
     deadline: datetime
     sender: str
-    organisers: tuple[str, ...] = Field(min_length=1)
-    approvals_needed: int = Field(default=1, ge=1)
-    rejections_needed: int = Field(default=1, ge=1)
-    review_window_hours: float = Field(gt=0)
-    review_reminders: int = Field(default=0, ge=0, le=10)
-    confirmation_window_hours: float = Field(default=72, gt=0)
-    confirmation_reminders: int = Field(default=1, ge=0, le=10)
-    waitlist_window_hours: float = Field(default=2160, gt=0)
+    organisers: tuple[str, ...]
+    approvals_needed: int
+    rejections_needed: int
+    review_window_hours: float
+    review_reminders: int
+    confirmation_window_hours: float
+    confirmation_reminders: int
+    waitlist_window_hours: float
     # Double opt-in: applicants confirm their address before the review starts.
-    verify_email: bool = False
-    verification_window_hours: float = Field(default=48, gt=0)
+    verify_email: bool
+    verification_window_hours: float
     # Anti-spam: submissions allowed per client address and per email address, per hour.
-    submissions_per_address_per_hour: int = Field(default=30, ge=1)
-    submissions_per_email_per_hour: int = Field(default=5, ge=1)
+    submissions_per_address_per_hour: int
+    submissions_per_email_per_hour: int
     # Personal data: applications are deleted this many days after the session (or submission).
-    retention_days: int = Field(default=365, ge=1)
+    retention_days: int
     # How long before the session each confirmed speaker is reminded of it.
-    session_reminder_hours: float = Field(default=24, gt=0)
+    session_reminder_hours: float
     # What the organisers are told of as it happens; [] leaves only confirmations and failures.
-    tell_organisers: tuple[ProgrammeChange, ...] = PROGRAMME_CHANGES
+    tell_organisers: tuple[ProgrammeChange, ...]
 
-    @field_validator("timezone")
     @classmethod
-    def _known_timezone(cls, value: str) -> str:
-        ZoneInfo(value)  # raises for an unknown zone
-        return value
-
-    @field_validator("deadline")
-    @classmethod
-    def _aware_deadline(cls, value: datetime) -> datetime:
-        if value.tzinfo is None:
-            raise ValueError("the deadline needs a UTC offset, e.g. 2024-06-02T23:59:00+02:00")
-        return value
-
-    @model_validator(mode="after")
-    def _reachable_quorum(self) -> Call:
-        for name in ("approvals_needed", "rejections_needed"):
-            if getattr(self, name) > len(self.organisers):
-                raise ValueError(f"{name} cannot exceed the number of organisers ({len(self.organisers)})")
-        return self
+    def from_validated(cls, fields: Mapping[str, Any]) -> Call:
+        """A call from what call_file.validated() returns, which is what `make package` writes: JSON's types."""
+        typed = {
+            "text": {language: CallText(**words) for language, words in fields["text"].items()},
+            "date": date.fromisoformat(fields["date"]),
+            "starts": time.fromisoformat(fields["starts"]),
+            "ends": time.fromisoformat(fields["ends"]),
+            "deadline": datetime.fromisoformat(fields["deadline"]),
+            "organisers": tuple(fields["organisers"]),
+            "tell_organisers": tuple(fields["tell_organisers"]),
+        }
+        return cls(**(dict(fields) | typed))
 
     @property
     def starts_at(self) -> datetime:
@@ -124,8 +127,8 @@ class Call(BaseModel):
         if language == self.language:
             return self
         words = self.text.get(language)
-        changes = words.model_dump(exclude_none=True) if words else {}
-        return self.model_copy(update=changes | {"language": language})
+        changes = {name: value for name, value in asdict(words).items() if value is not None} if words else {}
+        return replace(self, **changes | {"language": language})
 
     def expiry_of(self, submitted_at: datetime) -> int:
         """When an application submitted then is deleted, in epoch seconds (DynamoDB's TTL)."""
@@ -133,6 +136,14 @@ class Call(BaseModel):
 
     def is_open(self, now: datetime | None = None) -> bool:
         return (now or datetime.now(UTC)) <= self.deadline
+
+
+def quorum_problem(approvals_needed: int, rejections_needed: int, organisers: tuple[str, ...]) -> str | None:
+    """Why the organisers could never reach a decision, if they could not."""
+    for name, needed in (("approvals_needed", approvals_needed), ("rejections_needed", rejections_needed)):
+        if needed > len(organisers):
+            return f"{name} cannot exceed the number of organisers ({len(organisers)})"
+    return None
 
 
 class CallFileError(ValueError):
@@ -146,28 +157,43 @@ def load_call(
     sender: str | None = None,
     organisers: tuple[str, ...] | None = None,
 ) -> Call:
-    """Read a call file: a name in chalicelib/calls/, or a path.
+    """The call of a file: a name in chalicelib/calls/, or a path.
 
     `overrides` is a JSON object of settings that replace the file's for one stage: the local
     run, for example, reopens the 2024 call and uses two slots, so the waitlist shows.
     `sender` and `organisers` are a deployment's own addresses, given to `make deploy`.
     """
-    path = CALLS_DIR / file_name  # an absolute path replaces CALLS_DIR
-    with path.open("rb") as handle:
-        raw = tomllib.load(handle)
-    if overrides:
-        try:
-            changes = json.loads(overrides)
-        except json.JSONDecodeError as exc:
-            raise CallFileError(f"the call overrides are not JSON: {exc.msg}") from exc
-        if not isinstance(changes, dict):
-            raise CallFileError("the call overrides must be a JSON object of call settings")
-        raw |= changes
+    call = _packaged(file_name, overrides)
+    if call is None:
+        from chalicelib import call_file  # pydantic: only where the call was not validated at packaging
+
+        call = call_file.read(CALLS_DIR / file_name, overrides)  # an absolute path replaces CALLS_DIR
+    return for_deployment(call, sender, organisers)
+
+
+def _packaged(file_name: str, overrides: str) -> Call | None:
+    """The call as `make package` validated it, if it did, with these very overrides."""
+    if not PACKAGED_CALLS.exists():
+        return None
+    packaged = json.loads(PACKAGED_CALLS.read_text(encoding="utf-8"))
+    if packaged["overrides"] != overrides:
+        return None
+    for entry in packaged["calls"].values():
+        if entry["file"] == file_name:
+            return Call.from_validated(entry["call"])
+    return None
+
+
+def for_deployment(call: Call, sender: str | None, organisers: tuple[str, ...] | None) -> Call:
+    """The call with the deployment's own sender address and organisers, if it has them."""
     if sender:
-        raw["sender"] = with_address(str(raw.get("sender", "")), sender)
+        call = replace(call, sender=with_address(call.sender, sender))
     if organisers:
-        raw["organisers"] = list(organisers)
-    return Call.model_validate(raw)
+        problem = quorum_problem(call.approvals_needed, call.rejections_needed, organisers)
+        if problem:
+            raise CallFileError(f"{CALL_ORGANISERS} names too few organisers for the call {call.id}: {problem}")
+        call = replace(call, organisers=organisers)
+    return call
 
 
 def with_address(sender: str, address: str) -> str:

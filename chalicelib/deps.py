@@ -1,6 +1,7 @@
 """Builds each service once per process from the settings and the AWS clients.
 
-Modules that import boto3 are imported on first use, so rendering the form never loads it.
+Modules that import boto3, pydantic or itsdangerous are imported on first use, so rendering the
+form never loads them.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ from typing import TYPE_CHECKING
 
 from chalicelib import aws
 from chalicelib.call import Call, load_call
-from chalicelib.links import LinkLifetimes, Links
 from chalicelib.settings import PUBLIC_URL, SettingsError, settings
 
 if TYPE_CHECKING:
@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from chalicelib.callbacks import Callbacks
     from chalicelib.correspondence import Correspondence
     from chalicelib.email_events import EmailEvents
+    from chalicelib.links import Links
     from chalicelib.overview import OverviewDesk
     from chalicelib.review import ReviewDesk
     from chalicelib.stores.applications import ApplicationStore
@@ -58,6 +59,8 @@ def link_secret() -> str:
 
 @cache
 def links() -> Links:
+    from chalicelib.links import LinkLifetimes, Links
+
     # Links outlive their window by a day; the workflow decides what they may still do.
     grace = timedelta(days=1)
     current = call()

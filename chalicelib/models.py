@@ -24,6 +24,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from chalicelib.fields import FIELD_LABELS
 from chalicelib.i18n import N_, SOURCE_LANGUAGE, Language, fill, translations
 from chalicelib.vocabulary import Event, Status, Task, WaitKind
 
@@ -173,18 +174,6 @@ class WithdrawalForm(BaseModel):
 
     reason: PlainText = ""
 
-
-FIELD_LABELS = {
-    "name": N_("Your name"),
-    "email": N_("Email"),
-    "organisation": N_("Organisation"),
-    "kind": N_("Kind of experience"),
-    "title": N_("Story title"),
-    "summary": N_("Summary"),
-    "consent": N_("Consent"),
-    "note": N_("The note for the applicant"),
-    "reason": N_("Your reason"),
-}
 
 # One whole sentence per kind of mistake, so that each language can order its words; %(label)s is the field.
 _SENTENCES = {

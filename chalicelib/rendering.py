@@ -1,4 +1,9 @@
-"""Jinja2 rendering for pages and emails, with one environment per language, compiled once per process."""
+"""Jinja2 rendering for pages and emails, with one environment per language.
+
+The deployment zip carries the templates compiled to Python modules (`make package` writes them into
+chalicelib/packaged/templates/, with bytecode), so a cold start compiles no template; elsewhere, as in
+the local run and the tests, the source templates are read, so an edit shows at once.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,15 @@ from functools import cache, partial
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context, select_autoescape
+from jinja2 import (
+    BaseLoader,
+    Environment,
+    FileSystemLoader,
+    ModuleLoader,
+    StrictUndefined,
+    pass_context,
+    select_autoescape,
+)
 from jinja2.runtime import Context
 from markupsafe import Markup
 
@@ -17,12 +30,35 @@ from chalicelib.call import Call
 from chalicelib.i18n import SOURCE_LANGUAGE, Language
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
+# Only in the zip: its presence is what makes the app use them.
+COMPILED_TEMPLATES_DIR = Path(__file__).parent / "packaged" / "templates"
+
+
+@cache
+def _loader() -> BaseLoader:
+    if COMPILED_TEMPLATES_DIR.is_dir():
+        return ModuleLoader(COMPILED_TEMPLATES_DIR)
+    return FileSystemLoader(TEMPLATES_DIR)
 
 
 @cache
 def environment(language: Language = SOURCE_LANGUAGE) -> Environment:
+    return build_environment(language, _loader())
+
+
+def compile_templates(target: Path) -> None:
+    """Every template as a Python module in `target`, for ModuleLoader (`make package` does this).
+
+    The compiled code depends on the environment's options (block trimming, the i18n extension and
+    its policies, autoescape, the filters it may call), not on the language: one set serves every language.
+    """
+    source = build_environment(SOURCE_LANGUAGE, FileSystemLoader(TEMPLATES_DIR))
+    source.compile_templates(str(target), zip=None, ignore_errors=False)
+
+
+def build_environment(language: Language, loader: BaseLoader) -> Environment:
     env = Environment(
-        loader=FileSystemLoader(TEMPLATES_DIR),
+        loader=loader,
         autoescape=select_autoescape(["html"]),
         undefined=StrictUndefined,
         trim_blocks=True,

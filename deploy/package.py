@@ -4,19 +4,28 @@
 
 The state machine's definition is written into the template from infra/review.asl.json (the file
 the local run and the tests execute), so cfn-lint checks it and no separate upload is needed.
+
+The zip ships the bytecode of every module, compiled for the template's Python runtime: Lambda
+unpacks it into a read-only /var/task, where Python could not write a cache and would compile every
+module it imports on every cold start.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import zipfile
 from pathlib import Path
 from typing import Any
+
+from chalicelib import call, call_file, rendering
+from chalicelib.settings import CALL_OVERRIDES
 
 PROJECT = Path(__file__).resolve().parent.parent
 INFRA = PROJECT / "infra"
@@ -25,6 +34,14 @@ STAGES = ("dev", "prod")
 # What the wheels carry that the functions never import: icalendar's test suite, pydantic's V1 copy
 # and its mypy plugin (bench/package_size.py: 376 KB of the 3.78 MB zip).
 NOT_SHIPPED = ("icalendar/tests/", "pydantic/v1/", "pydantic/mypy.py")
+# The first bytes of a .pyc for each Lambda runtime: importlib.util.MAGIC_NUMBER of that Python.
+MAGIC_NUMBERS = {
+    "python3.11": (3495).to_bytes(2, "little") + b"\r\n",
+    "python3.12": (3531).to_bytes(2, "little") + b"\r\n",
+    "python3.13": (3571).to_bytes(2, "little") + b"\r\n",
+}
+# Every entry of the zip carries this date (as Chalice writes them), so a fresh clone packs the same bytes.
+ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 # `chalice package` reads no AWS account, but botocore wants a region; these reach nothing.
 OFFLINE_AWS = {"AWS_DEFAULT_REGION": "eu-west-3", "AWS_ACCESS_KEY_ID": "offline", "AWS_SECRET_ACCESS_KEY": "offline"}
 
@@ -51,25 +68,97 @@ def package(stage: str, out: Path) -> Path:
     )
     if result.returncode != 0:
         raise PackagingFailed(f"chalice package failed:\n{result.stdout}{result.stderr}")
-    trim(out / "deployment.zip")
     template_path = out / "sam.json"
     template: dict[str, Any] = json.loads(template_path.read_text())
+    rebuild(out / "deployment.zip", python_runtime(template), validated_calls(template))
     inline_state_machines(template)
     template_path.write_text(json.dumps(template, indent=2, sort_keys=True) + "\n")
     return template_path
 
 
-def trim(zip_path: Path) -> None:
-    """Rewrite the zip without NOT_SHIPPED, at the highest compression; entries keep their order and dates."""
-    trimmed = zip_path.with_suffix(".trimmed")
-    with (
-        zipfile.ZipFile(zip_path) as source,
-        zipfile.ZipFile(trimmed, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as target,
-    ):
-        for entry in source.infolist():
-            if not entry.filename.startswith(NOT_SHIPPED):
-                target.writestr(entry, source.read(entry), compress_type=zipfile.ZIP_DEFLATED, compresslevel=9)
-    trimmed.replace(zip_path)
+def python_runtime(template: dict[str, Any]) -> str:
+    """The one Python runtime the template's functions run on, e.g. "python3.11"."""
+    runtimes = {
+        resource["Properties"].get("Runtime", template.get("Globals", {}).get("Function", {}).get("Runtime"))
+        for resource in template["Resources"].values()
+        if resource.get("Type") == "AWS::Serverless::Function"
+    }
+    if len(runtimes) != 1:
+        raise PackagingFailed(f"the functions must share one Python runtime, not {sorted(map(str, runtimes))}")
+    [runtime] = runtimes
+    return str(runtime)
+
+
+def functions_environment(template: dict[str, Any], name: str) -> str:
+    """An environment variable the stage gives its functions, which must all have the same."""
+    values = {
+        str(resource["Properties"].get("Environment", {}).get("Variables", {}).get(name, "")).strip()
+        for resource in template["Resources"].values()
+        if resource.get("Type") == "AWS::Serverless::Function"
+    }
+    if len(values) != 1:
+        raise PackagingFailed(f"the functions must share one {name}, not {sorted(values)}")
+    [value] = values
+    return value
+
+
+def validated_calls(template: dict[str, Any]) -> dict[str, Any]:
+    """Every call file validated, with the stage's overrides: a mistake stops the packaging here."""
+    try:
+        return call_file.packaged_calls(functions_environment(template, CALL_OVERRIDES))
+    except call.CallFileError as exc:
+        raise PackagingFailed(f"the call cannot be packaged:\n{exc}") from exc
+
+
+def rebuild(zip_path: Path, runtime: str, calls: dict[str, Any]) -> None:
+    """Rewrite Chalice's zip without NOT_SHIPPED, with the validated calls, the templates compiled, and the
+    bytecode of every module."""
+    with tempfile.TemporaryDirectory(prefix="cfp-package-") as staging:
+        root = Path(staging)
+        with zipfile.ZipFile(zip_path) as source:
+            for entry in source.infolist():
+                if not entry.is_dir() and not entry.filename.startswith(NOT_SHIPPED):
+                    source.extract(entry, root)
+        packaged_calls = root / call.PACKAGED_CALLS.relative_to(PROJECT)
+        packaged_calls.parent.mkdir(parents=True, exist_ok=True)
+        packaged_calls.write_text(json.dumps(calls, indent=1, sort_keys=True, ensure_ascii=False) + "\n")
+        rendering.compile_templates(root / rendering.COMPILED_TEMPLATES_DIR.relative_to(PROJECT))
+        compile_bytecode(root, runtime)
+        write_zip(root, zip_path)
+
+
+def compile_bytecode(root: Path, runtime: str) -> None:
+    """Compile every module under `root` into __pycache__, for `runtime`.
+
+    `unchecked-hash` bytecode is used without comparing it with its source, so the zip's dates do
+    not matter; a fresh interpreter with a fixed hash seed compiles the same bytes every time (set
+    constants are ordered by their hashes), and paths are written relative to the zip's root.
+    """
+    if MAGIC_NUMBERS.get(runtime) != importlib.util.MAGIC_NUMBER:
+        version = ".".join(map(str, sys.version_info[:2]))
+        raise PackagingFailed(
+            f"the template's runtime is {runtime}, but this is Python {version}: its bytecode would not load there; "
+            f"package with {runtime} (make package uses .venv, made with `python3.11 -m venv`)"
+        )
+    result = subprocess.run(
+        [sys.executable, "-m", "compileall", "-q", "--invalidation-mode", "unchecked-hash", "-s", str(root), str(root)],
+        env=os.environ | {"PYTHONHASHSEED": "0"},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise PackagingFailed(f"compiling the zip's modules failed:\n{result.stdout}{result.stderr}")
+
+
+def write_zip(root: Path, zip_path: Path) -> None:
+    """Every file under `root`, in name order, each with the same date and mode."""
+    with zipfile.ZipFile(zip_path, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as target:
+        for path in sorted(p for p in root.rglob("*") if p.is_file()):
+            entry = zipfile.ZipInfo(path.relative_to(root).as_posix(), date_time=ZIP_DATE)
+            entry.external_attr = 0o100644 << 16
+            entry.create_system = 3  # Unix, so that the mode above is read
+            target.writestr(entry, path.read_bytes(), compress_type=zipfile.ZIP_DEFLATED, compresslevel=9)
 
 
 def inline_state_machines(template: dict[str, Any]) -> None:

@@ -15,7 +15,7 @@ from types import FrameType
 from zoneinfo import ZoneInfo
 
 from chalicelib.i18n import LANGUAGES, SOURCE_LANGUAGE, catalogue
-from chalicelib.settings import CALL_FILE, CALL_OVERRIDES, CFP_FAULTS
+from chalicelib.settings import CALL_FILE, CALL_OVERRIDES, CFP_FAULTS, DEFAULT_CALL_FILE
 from local import stack
 from local.emulator import Emulator, EmulatorError, aws_environment, port_is_free
 from local.gateway import local_server
@@ -86,11 +86,14 @@ def _start_and_serve(started: ExitStack, host: str, port: int, moto_port: int, o
 
     if os.environ.get("SESSION_IN_MINUTES"):
         environment[CALL_OVERRIDES] = _session_soon(environment, float(os.environ["SESSION_IN_MINUTES"]))
+    from chalicelib.call import CallFileError, load_call
 
+    try:  # validated with pydantic, as make package does, before anything is served
+        call = load_call(environment.get(CALL_FILE, DEFAULT_CALL_FILE), environment.get(CALL_OVERRIDES, "").strip())
+    except CallFileError as exc:
+        say(f"✗ the call cannot be run:\n{exc}")
+        return 1
     say("… creating the resources from infra/resources.json and infra/review.asl.json")
-    from chalicelib.call import load_call
-
-    call = load_call(environment.get("CALL_FILE", "ow2con24-ospo-heroes.toml"), environment.get(CALL_OVERRIDES, ""))
     resources = stack.create(STAGE, call.sender)
     environment |= resources.environment() | aws_environment(emulator.endpoint)
     environment["PUBLIC_URL"] = app_url

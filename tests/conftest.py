@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -40,6 +41,16 @@ def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
     os.environ.update(aws_environment(running.endpoint))
     yield running
     running.stop()
+
+
+@pytest.fixture(scope="session")
+def packaged(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """`make package STAGE=prod`, once per session: chalice package is the slow part."""
+    from deploy.package import package
+
+    out = tmp_path_factory.mktemp("package") / "prod"
+    package("prod", out)
+    return out
 
 
 @pytest.fixture

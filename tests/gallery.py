@@ -18,10 +18,11 @@ from chalicelib import rendering
 from chalicelib.applications import InvalidApplication, read_form
 from chalicelib.attendance import AttendanceView
 from chalicelib.call import Call, load_call
+from chalicelib.fields import FIELD_LABELS
 from chalicelib.handlers.applicants import PLEASE_WAIT, TOO_MANY_PER_ADDRESS
 from chalicelib.i18n import LANGUAGES, Language, minutes, translate
 from chalicelib.links import AttendanceClaim, LinkLifetimes, Links, ReviewClaim
-from chalicelib.models import FIELD_LABELS, Answer, Application, ExperienceKind, HistoryEvent, Outcome, Vote
+from chalicelib.models import Answer, Application, ExperienceKind, HistoryEvent, Outcome, Vote
 from chalicelib.overview import Entry, Overview, OverviewQuery
 from chalicelib.review import ReviewView
 from chalicelib.vocabulary import Status

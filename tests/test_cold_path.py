@@ -1,32 +1,53 @@
-"""The form is served without boto3: what keeps the cold start small (bench/cold_start.py times it)."""
+"""What keeps the cold start small (bench/cold_start.py times it): the form is served without boto3,
+and from the deployment zip without pydantic, its templates and its call compiled at packaging."""
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
-PROJECT = Path(__file__).resolve().parent.parent
+from tests.unpacked import run_from, unpacked_read_only, writable
 
-FIRST_FORM = """
-import json, sys
-from app import app
-event = {"resource": "/", "path": "/", "httpMethod": "GET", "headers": {"Accept": "text/html"},
-         "multiValueHeaders": {}, "queryStringParameters": None, "multiValueQueryStringParameters": None,
-         "pathParameters": None, "stageVariables": None, "body": None, "isBase64Encoded": False,
-         "requestContext": {"resourcePath": "/", "httpMethod": "GET", "path": "/api/", "stage": "api",
-                            "identity": {"sourceIp": "127.0.0.1"}}}
-response = app(event, None)
-print(json.dumps({"status": response["statusCode"],
-                  "loaded": sorted(m for m in ("boto3", "botocore", "icalendar") if m in sys.modules)}))
+PROJECT = Path(__file__).resolve().parent.parent
+HEAVY = ("boto3", "botocore", "icalendar", "itsdangerous", "pydantic")
+
+FIRST_FORM = f"""
+response = serve_the_form()
+from chalicelib import rendering
+report({{"status": response["statusCode"], "body": response["body"],
+        "loaded": sorted(name for name in {HEAVY!r} if name in sys.modules),
+        "loader": type(rendering.environment().loader).__name__}})
 """
 
 
 def test_a_fresh_process_serves_the_form_without_loading_boto3() -> None:
-    env = os.environ | {"PYTHONPATH": str(PROJECT)}
-    result = subprocess.run(
-        [sys.executable, "-c", FIRST_FORM], cwd=PROJECT, env=env, capture_output=True, text=True, check=True
-    )
-    assert json.loads(result.stdout.strip().splitlines()[-1]) == {"status": 200, "loaded": []}
+    """From the source tree, the call's file is validated with pydantic when it is first read."""
+    served = run_from(PROJECT, FIRST_FORM)
+    assert (served["status"], served["loader"]) == (200, "FileSystemLoader")
+    assert served["loaded"] == ["pydantic"]
+
+
+def test_the_zip_serves_the_same_form_without_pydantic(packaged: Path, tmp_path: Path) -> None:
+    root = unpacked_read_only(packaged / "deployment.zip", tmp_path / "task")
+    try:
+        served = run_from(root, FIRST_FORM)
+    finally:
+        writable(root)
+    assert (served["status"], served["loader"]) == (200, "ModuleLoader")
+    assert served["loaded"] == []
+    assert served["body"] == run_from(PROJECT, FIRST_FORM)["body"]
+    assert "OSPO, you can be heroes!" in served["body"]
+
+
+def test_overrides_other_than_the_packaged_ones_are_validated_when_read(packaged: Path, tmp_path: Path) -> None:
+    """The zip's call was validated with the stage's overrides; other ones go through pydantic, as in the local run."""
+    root = unpacked_read_only(packaged / "deployment.zip", tmp_path / "task")
+    try:
+        reopened = run_from(root, FIRST_FORM, CALL_OVERRIDES='{"deadline": "2099-12-31T23:59:00+01:00"}')
+        broken = run_from(root, FIRST_FORM, CALL_OVERRIDES='{"guest_slots": 0}')
+        closed = run_from(root, FIRST_FORM)
+    finally:
+        writable(root)
+    assert (reopened["status"], reopened["loaded"]) == (200, ["pydantic"])
+    assert '<form method="post"' in reopened["body"]  # reopened, where the packaged call closed in 2024
+    assert "The call is closed" in closed["body"]
+    assert broken["status"] == 500

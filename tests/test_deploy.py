@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import json
 import re
 import shutil
@@ -15,9 +16,11 @@ from typing import Any
 
 import boto3
 import pytest
+from jinja2 import ModuleLoader
 from moto import mock_aws
 
 from deploy.package import INFRA, package
+from tests.unpacked import run_from, unpacked_read_only, writable
 
 PROJECT = Path(__file__).resolve().parent.parent
 ASL = INFRA / "review.asl.json"
@@ -41,14 +44,6 @@ MOTO_GAPS = {
     "AWS::ApiGateway::Stage": "see RestApi",
     "AWS::ApiGateway::GatewayResponse": "see RestApi",
 }
-
-
-@pytest.fixture(scope="session")
-def packaged(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """`make package STAGE=prod`, once per session: chalice package is the slow part."""
-    out = tmp_path_factory.mktemp("package") / "prod"
-    package("prod", out)
-    return out
 
 
 @pytest.fixture(scope="session")
@@ -392,6 +387,25 @@ def test_the_packaged_template_creates_its_stack(
     }
 
 
+# Imports the app, serves the form, then imports every module of chalicelib, counting what Python compiled.
+IMPORT_EVERYTHING = """
+import importlib, importlib.machinery, pkgutil
+compiled = []
+compile_source = importlib.machinery.SourceFileLoader.source_to_code
+def counted(self, data, path, *args, **kwargs):
+    compiled.append(str(path))
+    return compile_source(self, data, path, *args, **kwargs)
+importlib.machinery.SourceFileLoader.source_to_code = counted
+response = serve_the_form()
+import chalicelib
+names = [m.name for m in pkgutil.walk_packages(chalicelib.__path__, "chalicelib.")]
+for name in names:
+    importlib.import_module(name)
+report({"status": response["statusCode"], "chalicelib_modules": len(names),
+        "compiled": [path for path in compiled if path.startswith(ROOT)]})
+"""
+
+
 def references_any(value: object, names: set[str]) -> bool:
     text = json.dumps(value)
     return any(f'"{n}"' in text or "${" + n in text for n in names)
@@ -414,6 +428,7 @@ SHIPPED_TOP_LEVEL = {
     "pydantic_core",
     "typing_extensions.py",
     "typing_inspection",
+    "__pycache__",  # typing_extensions.py's bytecode
 }
 
 
@@ -428,8 +443,10 @@ def test_the_zip_holds_the_app_and_its_runtime_dependencies_only(packaged: Path)
     assert top_level == SHIPPED_TOP_LEVEL
     for never in ("tests/", "local/", "deploy/", "infra/", ".venv/", "node_modules/", "boto3/", "botocore/", "moto/"):
         assert not [n for n in names if n.startswith(never)], never
-    assert not [n for n in names if "__pycache__" in n or n.endswith(".pyc")]
-    assert sorted(n.split("/", 1)[1] for n in names if n.startswith("chalice/")) == ["__init__.py", "app.py"]
+    assert sorted(n.split("/", 1)[1] for n in names if n.startswith("chalice/") and n.endswith(".py")) == [
+        "__init__.py",
+        "app.py",
+    ]
     assert {
         "app.py",
         "chalicelib/handlers/events.py",
@@ -440,7 +457,57 @@ def test_the_zip_holds_the_app_and_its_runtime_dependencies_only(packaged: Path)
         "chalicelib/static/style.css",
         "chalicelib/static/form.js",
         "pydantic_core/_pydantic_core.cpython-311-x86_64-linux-gnu.so",
+        # The templates compiled by make package, which the app uses where it finds them.
+        f"chalicelib/packaged/templates/{ModuleLoader.get_module_filename('form.html')}",
     } <= set(names)
+
+
+# Python 3.11's bytecode magic number (CPython's Lib/importlib/_bootstrap_external.py), as a .pyc starts.
+MAGIC_NUMBERS = {"python3.11": (3495).to_bytes(2, "little") + b"\r\n"}
+
+
+def test_every_shipped_module_has_its_bytecode_for_the_templates_runtime(
+    packaged: Path, template: dict[str, Any]
+) -> None:
+    """Lambda's /var/task is read-only: without bytecode in the zip, every cold start compiles every module."""
+    runtimes = {
+        resource["Properties"]["Runtime"]
+        for resource in template["Resources"].values()
+        if resource["Type"] == "AWS::Serverless::Function"
+    }
+    assert runtimes == {"python3.11"}
+    [runtime] = runtimes
+    cache_tag = runtime.replace("python", "cpython-").replace(".", "")
+    with zipfile.ZipFile(packaged / "deployment.zip") as archive:
+        names = set(archive.namelist())
+        modules = sorted(n for n in names if n.endswith(".py"))
+        assert len(modules) > 200 and "app.py" in modules and "chalicelib/call.py" in modules
+        for module in modules:
+            folder, _, file_name = module.rpartition("/")
+            bytecode = f"{folder + '/' if folder else ''}__pycache__/{file_name[:-3]}.{cache_tag}.pyc"
+            assert bytecode in names, f"{module} has no {bytecode}"
+            header = archive.read(bytecode)[:16]
+            assert header[:4] == MAGIC_NUMBERS[runtime], f"{bytecode} is not {runtime}'s bytecode"
+            # Hash-based and unchecked (flags 0b01): used as is, whatever the dates of the unpacked files.
+            assert int.from_bytes(header[4:8], "little") == 0b01, bytecode
+            assert header[8:16] == importlib.util.source_hash(archive.read(module)), f"{bytecode} is not {module}'s"
+        assert not [n for n in names if n.endswith(".pyc") and "__pycache__/" not in n]
+        orphans = {n.replace("__pycache__/", "").rsplit(".", 2)[0] + ".py" for n in names if n.endswith(".pyc")}
+        assert orphans <= names
+
+
+def test_the_app_from_the_read_only_zip_compiles_nothing(packaged: Path, tmp_path: Path) -> None:
+    """As on Lambda: the unpacked zip read-only, nothing written (-B), every module of chalicelib imported."""
+    root = unpacked_read_only(packaged / "deployment.zip", tmp_path / "task")
+    try:
+        before = sorted(root.rglob("*"))
+        loaded = run_from(root, IMPORT_EVERYTHING)
+        assert loaded["status"] == 200
+        assert loaded["compiled"] == []
+        assert loaded["chalicelib_modules"] > 20
+        assert sorted(root.rglob("*")) == before
+    finally:
+        writable(root)
 
 
 def test_packaging_is_reproducible(packaged: Path, tmp_path: Path) -> None:

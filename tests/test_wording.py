@@ -7,13 +7,14 @@ from __future__ import annotations
 import html
 import json
 import re
+from dataclasses import replace
 
 import pytest
 
 from chalicelib import rendering
 from chalicelib.call import load_call
+from chalicelib.fields import FIELD_LABELS
 from chalicelib.i18n import LANGUAGES, Language
-from chalicelib.models import FIELD_LABELS
 from tests.gallery import CALL, EMAIL_CONTEXT, Rendered, application, everything
 from tests.support import OPEN_UNTIL, STORY
 
@@ -55,7 +56,7 @@ def test_a_vote_and_what_it_means_are_two_sentences() -> None:
 def test_counts_agree_with_their_number() -> None:
     """One slot, one approval, one hour: singular; the source's "all 2 guest slots" is gone too."""
     one = load_call("ow2con24-ospo-heroes.toml", json.dumps({"deadline": OPEN_UNTIL, "guest_slots": 1}))
-    one = one.model_copy(update={"approvals_needed": 1, "rejections_needed": 1, "confirmation_window_hours": 1})
+    one = replace(one, approvals_needed=1, rejections_needed=1, confirmation_window_hours=1)
     context = EMAIL_CONTEXT | {"application": application(), "call": one}
     words = {name: rendering.email(name, **context) for name in ("waitlist", "acceptance", "review_request")}
     assert "the session's only guest slot is taken for now" in words["waitlist"].text
@@ -63,7 +64,7 @@ def test_counts_agree_with_their_number() -> None:
     # The deadline is a moment, not a count of hours: "by Sunday 2 June 2024, 18:00 (Paris time)".
     assert "Please confirm by Sunday 2 June 2024, 18:00 (Paris time) that you will be there" in words["acceptance"].text
     assert "1 approval accepts it; 1 rejection declines it." in words["review_request"].text
-    two = rendering.email("waitlist", **context | {"call": one.model_copy(update={"guest_slots": 2})})
+    two = rendering.email("waitlist", **context | {"call": replace(one, guest_slots=2)})
     assert "the session's 2 guest slots are all taken for now" in two.text
     form = visible(
         rendering.page("form.html", root="./", call=one, values={}, errors={}, labels=FIELD_LABELS, is_open=True)

@@ -1,26 +1,21 @@
 """Applicants' routes: the call and its form, submission (form or JSON) and its thank-you page, and the status
-page with its two buttons, each behind a confirmation step (GET shows, only POST acts)."""
+page with its two buttons, each behind a confirmation step (GET shows, only POST acts).
+
+The form's GET is the page a cold start serves most: it loads neither pydantic nor boto3, so the
+other routes import the modules that do (applications, links, the stores) when they are first called.
+"""
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 from chalice.app import Blueprint, Response
 
 from chalicelib import deps, logs
-from chalicelib.applications import (
-    CallClosed,
-    InvalidApplication,
-    InvalidReason,
-    LooksAutomated,
-    RateLimited,
-    read_reason,
-)
 from chalicelib.clock import utc_now
+from chalicelib.fields import FIELD_LABELS
 from chalicelib.i18n import N_, Language, minutes, moment, translate
-from chalicelib.links import LinkError
-from chalicelib.models import FIELD_LABELS, Application
 from chalicelib.settings import settings
-from chalicelib.stores.applications import CannotWithdraw
-from chalicelib.stores.table import ApplicationNotFound
 from chalicelib.web import (
     FORM_OR_JSON,
     TOO_LARGE,
@@ -35,6 +30,11 @@ from chalicelib.web import (
     see_other,
     wants_json,
 )
+
+if TYPE_CHECKING:
+    from chalicelib.links import LinkError
+    from chalicelib.models import Application
+    from chalicelib.stores.table import ApplicationNotFound
 
 bp = Blueprint(__name__)
 
@@ -75,6 +75,8 @@ def show_call() -> Response:
 
 @bp.route("/applications", methods=["POST"], content_types=FORM_OR_JSON)
 def submit_application() -> Response:
+    from chalicelib.applications import CallClosed, InvalidApplication, LooksAutomated, RateLimited
+
     request = bp.current_request
     call = deps.call()
     language = chosen_language(request)
@@ -149,6 +151,9 @@ def _form(
 def thank_applicant(token: str) -> Response:
     """Where the form's POST leads. A new application's page links to its status; a repeat's shows only the
     reference (anyone who knows an email and a title can send them again)."""
+    from chalicelib.links import LinkError
+    from chalicelib.stores.table import ApplicationNotFound
+
     try:
         claim = deps.links().read_thanks(token)
         application = deps.submissions().status(claim.application_id)
@@ -161,6 +166,9 @@ def thank_applicant(token: str) -> Response:
 
 @bp.route("/status/{token}", methods=["GET"])
 def show_status(token: str) -> Response:
+    from chalicelib.links import LinkError
+    from chalicelib.stores.table import ApplicationNotFound
+
     request = bp.current_request
     try:
         application = deps.submissions().status(deps.links().read_status(token))
@@ -179,6 +187,9 @@ def show_status(token: str) -> Response:
 
 def _confirmation(token: str, action: str) -> Response:
     """The step between a status page's button and what it does: says what will happen; only a POST acts."""
+    from chalicelib.links import LinkError
+    from chalicelib.stores.table import ApplicationNotFound
+
     try:
         application = deps.submissions().status(deps.links().read_status(token))
     except (LinkError, ApplicationNotFound) as exc:
@@ -199,6 +210,11 @@ def confirm_deletion(token: str) -> Response:
 @bp.route("/status/{token}/withdraw", methods=["POST"], content_types=FORM_OR_JSON)
 def withdraw(token: str) -> Response:
     """Withdraws the application; a confirmed speaker's "I can no longer come", with a reason for the organisers."""
+    from chalicelib.applications import InvalidReason, read_reason
+    from chalicelib.links import LinkError
+    from chalicelib.stores.applications import CannotWithdraw
+    from chalicelib.stores.table import ApplicationNotFound
+
     request = bp.current_request
     try:
         application_id = deps.links().read_status(token)  # the link first: a forged one reads no body
@@ -222,6 +238,9 @@ def withdraw(token: str) -> Response:
 @bp.route("/status/{token}/delete", methods=["POST"], content_types=FORM_OR_JSON)
 def delete_my_data(token: str) -> Response:
     """Ends the workflow and blanks the personal fields."""
+    from chalicelib.links import LinkError
+    from chalicelib.stores.table import ApplicationNotFound
+
     try:
         application = deps.erasure().erase(deps.links().read_status(token))
     except (LinkError, ApplicationNotFound) as exc:
@@ -232,6 +251,9 @@ def delete_my_data(token: str) -> Response:
 
 @bp.route("/verify/{token}", methods=["GET"])
 def ask_verification(token: str) -> Response:
+    from chalicelib.links import LinkError
+    from chalicelib.stores.table import ApplicationNotFound
+
     try:
         application = deps.submissions().status(deps.links().read_verification(token))
     except (LinkError, ApplicationNotFound) as exc:
@@ -241,6 +263,9 @@ def ask_verification(token: str) -> Response:
 
 @bp.route("/verify/{token}", methods=["POST"], content_types=FORM_OR_JSON)
 def verify_email(token: str) -> Response:
+    from chalicelib.links import LinkError
+    from chalicelib.stores.table import ApplicationNotFound
+
     try:
         application_id = deps.links().read_verification(token)
         verified = deps.verifications().verify(application_id)

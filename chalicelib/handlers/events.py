@@ -9,7 +9,6 @@ from datetime import timedelta
 from chalice.app import Blueprint, DynamoDBEvent, SNSEvent, SQSEvent
 
 from chalicelib import deps, logs
-from chalicelib.models import TaskMessage
 from chalicelib.settings import email_events_topic, table_stream_arn, task_queue_name
 
 bp = Blueprint(__name__)
@@ -30,6 +29,8 @@ def start_review(event: DynamoDBEvent) -> None:
 @bp.on_sqs_message(queue=task_queue_name(), batch_size=1)
 def run_task(event: SQSEvent) -> None:
     """An exception here leaves the message on the queue: SQS retries it, then dead-letters it."""
+    from chalicelib.models import TaskMessage  # pydantic, which the form's cold start does without
+
     for record in event:
         message = TaskMessage.model_validate_json(record.body)
         delivery = int(record.to_dict().get("attributes", {}).get("ApproximateReceiveCount", "1"))

@@ -1,20 +1,20 @@
 """Organisers' pages: review links (GET shows, only POST votes) and the call's overview with exports.
 
-A link that cannot be used gets a 400 page that says why; a revoked one (chalicelib/stores/revocations.py) a 403."""
+A link that cannot be used gets a 400 page that says why; a revoked one (chalicelib/stores/revocations.py) a 403.
+Each route imports the modules that load pydantic and itsdangerous when it is first called: a cold
+start that serves the form (handlers/applicants.py) never pays for them.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from chalice.app import Blueprint, Response
 
 from chalicelib import deps, logs
 from chalicelib.i18n import N_
-from chalicelib.links import LinkError, LinkRevoked
-from chalicelib.overview import InvalidQuery, OverviewQuery
-from chalicelib.review import InvalidNote, read_note
 from chalicelib.settings import settings
-from chalicelib.stores.votes import AlreadyVoted, ReviewOver, VoteContended
 from chalicelib.web import (
     FORM_OR_JSON,
     TOO_LARGE,
@@ -27,6 +27,9 @@ from chalicelib.web import (
     read_fields,
 )
 
+if TYPE_CHECKING:
+    from chalicelib.links import LinkError
+
 bp = Blueprint(__name__)
 
 BAD_LINK = N_("This review link cannot be used")
@@ -38,11 +41,15 @@ UNKNOWN_VALUE = N_(
 
 
 def _unusable(title: str, exc: LinkError) -> Response:
+    from chalicelib.links import LinkRevoked
+
     return problem(bp.current_request, 403 if isinstance(exc, LinkRevoked) else 400, title, str(exc))
 
 
 @bp.route("/review/{token}", methods=["GET"])
 def preview_vote(token: str) -> Response:
+    from chalicelib.links import LinkError
+
     try:
         view = deps.review_desk().open(token)
     except LinkError as exc:
@@ -52,6 +59,10 @@ def preview_vote(token: str) -> Response:
 
 @bp.route("/review/{token}", methods=["POST"], content_types=FORM_OR_JSON)
 def cast_vote(token: str) -> Response:
+    from chalicelib.links import LinkError
+    from chalicelib.review import InvalidNote, read_note
+    from chalicelib.stores.votes import AlreadyVoted, ReviewOver, VoteContended
+
     request = bp.current_request
     desk = deps.review_desk()
     try:
@@ -80,6 +91,9 @@ def cast_vote(token: str) -> Response:
 def show_overview(token: str) -> Response:
     """The call's applications as a page (filtered and sorted by ?status=, ?kind=, ?sort=), or all of them
     exported with ?format=csv or ?format=json."""
+    from chalicelib.links import LinkError
+    from chalicelib.overview import InvalidQuery, OverviewQuery
+
     request = bp.current_request
     params: Mapping[str, str] = request.query_params or {}
     try:

@@ -1,15 +1,21 @@
-"""Accepted speakers' attendance links: GET asks "will you be there?", only POST answers."""
+"""Accepted speakers' attendance links: GET asks "will you be there?", only POST answers.
+
+Each route imports the modules that load pydantic when it is first called, so a cold start that
+serves the form never pays for them.
+"""
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 from chalice.app import Blueprint, Response
 
 from chalicelib import deps
-from chalicelib.attendance import AttendanceView, ConfirmationClosed
 from chalicelib.i18n import N_
-from chalicelib.links import LinkError
-from chalicelib.stores.callbacks import AlreadyAnswered, AnswerChanging
 from chalicelib.web import FORM_OR_JSON, chosen_language, html, problem
+
+if TYPE_CHECKING:
+    from chalicelib.attendance import AttendanceView
 
 bp = Blueprint(__name__)
 
@@ -25,6 +31,8 @@ def _speaker_page(template: str, view: AttendanceView, status: int = 200, **cont
 
 @bp.route("/attendance/{token}", methods=["GET"])
 def ask_attendance(token: str) -> Response:
+    from chalicelib.links import LinkError
+
     try:
         view = deps.attendance_desk().open(token)
     except LinkError as exc:
@@ -34,6 +42,10 @@ def ask_attendance(token: str) -> Response:
 
 @bp.route("/attendance/{token}", methods=["POST"], content_types=FORM_OR_JSON)
 def answer_attendance(token: str) -> Response:
+    from chalicelib.attendance import ConfirmationClosed
+    from chalicelib.links import LinkError
+    from chalicelib.stores.callbacks import AlreadyAnswered, AnswerChanging
+
     desk = deps.attendance_desk()
     try:
         answer = desk.answer(token)

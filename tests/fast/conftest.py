@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from functools import cache
 from typing import TYPE_CHECKING, Any
@@ -128,7 +128,7 @@ def clock() -> Clock:
 def call() -> Call:
     """The default call, open: three organisers, two votes decide, five slots. Override it in a module
     (a fixture of the same name) for another call."""
-    return load_call(DEFAULT_CALL_FILE).model_copy(update={"deadline": datetime.fromisoformat(OPEN_UNTIL)})
+    return replace(load_call(DEFAULT_CALL_FILE), deadline=datetime.fromisoformat(OPEN_UNTIL))
 
 
 @pytest.fixture

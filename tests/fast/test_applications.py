@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -47,9 +48,7 @@ def test_a_story_is_stored_once_and_a_repeat_gives_back_the_first(
 def test_a_closed_call_stores_nothing(
     applications: ApplicationStore, rates: RateLimits, call: Call, dynamodb: DynamoDBClient, table: str
 ) -> None:
-    closed = Submissions(
-        applications, rates, call.model_copy(update={"deadline": datetime(2024, 5, 1, tzinfo=NOW.tzinfo)})
-    )
+    closed = Submissions(applications, rates, replace(call, deadline=datetime(2024, 5, 1, tzinfo=NOW.tzinfo)))
     with pytest.raises(CallClosed):
         closed.submit(STORY, "192.0.2.1")
     assert dynamodb.scan(TableName=table)["Items"] == []
@@ -93,9 +92,7 @@ def test_one_email_address_may_apply_only_so_often_an_hour(
 def test_one_client_address_may_send_only_so_often_an_hour(
     applications: ApplicationStore, rates: RateLimits, call: Call
 ) -> None:
-    submissions = Submissions(
-        applications, rates, call.model_copy(update={"submissions_per_address_per_hour": 2}), lambda: NOW
-    )
+    submissions = Submissions(applications, rates, replace(call, submissions_per_address_per_hour=2), lambda: NOW)
     for n in range(2):
         submissions.submit(STORY | {"email": f"person{n}@example.org"}, "198.51.100.7")
     with pytest.raises(RateLimited) as limited:

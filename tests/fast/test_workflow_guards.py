@@ -3,6 +3,7 @@ conditional writes, performed on the table, and the comparisons of its Choice st
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -28,7 +29,7 @@ LINUS = STORY | {"name": "Linus", "email": "linus@example.org", "title": "The OS
 @pytest.fixture
 def call(call: Call) -> Call:
     """Two guest slots, two reminders for the organisers, one for the speaker."""
-    return call.model_copy(update={"guest_slots": 2, "review_reminders": 2, "confirmation_reminders": 1})
+    return replace(call, guest_slots=2, review_reminders=2, confirmation_reminders=1)
 
 
 def workflow_input(call: Call, application: Application | str, **results: Any) -> dict[str, Any]:
@@ -278,5 +279,5 @@ def test_the_release_path_ends_as_a_failure_only_when_it_came_from_one(call: Cal
 
 @pytest.mark.parametrize(("verify", "next_state"), [(True, "AwaitVerification"), (False, "Acknowledge")])
 def test_only_a_call_with_double_opt_in_asks_to_confirm_the_address(verify: bool, next_state: str, call: Call) -> None:
-    document = execution_input("a", call.model_copy(update={"verify_email": verify}))
+    document = execution_input("a", replace(call, verify_email=verify))
     assert asl.choose("VerificationNeeded", document) == next_state

@@ -1,0 +1,74 @@
+"""The deployment zip as Lambda runs it: unpacked read-only, and a fresh Python with -B that writes nothing."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+from typing import Any
+
+from chalicelib.settings import CALL_FILE, CALL_ORGANISERS, CALL_OVERRIDES, CALL_SENDER
+
+# What each script run by run_from() starts with: ROOT, serve_the_form() and report().
+PREAMBLE = """
+import json, os, sys
+ROOT = os.getcwd()
+FORM_GET = {"resource": "/", "path": "/", "httpMethod": "GET", "headers": {"Accept": "text/html"},
+            "multiValueHeaders": {}, "queryStringParameters": None, "multiValueQueryStringParameters": None,
+            "pathParameters": None, "stageVariables": None, "body": None, "isBase64Encoded": False,
+            "requestContext": {"resourcePath": "/", "httpMethod": "GET", "path": "/api/", "stage": "api",
+                               "identity": {"sourceIp": "127.0.0.1"}}}
+
+def serve_the_form():
+    from app import app
+    return app(FORM_GET, None)
+
+def report(found):
+    print(json.dumps(found))
+"""
+
+
+def unpacked_read_only(zip_path: Path, root: Path) -> Path:
+    with zipfile.ZipFile(zip_path) as archive:
+        archive.extractall(root)
+    for path in (root, *root.rglob("*")):
+        path.chmod(0o555 if path.is_dir() else 0o444)
+    return root
+
+
+def writable(root: Path) -> None:
+    """So that pytest can remove it."""
+    for path in (root, *root.rglob("*")):
+        path.chmod(0o755 if path.is_dir() else 0o644)
+
+
+# The prod stage's call settings, as its template gives them to the functions (.chalice/config.json).
+PROD_CALL = {
+    name: value
+    for name, value in json.loads((Path(__file__).resolve().parent.parent / ".chalice" / "config.json").read_text())[
+        "stages"
+    ]["prod"]["environment_variables"].items()
+    if name in {CALL_FILE, CALL_OVERRIDES}
+}
+
+
+def run_from(root: Path, script: str, **environment: str) -> dict[str, Any]:
+    """Run `script` after PREAMBLE from `root`, with the call as the prod stage deploys it (its file, its
+    overrides: those `make package STAGE=prod` validated); returns what it reported."""
+    deployed = {k: v for k, v in os.environ.items() if k not in {CALL_FILE, CALL_OVERRIDES, CALL_ORGANISERS}}
+    deployed |= {CALL_SENDER: "cfp@example.org", "PYTHONPATH": str(root)} | PROD_CALL | environment
+    result = subprocess.run(
+        [sys.executable, "-B", "-c", PREAMBLE + script],
+        cwd=root,
+        env=deployed,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    reported: dict[str, Any] = json.loads(result.stdout.strip().splitlines()[-1])
+    return reported

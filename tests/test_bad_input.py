@@ -208,10 +208,10 @@ def test_plus_addressing_counts_as_the_same_mailbox(cfp: CfP) -> None:
     addresses = ["eve@example.org", "eve+1@example.org", "EVE+2@Example.org"]
     statuses = [cfp.submit(STORY | {"email": a, "title": f"Story number {n}"}) for n, a in enumerate(addresses)]
 
-    assert [s.status_code for s in statuses] == [201, 201, 429]
+    assert [s.status_code for s in statuses] == [303, 303, 429]  # 303: to the thank-you page
     assert "Too many applications for this email address" in statuses[2].body.decode()
     assert int(statuses[2].headers["Retry-After"]) <= 3600
-    assert cfp.submit(STORY | {"email": "steve@example.org"}).status_code == 201  # another mailbox
+    assert cfp.submit(STORY | {"email": "steve@example.org"}).status_code == 303  # another mailbox
     assert len(cfp.applications()) == 3
 
 
@@ -224,17 +224,17 @@ def test_an_ipv6_client_is_counted_by_its_64_and_an_ipv4_client_by_its_address(c
 
     same_64 = ["2001:db8:1:2::1", "2001:db8:1:2:ffff::9", "2001:db8:1:2:abcd:1:2:3"]
     statuses = [apply(ip, n) for n, ip in enumerate(same_64)]
-    assert [s.status_code for s in statuses] == [201, 201, 429]
+    assert [s.status_code for s in statuses] == [303, 303, 429]
     assert "Too many applications from this address" in statuses[2].body.decode()
-    assert apply("2001:db8:1:3::1", 3).status_code == 201  # the next /64: someone else
+    assert apply("2001:db8:1:3::1", 3).status_code == 303  # the next /64: someone else
 
     # IPv4 addresses are counted one by one, even next to each other.
     assert [apply(ip, n).status_code for n, ip in enumerate(["192.0.2.1", "192.0.2.1", "192.0.2.1"], 4)] == [
-        201,
-        201,
+        303,
+        303,
         429,
     ]
-    assert apply("192.0.2.2", 7).status_code == 201
+    assert apply("192.0.2.2", 7).status_code == 303
     assert len(cfp.applications()) == 6
 
 

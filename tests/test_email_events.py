@@ -19,7 +19,7 @@ BOUNCE_NOTICE = f"Emails to an applicant bounce: “{STORY['title']}”"
 
 
 def submitted(cfp: CfP) -> str:
-    assert cfp.submit().status_code == 201
+    assert cfp.submit().status_code == 303
     cfp.wait_for_email(STORY["email"], "We received your application")
     for organiser in ORGANISERS:
         cfp.wait_for_email(organiser, "New application to review")

@@ -50,7 +50,7 @@ def test_the_verification_email_carries_none_of_the_applicants_words(cfp: CfP) -
         "organisation": "Your Bank, security team",
         "title": "Your account is locked: open https://phish.example",
     }
-    assert cfp.submit(spam).status_code == 201
+    assert cfp.submit(spam).status_code == 303
     french = json.dumps(STORY | {"email": "anne@example.org", "consent": True, "language": "fr"})
     cfp.client.http.post("/applications", headers={"Content-Type": "application/json"}, body=french)
 

@@ -32,7 +32,7 @@ def session_in(seconds: float, reminder_seconds_before: float) -> dict[str, obje
 
 
 def accept(cfp: CfP, story: dict[str, str]) -> str:
-    assert cfp.submit(story).status_code == 201
+    assert cfp.submit(story).status_code == 303
     cfp.vote(MODERATOR, "Approve", title=story["title"])
     return next(a.id for a in cfp.applications() if a.title == story["title"])
 

@@ -14,7 +14,7 @@ JSON = {"Content-Type": "application/json"}
 def only_the_next_valid_application_is_reviewed(cfp: CfP) -> None:
     """After a refused submission: a valid one goes all the way to its acknowledgement, and is the only one
     whose review started (the stream was read past whatever the refused one wrote)."""
-    assert cfp.submit(STORY | {"title": "A story sent right after"}).status_code == 201
+    assert cfp.submit(STORY | {"title": "A story sent right after"}).status_code == 303
     cfp.wait_for_email(STORY["email"], "We received your application")
     assert [e["name"] for e in cfp.executions()] == [a.id for a in cfp.applications()]
     assert [a.title for a in cfp.applications()] == ["A story sent right after"]

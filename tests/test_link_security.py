@@ -137,7 +137,7 @@ def test_a_forged_link_is_refused_before_its_body_is_read(cfp: CfP) -> None:
     routes = {
         f"/review/{FORGED}": (400, "This review link cannot be used"),
         f"/attendance/{FORGED}": (400, "This link cannot be used"),
-        f"/status/{FORGED}": (404, "Status link not recognised"),
+        f"/status/{FORGED}/withdraw": (404, "Status link not recognised"),
         f"/status/{FORGED}/delete": (404, "Status link not recognised"),
         f"/verify/{FORGED}": (400, "This link cannot be used"),
     }

@@ -116,12 +116,19 @@ def test_delete_my_data_blanks_the_application_and_stops_the_review(cfp: CfP) ->
     address_hash = hashlib.sha256(STORY["email"].encode()).hexdigest()[:16]
     for personal in (STORY["name"], STORY["email"], STORY["summary"], STORY["organisation"], "off-topic", address_hash):
         assert personal not in json.dumps(items)
-    # The workflow passed the state that sends the withdrawal notice, and sent it to nobody: the outbox
-    # holds what went out before the deletion, and nothing else.
+    # The workflow passed the state that sends the withdrawal notice, and sent the applicant nothing: the
+    # outbox holds what went out before the deletion, and the organisers' notice of the withdrawal, which
+    # names no one.
     assert "Withdraw" in cfp.states_entered(application.id)
-    assert sorted(m.subject.partition(":")[0] for m in cfp.outbox()) == ["New application to review"] * 3 + [
-        "We received your application"
-    ]
+    cfp.pump.run_until(lambda: len(cfp.outbox()) == 7)
+    assert (
+        sorted(m.subject for m in cfp.outbox() if m.subject.startswith("Withdrawn")) == ["Withdrawn: “(deleted)”"] * 3
+    )
+    assert (
+        sorted(m.subject.partition(":")[0] for m in cfp.outbox())
+        == ["New application to review"] * 3 + ["We received your application"] + ["Withdrawn"] * 3
+    )
+    assert not any("Ada" in m.text or STORY["email"] in m.recipients for m in cfp.outbox()[4:])
     assert "Ada" not in cfp.client.http.get(status).body.decode()
 
 

@@ -7,6 +7,7 @@ starts it). axe-core checks every page on the way; screenshots go to out/browser
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -294,3 +295,68 @@ def test_organisers_approve_from_the_outbox_and_the_speaker_confirms(browser: Br
 def next_number(run: LocalRun, message: dict[str, object]) -> int:
     """The outbox's number of a message, as its list links to it."""
     return int(next(m["number"] for m in run.outbox() if m["id"] == message["id"]))
+
+
+def approve_twice(run: LocalRun, title: str) -> None:
+    """Two organisers press Approve in their emails: the quorum of the local stage."""
+    for organiser in (MODERATOR, PROGRAMME):
+        email = run.wait_for_email(organiser, title)
+        approve = dict(email["links"])["Approve"]
+        assert requests.post(approve, timeout=10).status_code == 200
+
+
+def confirm(run: LocalRun, email: str) -> None:
+    acceptance = run.wait_for_email(email, "Action required")
+    yes = next(url for _, url in acceptance["links"] if "/attendance/" in url)  # the first: I'll be there
+    assert "You are confirmed" in requests.post(yes, timeout=10).text
+
+
+def test_a_confirmed_speaker_cancels_the_waitlist_gets_the_slot_and_the_other_is_reminded(browser: Browser) -> None:
+    # The local stage's two slots; its session 90 s after the run starts, and the reminder halfway.
+    with running_locally({"SESSION_IN_MINUTES": "1.5"}) as run:
+        stories = {
+            "ada@example.org": "The OSPO that found its budget",
+            "grace@example.org": "The OSPO that shipped a policy",
+            "linus@example.org": "The OSPO that waited its turn",
+        }
+        for email, title in stories.items():
+            requests.post(f"{run.app}/applications", data=STORY | {"email": email, "title": title}, timeout=10)
+            approve_twice(run, title)
+        run.wait_for_email("linus@example.org", "You are on the waitlist")
+        confirm(run, "ada@example.org")
+        confirmation = run.wait_for_email("ada@example.org", "Confirmed: you speak at")
+
+        # Ada can no longer come: from her confirmation email, to her page, through one confirmation step.
+        speaker = new_page(browser, PHONE)
+        speaker.goto(f"{run.outbox_url}/messages/{next_number(run, confirmation)}")
+        speaker.frame_locator("iframe").get_by_role("link", name="I can no longer come").click()
+        speaker.get_by_role("link", name="Cancel my talk…").click()
+        expect(speaker.get_by_role("heading", name="Cancel your talk?")).to_be_visible()
+        check_page(speaker, "cancel confirmation (360 px)")
+        speaker.get_by_label("Your reason, for the organisers (optional)").fill("My flight was cancelled.")
+        speaker.get_by_role("button", name="Yes, cancel my talk").click()
+        expect(speaker.get_by_text("is cancelled: your slot goes to the next speaker on the waitlist")).to_be_visible()
+
+        cancellation = run.wait_for_email("ada@example.org", "Cancelled: your story at")
+        assert [name for name, _, _ in cancellation["attachments"]] == ["cancellation.ics"]
+        told = run.wait_for_email(MODERATOR, "Cancelled: Ada Lovelace")
+        assert "> My flight was cancelled." in told["text"]
+        promoted = run.wait_for_email("linus@example.org", "Action required")
+        assert "a slot freed up" in promoted["text"]
+        run.wait_for_email(MODERATOR, "Promoted from the waitlist")
+
+        # Grace confirms; before the session she is reminded of it, with the way to cancel.
+        confirm(run, "grace@example.org")
+        reminder = run.wait_for_email("grace@example.org", "Reminder: ", timeout=90)
+        assert "February room" in reminder["text"] and "I can no longer come" in reminder["text"]
+        page = new_page(browser, DESKTOP)
+        page.goto(f"{run.outbox_url}/messages/{next_number(run, reminder)}")
+        page.frame_locator("iframe").get_by_role("link", name="I can no longer come").click()
+        expect(page.get_by_role("link", name="Cancel my talk…")).to_be_visible()
+        # Once the session has started, her page no longer offers to cancel.
+        deadline = time.monotonic() + 120
+        while page.get_by_role("link", name="Cancel my talk…").count() and time.monotonic() < deadline:
+            time.sleep(2)
+            page.reload()
+        expect(page.get_by_role("link", name="Cancel my talk…")).to_have_count(0)
+        expect(page.locator("#status")).to_have_text("confirmed")

@@ -560,39 +560,41 @@ WAITLIST: dict[str, State] = {
     ),
 }
 
+
+def ending(state: str, name: Task, comment: str, record: tuple[Status, Event], end: str) -> dict[str, State]:
+    """The applicant's last email, then the execution ends SUCCEEDED in the state named `end`."""
+    return {state: task(name, comment, end, record=record, catches=[failed()]), end: SUCCEED}
+
+
 ENDINGS: dict[str, State] = {
-    "Decline": task(
+    **ending(
+        "Decline",
         Task.ANNOUNCE_DECLINE,
         "Enough organisers rejected: the applicant is told, with the organisers' notes.",
+        (Status.DECLINED, Event.REJECTED),
         "Declined",
-        record=(Status.DECLINED, Event.REJECTED),
-        catches=[failed()],
     ),
-    "Declined": SUCCEED,
-    "Expire": task(
+    **ending(
+        "Expire",
         Task.ANNOUNCE_EXPIRY,
         "The review window closed without a quorum: the applicant is told.",
+        (Status.EXPIRED, Event.REVIEW_EXPIRED),
         "Expired",
-        record=(Status.EXPIRED, Event.REVIEW_EXPIRED),
-        catches=[failed()],
     ),
-    "Expired": SUCCEED,
-    "Withdraw": task(
+    **ending(
+        "Withdraw",
         Task.ANNOUNCE_WITHDRAWAL,
         "The applicant withdrew before holding a slot: they are told.",
+        (Status.WITHDRAWN, Event.WITHDRAWN),
         "Withdrawn",
-        record=(Status.WITHDRAWN, Event.WITHDRAWN),
-        catches=[failed()],
     ),
-    "Withdrawn": SUCCEED,
-    "WaitlistClosed": task(
+    **ending(
+        "WaitlistClosed",
         Task.ANNOUNCE_WAITLIST_CLOSED,
         "No slot freed up in the waitlist window: the applicant is told.",
+        (Status.NOT_SELECTED, Event.WAITLIST_CLOSED),
         "NotSelected",
-        record=(Status.NOT_SELECTED, Event.WAITLIST_CLOSED),
-        catches=[failed()],
     ),
-    "NotSelected": SUCCEED,
     "RecordFailure": record(
         Status.FAILED, Event.WORKFLOW_FAILED, "A step failed for good; any slot was handed on first.", "ReportFailure"
     ),

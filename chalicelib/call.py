@@ -1,17 +1,20 @@
-"""The call for participation: configured in a TOML file, so each conference configures its own.
+"""The calls for participation: each TOML file of chalicelib/calls/ is one, so each conference, and each
+session of one, configures its own.
 
-The file is validated with pydantic (chalicelib/call_file.py) when `make package` builds the zip,
-which then carries the validated calls as JSON (chalicelib/packaged/calls.json); a cold start reads
-that and builds the frozen dataclasses below, without pydantic. Anywhere else (the local run, the
-tests), or when the stage's overrides differ from those it was packaged with, the file is validated
-when it is first read.
+The files are validated with pydantic (chalicelib/call_file.py) when `make package` builds the zip, which
+then carries the validated calls as JSON (chalicelib/packaged/calls.json); a cold start reads that and
+builds the frozen dataclasses below, without pydantic. Anywhere else (the local run, the tests), or when
+the stage's overrides differ from those it was packaged with, the files are validated when first read.
+
+One call is the default (`CALL_FILE`): what links and data made before calls had ids belong to.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
-from dataclasses import asdict, dataclass, replace
+import re
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
 from pathlib import Path
@@ -19,11 +22,30 @@ from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from chalicelib.i18n import Language, time_span
-from chalicelib.settings import CALL_ORGANISERS
+from chalicelib.settings import CALL_ORGANISERS, DEFAULT_CALL_FILE
 
 CALLS_DIR = Path(__file__).parent / "calls"
 # Written by `make package` into the zip only: every call file, validated, by call id.
 PACKAGED_CALLS = Path(__file__).parent / "packaged" / "calls.json"
+# The first words of the app's own addresses: a call lives at /<call id>/, so no call may be called one of
+# them (call_file.py refuses it; tests/test_routes.py checks the list against the app's routes).
+ROUTE_WORDS = frozenset(
+    {
+        "applications",
+        "attendance",
+        "favicon.ico",
+        "openapi.json",
+        "overview",
+        "review",
+        "robots.txt",
+        "static",
+        "status",
+        "thanks",
+        "verify",
+    }
+)
+# What a call's id may be: it is the first part of its pages' addresses (/<call id>/).
+CALL_ID_PATTERN = r"^[a-z0-9][a-z0-9-]{2,62}$"
 # The changes to the programme the organisers are told of, each by one email (failures always are).
 ProgrammeChange = Literal["withdrawal", "cancellation", "release", "promotion", "expiry"]
 PROGRAMME_CHANGES: tuple[ProgrammeChange, ...] = ("withdrawal", "cancellation", "release", "promotion", "expiry")
@@ -64,6 +86,8 @@ class Call:
     talk_minutes: int
     summary_max_chars: int
     deadline: datetime
+    # Applications are refused whatever the deadline: set in the file, or a call whose file was removed.
+    closed: bool
     sender: str
     organisers: tuple[str, ...]
     approvals_needed: int
@@ -100,6 +124,15 @@ class Call:
         }
         return cls(**(dict(fields) | typed))
 
+    def as_validated(self) -> dict[str, Any]:
+        """The call in JSON's types, as from_validated reads it: what the table keeps of a call (stores/calls.py)."""
+        fields = asdict(self)
+        for name in ("date", "starts", "ends", "deadline"):
+            fields[name] = fields[name].isoformat()
+        fields["organisers"] = list(self.organisers)
+        fields["tell_organisers"] = list(self.tell_organisers)
+        return fields
+
     @property
     def starts_at(self) -> datetime:
         return datetime.combine(self.date, self.starts, ZoneInfo(self.timezone))
@@ -135,7 +168,70 @@ class Call:
         return int((max(submitted_at, self.ends_at) + timedelta(days=self.retention_days)).timestamp())
 
     def is_open(self, now: datetime | None = None) -> bool:
-        return (now or datetime.now(UTC)) <= self.deadline
+        return not self.closed and (now or datetime.now(UTC)) <= self.deadline
+
+    def organised_by(self, address: str) -> bool:
+        return address.casefold() in (organiser.casefold() for organiser in self.organisers)
+
+
+def could_be_a_call(call_id: str) -> bool:
+    """Whether an address's first part may name a call: another is not looked up."""
+    return call_id not in ROUTE_WORDS and re.fullmatch(CALL_ID_PATTERN, call_id) is not None
+
+
+class CallFileError(ValueError):
+    """A call's file, or the stage's overrides of it, cannot be read."""
+
+
+class UnknownCall(LookupError):
+    """No call has this id: no file says it, and the table keeps no record of it (stores/calls.py)."""
+
+    def __init__(self, call_id: str) -> None:
+        super().__init__(call_id)
+        self.call_id = call_id
+
+
+# Finds a call by its id; raises UnknownCall. The services that serve every call take one (deps.call).
+CallOf = Callable[[str], Call]
+
+
+@dataclass(frozen=True)
+class Calls:
+    """Every call of the deployment, by id; `default_id` names the one of CALL_FILE."""
+
+    by_id: Mapping[str, Call]
+    default_id: str
+    # The file of each call (its name in chalicelib/calls/, or the path CALL_FILE gave).
+    files: Mapping[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def of_one(cls, call: Call) -> Calls:
+        return cls({call.id: call}, call.id)
+
+    @property
+    def default(self) -> Call:
+        return self.by_id[self.default_id]
+
+    def of(self, call_id: str) -> Call:
+        """Raises UnknownCall."""
+        try:
+            return self.by_id[call_id]
+        except KeyError:
+            raise UnknownCall(call_id) from None
+
+    def __iter__(self) -> Iterator[Call]:
+        return iter(self.by_id.values())
+
+    def listed(self, now: datetime | None = None) -> tuple[list[Call], list[Call]]:
+        """The open calls, the one closing first first; then the closed ones, the latest session first."""
+        calls = list(self)
+        open_calls = sorted((c for c in calls if c.is_open(now)), key=lambda c: (c.deadline, c.id))
+        closed = sorted((c for c in calls if not c.is_open(now)), key=lambda c: (c.starts_at, c.id), reverse=True)
+        return open_calls, closed
+
+    def organised_by(self, address: str) -> list[Call]:
+        """The calls that `address` organises, in the order of the list of calls."""
+        return [call for call in self if call.organised_by(address)]
 
 
 def quorum_problem(approvals_needed: int, rejections_needed: int, organisers: tuple[str, ...]) -> str | None:
@@ -146,42 +242,55 @@ def quorum_problem(approvals_needed: int, rejections_needed: int, organisers: tu
     return None
 
 
-class CallFileError(ValueError):
-    """The call's file, or the stage's overrides of it, cannot be read."""
-
-
 @cache
+def load_calls(
+    overrides: str = "",
+    default_file: str = "",
+    sender: str | None = None,
+    organisers: tuple[str, ...] | None = None,
+) -> Calls:
+    """Every call: the files of chalicelib/calls/ (and CALL_FILE's, if it is a path elsewhere).
+
+    `overrides` is CALL_OVERRIDES: a JSON object of settings by call id ("*": every call) that replace the
+    files' for one stage (the local run reopens the 2024 calls); a flat object of settings, as one-call
+    deployments wrote it, changes the default call. `sender` and `organisers` are a deployment's own
+    addresses, given to `make deploy`: the sender's address is every call's (each keeps its display name),
+    the organisers replace the default call's.
+    """
+    default_file = default_file or DEFAULT_CALL_FILE
+    packaged = _packaged(overrides, default_file)
+    if packaged is None:
+        from chalicelib import call_file  # pydantic: only where the calls were not validated at packaging
+
+        packaged = call_file.packaged_calls(overrides, default_file)
+    by_id = {call_id: Call.from_validated(entry["call"]) for call_id, entry in packaged["calls"].items()}
+    files = {call_id: str(entry["file"]) for call_id, entry in packaged["calls"].items()}
+    default_id = packaged["default"]
+    by_id = {
+        call_id: for_deployment(call, sender, organisers if call_id == default_id else None)
+        for call_id, call in by_id.items()
+    }
+    return Calls(by_id, default_id, files)
+
+
 def load_call(
     file_name: str,
     overrides: str = "",
     sender: str | None = None,
     organisers: tuple[str, ...] | None = None,
 ) -> Call:
-    """The call of a file: a name in chalicelib/calls/, or a path.
-
-    `overrides` is a JSON object of settings that replace the file's for one stage: the local
-    run, for example, reopens the 2024 call and uses two slots, so the waitlist shows.
-    `sender` and `organisers` are a deployment's own addresses, given to `make deploy`.
-    """
-    call = _packaged(file_name, overrides)
-    if call is None:
-        from chalicelib import call_file  # pydantic: only where the call was not validated at packaging
-
-        call = call_file.read(CALLS_DIR / file_name, overrides)  # an absolute path replaces CALLS_DIR
-    return for_deployment(call, sender, organisers)
+    """The call of one file (a name in chalicelib/calls/, or a path), as the default call of a deployment."""
+    return load_calls(overrides, file_name, sender, organisers).default
 
 
-def _packaged(file_name: str, overrides: str) -> Call | None:
-    """The call as `make package` validated it, if it did, with these very overrides."""
+def _packaged(overrides: str, default_file: str) -> dict[str, Any] | None:
+    """The calls as `make package` validated them, if it did, with these very overrides and default."""
     if not PACKAGED_CALLS.exists():
         return None
-    packaged = json.loads(PACKAGED_CALLS.read_text(encoding="utf-8"))
-    if packaged["overrides"] != overrides:
+    packaged: dict[str, Any] = json.loads(PACKAGED_CALLS.read_text(encoding="utf-8"))
+    if packaged["overrides"] != overrides or packaged["default_file"] != default_file:
         return None
-    for entry in packaged["calls"].values():
-        if entry["file"] == file_name:
-            return Call.from_validated(entry["call"])
-    return None
+    return packaged
 
 
 def for_deployment(call: Call, sender: str | None, organisers: tuple[str, ...] | None) -> Call:

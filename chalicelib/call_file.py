@@ -1,4 +1,4 @@
-"""A call's TOML file, validated with pydantic: by `make package`, in the tests, and in the local run.
+"""The calls' TOML files, validated with pydantic: by `make package`, in the tests, and in the local run.
 
 Each mistake is told with the file, the setting and what to change. The validated settings become a
 chalicelib.call.Call; `make package` writes them into the zip, so a cold start there needs no pydantic.
@@ -16,9 +16,21 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_core import ErrorDetails
 
-from chalicelib.call import CALLS_DIR, PROGRAMME_CHANGES, Call, CallFileError, ProgrammeChange, quorum_problem
+from chalicelib.call import (
+    CALL_ID_PATTERN,
+    CALLS_DIR,
+    PROGRAMME_CHANGES,
+    ROUTE_WORDS,
+    Call,
+    CallFileError,
+    ProgrammeChange,
+    quorum_problem,
+)
 from chalicelib.i18n import SOURCE_LANGUAGE, Language
-from chalicelib.settings import CALL_OVERRIDES
+from chalicelib.settings import CALL_FILE, CALL_OVERRIDES, DEFAULT_CALL_FILE
+
+# In CALL_OVERRIDES, the settings of every call.
+EVERY_CALL = "*"
 
 
 class CallTextFile(BaseModel):
@@ -42,7 +54,7 @@ class CallFile(BaseModel):
     language: Language = SOURCE_LANGUAGE
     text: dict[Language, CallTextFile] = Field(default_factory=dict)
 
-    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{2,62}$")
+    id: str = Field(pattern=CALL_ID_PATTERN)
     conference: str
     title: str
     blurb: str
@@ -57,6 +69,7 @@ class CallFile(BaseModel):
     talk_minutes: int = Field(ge=1)
     summary_max_chars: int = Field(ge=100, le=5000)
     deadline: datetime
+    closed: bool = False
     sender: str
     organisers: tuple[str, ...] = Field(min_length=1)
     approvals_needed: int = Field(default=1, ge=1)
@@ -73,6 +86,14 @@ class CallFile(BaseModel):
     retention_days: int = Field(default=365, ge=1)
     session_reminder_hours: float = Field(default=24, gt=0)
     tell_organisers: tuple[ProgrammeChange, ...] = PROGRAMME_CHANGES
+
+    @field_validator("id")
+    @classmethod
+    def _not_an_address_of_the_app(cls, value: str) -> str:
+        # A call lives at /<id>/; and CALL_OVERRIDES tells a call's id from a setting's name.
+        if value in ROUTE_WORDS or value in CallFile.model_fields:
+            raise ValueError(f"is a word the app's addresses or settings use: choose another id than {value!r}")
+        return value
 
     @field_validator("timezone")
     @classmethod
@@ -103,17 +124,24 @@ def read(path: Path, overrides: str = "") -> Call:
 
 
 def validated(path: Path, overrides: str = "") -> dict[str, Any]:
-    """The file's settings with the overrides, validated, every default filled in, in JSON's types."""
+    """The file's settings with `overrides` (a JSON object of settings), validated, every default filled in,
+    in JSON's types."""
+    return _validated(path, _toml(path), _object(overrides))
+
+
+def _toml(path: Path) -> dict[str, Any]:
     try:
         with path.open("rb") as handle:
-            raw = tomllib.load(handle)
+            return tomllib.load(handle)
     except OSError as exc:
         raise CallFileError(
-            f"{shown(path)}: cannot be read ({exc.strerror}): CALL_FILE names a file of chalicelib/calls/, or a path"
+            f"{shown(path)}: cannot be read ({exc.strerror}): {CALL_FILE} names a file of chalicelib/calls/, or a path"
         ) from exc
     except tomllib.TOMLDecodeError as exc:
         raise CallFileError(f"{shown(path)}: is not TOML ({exc}): correct the file") from exc
-    changes = _overrides(overrides)
+
+
+def _validated(path: Path, raw: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
     try:
         fields: dict[str, Any] = CallFile.model_validate(raw | changes).model_dump(mode="json")
     except ValidationError as exc:
@@ -122,24 +150,41 @@ def validated(path: Path, overrides: str = "") -> dict[str, Any]:
     return fields
 
 
-def packaged_calls(overrides: str, calls_dir: Path = CALLS_DIR) -> dict[str, Any]:
-    """Every call file of chalicelib/calls/, validated with the stage's overrides, by call id: what
-    `make package` writes into the zip. Raises CallFileError with every mistake of every file."""
+def packaged_calls(
+    overrides: str, default_file: str = DEFAULT_CALL_FILE, calls_dir: Path = CALLS_DIR
+) -> dict[str, Any]:
+    """Every call file of `calls_dir` (and `default_file`, if it is a path elsewhere), validated with the
+    stage's overrides, by call id: what `make package` writes into the zip. Raises CallFileError with
+    every mistake of every file."""
+    default_path = calls_dir / default_file  # an absolute path replaces calls_dir
+    paths = sorted(calls_dir.glob("*.toml"))
+    if default_path not in paths:
+        paths.append(default_path)
+    by_call, flat = split_overrides(overrides)
     calls: dict[str, dict[str, Any]] = {}
     mistakes: list[str] = []
-    for path in sorted(calls_dir.glob("*.toml")):
+    for path in paths:
         try:
-            fields = validated(path, overrides)
+            raw = _toml(path)
+            changes = by_call.get(EVERY_CALL, {}) | by_call.get(str(raw.get("id")), {})
+            fields = _validated(path, raw, changes | (flat if path == default_path else {}))
         except CallFileError as exc:
             mistakes.append(str(exc))
             continue
         if fields["id"] in calls:
             other = calls[fields["id"]]["file"]
             mistakes.append(f"{shown(path)}: id = {fields['id']!r} is the id of {other} too: give each call its own id")
-        calls[fields["id"]] = {"file": path.name, "call": fields}
+        calls[fields["id"]] = {"file": path.name if path.parent == calls_dir else str(path), "call": fields}
+    unknown = sorted(set(by_call) - set(calls) - {EVERY_CALL})
+    if unknown and not mistakes:
+        mistakes.append(
+            f"{CALL_OVERRIDES} names {', '.join(map(repr, unknown))}, which is no call's id: the calls are "
+            f"{', '.join(sorted(calls))} ({EVERY_CALL!r} changes every call)"
+        )
     if mistakes:
         raise CallFileError("\n".join(mistakes))
-    return {"overrides": overrides, "calls": calls}
+    [default_id] = [call_id for call_id, entry in calls.items() if entry["file"] in (default_file, str(default_path))]
+    return {"overrides": overrides, "default_file": default_file, "default": default_id, "calls": calls}
 
 
 def shown(path: Path) -> str:
@@ -150,7 +195,8 @@ def shown(path: Path) -> str:
         return str(path)
 
 
-def _overrides(overrides: str) -> dict[str, Any]:
+def _object(overrides: str) -> dict[str, Any]:
+    """CALL_OVERRIDES read as a JSON object."""
     if not overrides:
         return {}
     try:
@@ -158,8 +204,26 @@ def _overrides(overrides: str) -> dict[str, Any]:
     except json.JSONDecodeError as exc:
         raise CallFileError(f"{CALL_OVERRIDES} is not JSON: {exc.msg} at position {exc.pos}") from exc
     if not isinstance(changes, dict):
-        raise CallFileError(f'{CALL_OVERRIDES} must be a JSON object of call settings, such as {{"guest_slots": 2}}')
+        raise CallFileError(
+            f"{CALL_OVERRIDES} must be a JSON object of settings by call id, such as "
+            f'{{"{EVERY_CALL}": {{"guest_slots": 2}}}}'
+        )
     return changes
+
+
+def split_overrides(overrides: str) -> tuple[dict[str, dict[str, Any]], dict[str, Any]]:
+    """The settings CALL_OVERRIDES changes, by call id ("*": every call); and, in the flat form of one-call
+    deployments (settings, not call ids, as keys), those of the default call."""
+    changes = _object(overrides)
+    if set(changes) & set(CallFile.model_fields):
+        return {}, changes
+    for call_id, settings in changes.items():
+        if not isinstance(settings, dict):
+            raise CallFileError(
+                f"{CALL_OVERRIDES}[{call_id!r}] must be a JSON object of that call's settings, such as "
+                '{"guest_slots": 2}'
+            )
+    return changes, {}
 
 
 def _mistake(error: ErrorDetails, from_overrides: set[str]) -> str:

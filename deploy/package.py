@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from chalicelib import call, call_file, rendering
-from chalicelib.settings import CALL_OVERRIDES
+from chalicelib.settings import CALL_FILE, CALL_OVERRIDES, DEFAULT_CALL_FILE
 
 PROJECT = Path(__file__).resolve().parent.parent
 INFRA = PROJECT / "infra"
@@ -103,11 +103,13 @@ def functions_environment(template: dict[str, Any], name: str) -> str:
 
 
 def validated_calls(template: dict[str, Any]) -> dict[str, Any]:
-    """Every call file validated, with the stage's overrides: a mistake stops the packaging here."""
+    """Every call file validated, with the stage's overrides and its default call: a mistake stops the
+    packaging here (an id that is one of the app's addresses, overrides of no call...)."""
     try:
-        return call_file.packaged_calls(functions_environment(template, CALL_OVERRIDES))
+        default_file = functions_environment(template, CALL_FILE) or DEFAULT_CALL_FILE
+        return call_file.packaged_calls(functions_environment(template, CALL_OVERRIDES), default_file)
     except call.CallFileError as exc:
-        raise PackagingFailed(f"the call cannot be packaged:\n{exc}") from exc
+        raise PackagingFailed(f"the calls cannot be packaged:\n{exc}") from exc
 
 
 def rebuild(zip_path: Path, runtime: str, calls: dict[str, Any]) -> None:

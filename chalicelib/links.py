@@ -1,15 +1,24 @@
-"""Signed, expiring links: review links, attendance links, status links, thank-you pages and the overview link."""
+"""Signed, expiring links: review links, attendance links, status links, thank-you pages and the overview link.
+
+Every link of an application names its call inside its signed payload ("c"), and lives under the call's
+address (/<call id>/review/<token>); links signed before calls had ids carry none, and belong to the
+call of the application they name (`belonging`). The overview link names the organiser, across calls.
+"""
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from chalicelib.i18n import N_
-from chalicelib.models import Outcome
+from chalicelib.models import Application, Outcome
 
 AttendanceAnswer = Literal["yes", "no"]
 
@@ -26,6 +35,14 @@ class LinkInvalid(LinkError):
     pass
 
 
+class LinkOfAnotherCall(LinkError):
+    """A good link, opened at the address of another call than its own."""
+
+    def __init__(self, call_id: str) -> None:
+        super().__init__(N_("This link belongs to another call: open it from the email it came in."))
+        self.call_id = call_id
+
+
 class LinkRevoked(LinkError):
     """The link was good, but the organiser's links signed before a moment have been revoked (revocations.py)."""
 
@@ -38,16 +55,31 @@ class LinkRevoked(LinkError):
 @dataclass(frozen=True)
 class ReviewClaim:
     application_id: str
+    # The organiser's place in the list of the link's call.
     organiser_index: int
     outcome: Outcome
     # When the link was signed: an organiser's links signed before a revocation no longer work (revocations.py).
     issued_at: datetime
+    # None in a link signed before calls had ids: the call of its application.
+    call_id: str | None = None
 
 
 @dataclass(frozen=True)
 class OverviewClaim:
-    organiser_index: int
+    """Whose overview: `organiser`, a keyed hash of their address (Links.organiser_key), or, in a link
+    signed before calls had ids, `organiser_index`, their place in the default call's list."""
+
+    organiser: str | None
+    organiser_index: int | None
     issued_at: datetime
+
+
+@dataclass(frozen=True)
+class ApplicantClaim:
+    """A status or verification link: whose application, of which call."""
+
+    application_id: str
+    call_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -57,12 +89,27 @@ class ThanksClaim:
 
     application_id: str
     created: bool
+    call_id: str | None = None
 
 
 @dataclass(frozen=True)
 class AttendanceClaim:
     application_id: str
     answer: AttendanceAnswer
+    call_id: str | None = None
+
+
+def belonging(claim_call_id: str | None, application: Application, route_call_id: str | None) -> str:
+    """The call of a link about `application`: the one the link names, or, in a link signed before calls had
+    ids, the application's. Raises LinkInvalid if the link names another call than its application's, and
+    LinkOfAnotherCall if it was opened at another call's address (`route_call_id`: None at the addresses
+    of the one-call versions, which take the link's own call)."""
+    call_id = claim_call_id or application.call_id
+    if call_id != application.call_id:
+        raise LinkInvalid(N_("This link points to an application of another call."))
+    if route_call_id is not None and route_call_id != call_id:
+        raise LinkOfAnotherCall(call_id)
+    return call_id
 
 
 @dataclass(frozen=True)
@@ -79,86 +126,114 @@ class LinkLifetimes:
 
 class Links:
     """Signs with itsdangerous (HMAC, compared in constant time); each kind of link has its own salt,
-    so one kind can never be used as another."""
+    so one kind can never be used as another. How long a link lasts depends on its call's windows:
+    `lifetimes` gives them by call id (None: the default call, for links signed before calls had ids)."""
 
-    def __init__(self, secret: str, public_url: str, lifetimes: LinkLifetimes) -> None:
+    def __init__(
+        self,
+        secret: str,
+        public_url: str,
+        lifetimes: LinkLifetimes | Callable[[str | None], LinkLifetimes],
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
         self._signers = {
             kind: URLSafeTimedSerializer(secret, salt=f"cfp.{kind}-link")
             for kind in ("review", "attendance", "status", "overview", "verify", "thanks")
         }
+        self._organiser_key = hashlib.sha256(f"cfp.organiser:{secret}".encode()).digest()
         self._public_url = public_url
-        self._lifetimes = lifetimes
+        self._lifetimes = lifetimes if callable(lifetimes) else (lambda _: lifetimes)
+        self._clock = clock or (lambda: datetime.now(UTC))
 
-    def review_url(self, application_id: str, organiser_index: int, outcome: Outcome) -> str:
-        return self._url("review", {"a": application_id, "o": organiser_index, "d": outcome.value})
+    def organiser_key(self, address: str) -> str:
+        """Who an overview link is for, across calls: a keyed hash of the address, which a link's readable
+        payload may carry (the address itself would be readable by anyone who sees the link)."""
+        digest = hmac.new(self._organiser_key, address.strip().casefold().encode(), hashlib.sha256).digest()
+        return base64.urlsafe_b64encode(digest[:16]).decode().rstrip("=")
+
+    def review_url(self, call_id: str, application_id: str, organiser_index: int, outcome: Outcome) -> str:
+        return self._url(call_id, "review", {"a": application_id, "o": organiser_index, "d": outcome.value})
 
     def read_review(self, token: str) -> ReviewClaim:
-        payload, issued_at = self._load("review", token, self._lifetimes.review)
+        payload, issued_at, call_id = self._load("review", token, lambda lifetimes: lifetimes.review)
         try:
-            return ReviewClaim(str(payload["a"]), int(payload["o"]), Outcome(payload["d"]), issued_at)
+            return ReviewClaim(str(payload["a"]), int(payload["o"]), Outcome(payload["d"]), issued_at, call_id)
         except (KeyError, TypeError, ValueError) as exc:
             raise LinkInvalid(N_("This review link is not valid.")) from exc
 
-    def attendance_url(self, application_id: str, answer: AttendanceAnswer) -> str:
-        return self._url("attendance", {"a": application_id, "d": answer})
+    def attendance_url(self, call_id: str, application_id: str, answer: AttendanceAnswer) -> str:
+        return self._url(call_id, "attendance", {"a": application_id, "d": answer})
 
     def read_attendance(self, token: str) -> AttendanceClaim:
-        payload, _ = self._load("attendance", token, self._lifetimes.attendance)
+        payload, _, call_id = self._load("attendance", token, lambda lifetimes: lifetimes.attendance)
         answer = payload.get("d")
         if answer not in ("yes", "no") or not isinstance(payload.get("a"), str):
             raise LinkInvalid(N_("This attendance link is not valid."))
-        return AttendanceClaim(payload["a"], answer)
+        return AttendanceClaim(payload["a"], answer, call_id)
 
-    def status_url(self, application_id: str) -> str:
-        return self._url("status", {"a": application_id})
+    def status_url(self, call_id: str, application_id: str) -> str:
+        return self._url(call_id, "status", {"a": application_id})
 
-    def read_status(self, token: str) -> str:
-        payload, _ = self._load("status", token, self._lifetimes.status)
+    def read_status(self, token: str) -> ApplicantClaim:
+        payload, _, call_id = self._load("status", token, lambda lifetimes: lifetimes.status)
         if not isinstance(payload.get("a"), str):
             raise LinkInvalid(N_("This status link is not valid."))
-        return str(payload["a"])
+        return ApplicantClaim(payload["a"], call_id)
 
-    def verification_url(self, application_id: str) -> str:
-        return self._url("verify", {"a": application_id})
+    def verification_url(self, call_id: str, application_id: str) -> str:
+        return self._url(call_id, "verify", {"a": application_id})
 
-    def read_verification(self, token: str) -> str:
-        payload, _ = self._load("verify", token, self._lifetimes.verification)
+    def read_verification(self, token: str) -> ApplicantClaim:
+        payload, _, call_id = self._load("verify", token, lambda lifetimes: lifetimes.verification)
         if not isinstance(payload.get("a"), str):
             raise LinkInvalid(N_("This verification link is not valid."))
-        return str(payload["a"])
+        return ApplicantClaim(payload["a"], call_id)
 
-    def overview_url(self, organiser_index: int) -> str:
-        return self._url("overview", {"o": organiser_index})
+    def overview_url(self, organiser: str, call_id: str | None = None) -> str:
+        """The organiser's overview of every call they organise; opened at `call_id`'s applications if given
+        (an email about an application of that call)."""
+        token = self._signers["overview"].dumps({"m": self.organiser_key(organiser)})
+        return f"{self._public_url}/overview/{token}" + (f"?call={call_id}" if call_id else "")
 
     def read_overview(self, token: str) -> OverviewClaim:
-        payload, issued_at = self._load("overview", token, self._lifetimes.overview)
-        if not isinstance(payload.get("o"), int):
-            raise LinkInvalid(N_("This overview link is not valid."))
-        return OverviewClaim(int(payload["o"]), issued_at)
+        payload, issued_at, _ = self._load("overview", token, lambda lifetimes: lifetimes.overview)
+        organiser, index = payload.get("m"), payload.get("o")
+        if isinstance(organiser, str):
+            return OverviewClaim(organiser, None, issued_at)
+        if isinstance(index, int) and not isinstance(index, bool):
+            return OverviewClaim(None, index, issued_at)
+        raise LinkInvalid(N_("This overview link is not valid."))
 
-    def thanks_path(self, application_id: str, created: bool) -> str:
+    def thanks_path(self, call_id: str, application_id: str, created: bool) -> str:
         """The thank-you page, relative to the app's root: the form's redirect is relative, as page links are."""
-        return f"thanks/{self._signers['thanks'].dumps({'a': application_id, 'n': created})}"
+        return f"{call_id}/thanks/{self._signers['thanks'].dumps({'a': application_id, 'n': created, 'c': call_id})}"
 
     def read_thanks(self, token: str) -> ThanksClaim:
-        payload, _ = self._load("thanks", token, self._lifetimes.thanks)
+        payload, _, call_id = self._load("thanks", token, lambda lifetimes: lifetimes.thanks)
         if not isinstance(payload.get("a"), str) or not isinstance(payload.get("n"), bool):
             raise LinkInvalid(N_("This link is not valid: it may have been cut or changed."))
-        return ThanksClaim(payload["a"], payload["n"])
+        return ThanksClaim(payload["a"], payload["n"], call_id)
 
-    def _url(self, kind: str, payload: dict[str, Any]) -> str:
-        return f"{self._public_url}/{kind}/{self._signers[kind].dumps(payload)}"
+    def _url(self, call_id: str, kind: str, payload: dict[str, Any]) -> str:
+        return f"{self._public_url}/{call_id}/{kind}/{self._signers[kind].dumps(payload | {'c': call_id})}"
 
-    def _load(self, kind: str, token: str, max_age: timedelta) -> tuple[dict[str, Any], datetime]:
-        """The link's payload, and when it was signed."""
+    def _load(
+        self, kind: str, token: str, lifetime: Callable[[LinkLifetimes], timedelta]
+    ) -> tuple[dict[str, Any], datetime, str | None]:
+        """The link's payload, when it was signed, and its call (None in a link signed before calls had ids).
+
+        The signature is checked first; then the age, against the lifetime of the link's own call."""
         try:
-            payload, issued_at = self._signers[kind].loads(
-                token, max_age=int(max_age.total_seconds()), return_timestamp=True
-            )
-        except SignatureExpired as exc:
-            raise LinkExpired(N_("This link has expired.")) from exc
+            payload, issued_at = self._signers[kind].loads(token, return_timestamp=True)
         except BadSignature as exc:
             raise LinkInvalid(N_("This link is not valid: it may have been cut or changed.")) from exc
-        if not isinstance(payload, dict):
+        call_id = payload.get("c") if isinstance(payload, dict) else None
+        if not isinstance(payload, dict) or not (call_id is None or isinstance(call_id, str)):
             raise LinkInvalid(N_("This link is not valid: it may have been cut or changed."))
-        return payload, issued_at
+        try:
+            lifetimes = self._lifetimes(call_id)
+        except LookupError as exc:  # a call of which nothing is left: its file removed, its data deleted
+            raise LinkInvalid(N_("This link belongs to a call that has ended: its applications are deleted.")) from exc
+        if self._clock() - issued_at > lifetime(lifetimes):
+            raise LinkExpired(N_("This link has expired."))
+        return payload, issued_at, call_id

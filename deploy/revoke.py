@@ -1,5 +1,6 @@
 """`make revoke-overview STAGE=… ORGANISER=…`: one organiser's overview link, and the review links it hands
-out, stop working; every other organiser's links and every applicant's work on (chalicelib/stores/revocations.py).
+out, of every call they organise, stop working; every other organiser's links and every applicant's work on
+(chalicelib/stores/revocations.py).
 
     python -m deploy.revoke --stage prod --organiser programme@example.org
 
@@ -18,7 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from chalicelib import aws
-from chalicelib.call import load_call
+from chalicelib.call import load_calls
 from chalicelib.models import EMAIL_PATTERN
 from chalicelib.settings import CALL_FILE, CALL_OVERRIDES, DEFAULT_CALL_FILE
 from chalicelib.stores.revocations import RevocationStore
@@ -30,12 +31,13 @@ class RevocationFailed(RuntimeError):
     pass
 
 
-def stage_call_id(stage: str) -> str:
-    """The call that the stage serves, as .chalice/config.json sets it (a stage unknown there: the default)."""
+def stage_default_call_id(stage: str) -> str:
+    """The stage's default call (CALL_FILE in .chalice/config.json; a stage unknown there: the default), whose
+    one-call revocations the store still reads."""
     stages = json.loads((PROJECT / ".chalice" / "config.json").read_text())["stages"]
     environment = stages.get(stage, {}).get("environment_variables", {})
     call_file = os.environ.get(CALL_FILE) or environment.get(CALL_FILE, DEFAULT_CALL_FILE)
-    return load_call(call_file, environment.get(CALL_OVERRIDES, "")).id
+    return load_calls(environment.get(CALL_OVERRIDES, ""), call_file).default_id
 
 
 def table_of(stage: str) -> str:
@@ -53,8 +55,8 @@ def table_of(stage: str) -> str:
 
 def revoke(stage: str, organiser: str, now: datetime | None = None) -> datetime:
     """Revoke the organiser's links signed until now; returns the revocation in force."""
-    revocations = RevocationStore(aws.dynamodb(), table_of(stage))
-    return revocations.revoke(stage_call_id(stage), organiser, now or datetime.now(UTC))
+    revocations = RevocationStore(aws.dynamodb(), table_of(stage), stage_default_call_id(stage))
+    return revocations.revoke(organiser, now or datetime.now(UTC))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -80,7 +82,8 @@ def main(argv: list[str] | None = None) -> int:
     except BotoCoreError as exc:  # no credentials, or nothing answers (is `make run` running, for local?)
         print(f"✗ could not reach the stage's AWS: {exc}", file=sys.stderr)
         return 1
-    print(f"✓ {organiser}'s overview and review links signed before {revoked.isoformat(timespec='seconds')}")
+    moment = revoked.isoformat(timespec="seconds")
+    print(f"✓ {organiser}'s overview and review links, of every call they organise, signed before {moment}")
     print("  no longer work (stage " + args.stage + "); their next email about an application brings new ones.")
     return 0
 

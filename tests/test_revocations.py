@@ -1,5 +1,6 @@
-"""Revoking one organiser's links, against moto in process: the two guards, the comparison of a link's
-signing time with the revocation, and the conditional write that never moves a revocation back."""
+"""Revoking one organiser's links, of every call, against moto in process: the two guards, the comparison of a
+link's signing time with the revocation, the conditional write that never moves a revocation back, and the
+revocations a one-call version wrote, still in force."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from chalicelib.stores.revocations import RevocationStore
+from chalicelib.stores.revocations import RevocationStore, one_call_revocation_key
 from local.emulator import REGION
 
 CALL = "ow2con24-ospo-heroes"
@@ -33,30 +34,46 @@ def revocations(monkeypatch: pytest.MonkeyPatch) -> Iterator[RevocationStore]:
             ],
             BillingMode="PAY_PER_REQUEST",
         )
-        yield RevocationStore(client, "applications")
+        yield RevocationStore(client, "applications", CALL)
 
 
 def test_links_signed_before_a_revocation_are_refused_and_later_ones_work(revocations: RevocationStore) -> None:
-    assert revocations.allows(CALL, MODERATOR, NOON - timedelta(days=30))  # nothing revoked yet
-    revocations.revoke(CALL, MODERATOR, NOON)
+    assert revocations.allows(MODERATOR, NOON - timedelta(days=30))  # nothing revoked yet
+    revocations.revoke(MODERATOR, NOON)
 
     # Links carry their signing time in whole seconds: one signed at 12:00:00.9 reads 12:00:00.
     for signed in (NOON - timedelta(days=30), NOON - timedelta(seconds=1), NOON.replace(microsecond=0)):
-        assert not revocations.allows(CALL, MODERATOR, signed), signed
-    assert revocations.allows(CALL, MODERATOR, NOON.replace(microsecond=0) + timedelta(seconds=1))
-    # Nobody else's: another organiser, the same address in another call.
-    assert revocations.allows(CALL, PROGRAMME, NOON - timedelta(days=30))
-    assert revocations.allows("another-call", MODERATOR, NOON - timedelta(days=30))
+        assert not revocations.allows(MODERATOR, signed), signed
+    assert revocations.allows(MODERATOR, NOON.replace(microsecond=0) + timedelta(seconds=1))
+    # Nobody else's.
+    assert revocations.allows(PROGRAMME, NOON - timedelta(days=30))
     # The address as the call's file may write it.
-    assert not revocations.allows(CALL, " Moderator@OW2con.example", NOON - timedelta(seconds=1))
+    assert not revocations.allows(" Moderator@OW2con.example", NOON - timedelta(seconds=1))
 
 
 def test_a_revocation_only_moves_forward(revocations: RevocationStore) -> None:
     later = NOON + timedelta(hours=2)
-    assert revocations.revoke(CALL, MODERATOR, later) == later.replace(microsecond=500_000)
+    assert revocations.revoke(MODERATOR, later) == later.replace(microsecond=500_000)
     # A late or repeated command with an earlier moment changes nothing: links signed in between stay refused.
-    assert revocations.revoke(CALL, MODERATOR, NOON) == later
-    assert revocations.revoked_at(CALL, MODERATOR) == later
-    assert not revocations.allows(CALL, MODERATOR, NOON + timedelta(hours=1))
+    assert revocations.revoke(MODERATOR, NOON) == later
+    assert revocations.revoked_at(MODERATOR) == later
+    assert not revocations.allows(MODERATOR, NOON + timedelta(hours=1))
     # A new one later still moves it on.
-    assert revocations.revoke(CALL, MODERATOR, later + timedelta(days=1)) == later + timedelta(days=1)
+    assert revocations.revoke(MODERATOR, later + timedelta(days=1)) == later + timedelta(days=1)
+
+
+def test_a_revocation_of_a_one_call_version_stays_in_force(revocations: RevocationStore) -> None:
+    """One-call versions revoked an organiser's links under their call's key; after the upgrade those links,
+    and that organiser's links of every call signed before, stay refused."""
+    revocations._client.put_item(
+        TableName="applications",
+        Item=one_call_revocation_key(CALL, MODERATOR) | {"revoked_at": {"N": str(NOON.timestamp())}},
+    )
+    assert not revocations.allows(MODERATOR, NOON - timedelta(seconds=1))
+    assert revocations.allows(MODERATOR, NOON + timedelta(seconds=1))
+    assert revocations.allows(PROGRAMME, NOON - timedelta(seconds=1))
+    # A later revocation of this version wins over it; an earlier one does not bring its links back.
+    revocations.revoke(MODERATOR, NOON - timedelta(days=1))
+    assert revocations.revoked_at(MODERATOR) == NOON.replace(microsecond=500_000)
+    revocations.revoke(MODERATOR, NOON + timedelta(hours=1))
+    assert not revocations.allows(MODERATOR, NOON + timedelta(minutes=30))

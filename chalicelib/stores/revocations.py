@@ -1,4 +1,5 @@
-"""Revoking one organiser's emailed links, alone: their overview link and the review links it hands out.
+"""Revoking one organiser's emailed links, alone: their overview link and the review links it hands out, of
+every call they organise.
 
 An overview link shows every applicant's data and, on each row, that organiser's review links: whoever
 holds it can vote as them. Revoking it touches no other organiser's links and no applicant's (which
@@ -9,6 +10,9 @@ Signing needs no read: every link carries the moment it was signed (itsdangerous
 worker signs the links of each organiser email as before, and the next email after a revocation
 brings working links. A revocation only ever moves forward (a conditional write): a late or repeated
 command never brings revoked links back. `make revoke-overview` (deploy/revoke.py) writes it.
+
+One-call versions kept a revocation per call; the store still reads those of the default call (the only
+call then), so that links revoked before an upgrade stay revoked.
 """
 
 from __future__ import annotations
@@ -16,18 +20,34 @@ from __future__ import annotations
 import hashlib
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalicelib.stores.table import LINKS, REVOKED, TableStore, error_code
 
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
 
-def revocation_key(call_id: str, organiser: str) -> dict[str, Any]:
-    digest = hashlib.sha256(organiser.strip().casefold().encode()).hexdigest()[:16]
-    return {"pk": {"S": f"{REVOKED}{call_id}#{digest}"}, "sk": {"S": LINKS}}
+
+def _digest(organiser: str) -> str:
+    return hashlib.sha256(organiser.strip().casefold().encode()).hexdigest()[:16]
+
+
+def revocation_key(organiser: str) -> dict[str, Any]:
+    return {"pk": {"S": f"{REVOKED}{_digest(organiser)}"}, "sk": {"S": LINKS}}
+
+
+def one_call_revocation_key(call_id: str, organiser: str) -> dict[str, Any]:
+    """Where a one-call version revoked the organiser's links of its call."""
+    return {"pk": {"S": f"{REVOKED}{call_id}#{_digest(organiser)}"}, "sk": {"S": LINKS}}
 
 
 class RevocationStore(TableStore):
-    def revoke(self, call_id: str, organiser: str, at: datetime) -> datetime:
+    def __init__(self, client: DynamoDBClient, table_name: str, default_call_id: str | None = None) -> None:
+        super().__init__(client, table_name)
+        # The call of the one-call versions, whose revocations are still read.
+        self._default_call_id = default_call_id
+
+    def revoke(self, organiser: str, at: datetime) -> datetime:
         """Refuse the organiser's links signed before `at`; returns the revocation now in force, which
         is a later one if another command got there first."""
         from botocore.exceptions import ClientError
@@ -35,7 +55,7 @@ class RevocationStore(TableStore):
         try:
             self._client.update_item(
                 TableName=self._table,
-                Key=revocation_key(call_id, organiser),
+                Key=revocation_key(organiser),
                 UpdateExpression="SET revoked_at = :at",
                 ConditionExpression="attribute_not_exists(revoked_at) OR revoked_at < :at",
                 ExpressionAttributeValues={":at": {"N": _epoch(at)}},
@@ -43,18 +63,25 @@ class RevocationStore(TableStore):
         except ClientError as exc:
             if error_code(exc) != "ConditionalCheckFailedException":
                 raise
-        return self.revoked_at(call_id, organiser) or at
+        return self.revoked_at(organiser) or at
 
-    def revoked_at(self, call_id: str, organiser: str) -> datetime | None:
-        item = self._item(revocation_key(call_id, organiser))
-        return None if item is None else datetime.fromtimestamp(float(item["revoked_at"]), UTC)
+    def revoked_at(self, organiser: str) -> datetime | None:
+        """The latest revocation of the organiser's links: this version's, or one a one-call version wrote."""
+        keys = [revocation_key(organiser)]
+        if self._default_call_id is not None:
+            keys.append(one_call_revocation_key(self._default_call_id, organiser))
+        response = self._client.batch_get_item(
+            RequestItems={self._table: {"Keys": keys, "ConsistentRead": True, "ProjectionExpression": "revoked_at"}}
+        )
+        moments = [float(item["revoked_at"]["N"]) for item in response["Responses"].get(self._table, [])]
+        return datetime.fromtimestamp(max(moments), UTC) if moments else None
 
-    def allows(self, call_id: str, organiser: str, issued_at: datetime) -> bool:
+    def allows(self, organiser: str, issued_at: datetime) -> bool:
         """Whether a link of this organiser's, signed at `issued_at`, still works.
 
         Links are stamped in whole seconds (rounded down): one signed in the second of the revocation,
         even just after it, is refused with the older ones; the next email brings a working one."""
-        revoked = self.revoked_at(call_id, organiser)
+        revoked = self.revoked_at(organiser)
         return revoked is None or issued_at > revoked
 
 

@@ -2,9 +2,10 @@
 
 from chalice.app import Chalice
 
-from chalicelib.handlers import applicants, assets, events, gateway, organisers, speakers
+from chalicelib.handlers import applicants, assets, calls, events, gateway, organisers, speakers
 
 app = Chalice(app_name="cfp")
+app.register_blueprint(calls.bp)
 app.register_blueprint(applicants.bp)
 app.register_blueprint(organisers.bp)
 app.register_blueprint(speakers.bp)

@@ -1,4 +1,5 @@
-"""Taking in applications: the call must be open, and a repeat returns the first one."""
+"""Taking in applications (the call must be open, and a repeat returns the first one), the links that lead
+applicants to theirs, withdrawing, deleting one's data, and confirming one's address."""
 
 from __future__ import annotations
 
@@ -8,10 +9,11 @@ from contextlib import suppress
 from datetime import datetime
 from typing import Any
 
-from chalicelib.call import Call
+from chalicelib.call import Call, CallOf
 from chalicelib.callbacks import Callbacks
 from chalicelib.clock import utc_now
 from chalicelib.i18n import SOURCE_LANGUAGE, Language
+from chalicelib.links import Links, ThanksClaim, belonging
 from chalicelib.models import Application, ApplicationForm, InvalidFields, WithdrawalForm, validated
 from chalicelib.stores.applications import ApplicationStore, CannotWithdraw
 from chalicelib.stores.erasure import ErasureStore
@@ -106,12 +108,37 @@ class Submissions:
         return self._store.submit(application)
 
     def _limit(self, scope: str, key: str, per_hour: int, now: datetime) -> None:
+        """Each call counts its own: its limits are its own."""
         window_end = (int(now.timestamp()) // HOUR + 1) * HOUR
-        if self._rate_limits.count_hit(f"{scope}#{key}", window_end) > per_hour:
+        if self._rate_limits.count_hit(f"{scope}#{self._call.id}#{key}", window_end) > per_hour:
             raise RateLimited(scope, window_end - int(now.timestamp()))
 
-    def status(self, application_id: str) -> Application:
-        return self._store.get(application_id)
+
+class ApplicantLinks:
+    """The application an applicant's link leads to, checked to belong to the call at whose address it was
+    opened (`route_call_id`; None at the addresses of the one-call versions). Raises a LinkError, or
+    ApplicationNotFound once the application is gone."""
+
+    def __init__(self, store: ApplicationStore, links: Links) -> None:
+        self._store = store
+        self._links = links
+
+    def status(self, token: str, route_call_id: str | None) -> Application:
+        claim = self._links.read_status(token)
+        return self._of(claim.application_id, claim.call_id, route_call_id)
+
+    def verification(self, token: str, route_call_id: str | None) -> Application:
+        claim = self._links.read_verification(token)
+        return self._of(claim.application_id, claim.call_id, route_call_id)
+
+    def thanks(self, token: str, route_call_id: str | None) -> tuple[Application, ThanksClaim]:
+        claim = self._links.read_thanks(token)
+        return self._of(claim.application_id, claim.call_id, route_call_id), claim
+
+    def _of(self, application_id: str, call_id: str | None, route_call_id: str | None) -> Application:
+        application = self._store.get(application_id)
+        belonging(call_id, application, route_call_id)
+        return application
 
 
 class InvalidReason(InvalidFields):
@@ -127,17 +154,17 @@ class Withdrawals:
     starts): flag it, then tell the waiting workflow."""
 
     def __init__(
-        self, store: ApplicationStore, callbacks: Callbacks, call: Call, clock: Callable[[], datetime] = utc_now
+        self, store: ApplicationStore, callbacks: Callbacks, call_of: CallOf, clock: Callable[[], datetime] = utc_now
     ) -> None:
         self._store = store
         self._callbacks = callbacks
-        self._call = call
+        self._call_of = call_of
         self._clock = clock
 
     def withdraw(self, application_id: str, reason: str = "") -> Application:
-        """Raises CannotWithdraw once the application has reached an end, or its session has started."""
+        """Raises CannotWithdraw once the application has reached an end, or its call's session has started."""
         current = self._store.get(application_id)
-        if current.status is Status.CONFIRMED and self._clock() >= self._call.starts_at:
+        if current.status is Status.CONFIRMED and self._clock() >= self._call_of(current.call_id).starts_at:
             raise CannotWithdraw(current)
         application = self._store.request_withdrawal(application_id, reason)
         # If the workflow is between two waits, the worker storing the next one sees the flag.

@@ -6,10 +6,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+from chalicelib.call import Call, CallOf
 from chalicelib.callbacks import Callbacks
 from chalicelib.clock import utc_now
 from chalicelib.i18n import N_
-from chalicelib.links import AttendanceClaim, LinkInvalid, Links
+from chalicelib.links import AttendanceClaim, LinkInvalid, Links, belonging
 from chalicelib.models import Answer, Application
 from chalicelib.stores.applications import ApplicationStore
 from chalicelib.stores.callbacks import AlreadyAnswered, CallbackStore
@@ -26,6 +27,7 @@ class AttendanceView:
     application: Application
     claim: AttendanceClaim
     answer: Answer | None
+    call: Call
 
     @property
     def can_answer(self) -> bool:
@@ -39,28 +41,33 @@ class AttendanceDesk:
         answers: CallbackStore,
         callbacks: Callbacks,
         links: Links,
+        call_of: CallOf,
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
         self._store = store
         self._answers = answers
         self._callbacks = callbacks
         self._links = links
+        self._call_of = call_of
         self._clock = clock
 
-    def open(self, token: str) -> AttendanceView:
+    def open(self, token: str, route_call_id: str | None = None) -> AttendanceView:
+        """Raises a LinkError: LinkOfAnotherCall at the address of another call than the link's
+        (`route_call_id`; None at the addresses of the one-call versions)."""
         claim = self._links.read_attendance(token)
         try:
             application = self._store.get(claim.application_id)
         except ApplicationNotFound as exc:
             raise LinkInvalid(N_("This link points to an application that does not exist.")) from exc
-        return AttendanceView(application, claim, self._answers.answer(application.id))
+        call = self._call_of(belonging(claim.call_id, application, route_call_id))
+        return AttendanceView(application, claim, self._answers.answer(application.id), call)
 
-    def answer(self, token: str) -> Answer:
+    def answer(self, token: str, route_call_id: str | None = None) -> Answer:
         """Record the speaker's answer once and hand it to the workflow.
 
         Raises AlreadyAnswered, ConfirmationClosed, AnswerChanging (a race the next try settles) or a LinkError.
         """
-        view = self.open(token)
+        view = self.open(token, route_call_id)
         if view.answer is not None:
             raise AlreadyAnswered(view.answer)
         if not view.can_answer:

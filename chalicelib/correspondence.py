@@ -1,5 +1,6 @@
-"""Emails about an application, to its applicant or to the organisers, each sent once: rendered, claimed,
-sent through SES, then marked sent (chalicelib/stores/emails.py)."""
+"""Emails about an application, to its applicant or to its call's organisers, each sent once: rendered,
+claimed, sent through SES, then marked sent (chalicelib/stores/emails.py). Each goes out in the name of the
+application's call (its sender's display name), with that call's words and links."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from chalicelib import logs, rendering
-from chalicelib.call import Call
+from chalicelib.call import Call, CallOf
 from chalicelib.i18n import Language
 from chalicelib.links import Links
 from chalicelib.mailer import EmailRejected, EmailThrottled, Mailer
@@ -19,12 +20,12 @@ Context = dict[str, object]
 
 class Correspondence:
     def __init__(
-        self, markers: EmailMarkers, mailer: Mailer, links: Links, call: Call, clock: Callable[[], datetime]
+        self, markers: EmailMarkers, mailer: Mailer, links: Links, call_of: CallOf, clock: Callable[[], datetime]
     ) -> None:
         self._markers = markers
         self._mailer = mailer
         self._links = links
-        self._call = call
+        self._call_of = call_of
         self._clock = clock
 
     def to_applicant(
@@ -43,7 +44,8 @@ class Correspondence:
         if application.erased:
             return  # the applicant deleted their data: nothing is written to them any more
         to = (application.email, application.name if named else "")
-        self._send(application, template, to, round_, application.language, context, lease, attachments)
+        call = self._call_of(application.call_id)
+        self._send(application, call, template, to, round_, application.language, context, lease, attachments)
 
     def to_organisers(
         self,
@@ -54,19 +56,22 @@ class Correspondence:
         context: Context,
         only_yet_to_vote: bool = False,
     ) -> None:
-        """Each organiser, in the call's language, with their own review and overview links; about an
-        application whose data was deleted too (its title then reads "(deleted)")."""
+        """Each organiser of the application's call, in the call's language, with their own review links and
+        overview link (of every call they organise, opened at this one's applications); about an application whose data was deleted too (its
+        title then reads "(deleted)")."""
+        call = self._call_of(application.call_id)
         voted = {vote.organiser for vote in application.votes}
-        for index, organiser in enumerate(self._call.organisers):
+        for index, organiser in enumerate(call.organisers):
             if only_yet_to_vote and organiser in voted:
                 continue
             links: Context = {
-                "approve_url": self._links.review_url(application.id, index, Outcome.APPROVE),
-                "reject_url": self._links.review_url(application.id, index, Outcome.REJECT),
-                "overview_url": self._links.overview_url(index),
+                "approve_url": self._links.review_url(call.id, application.id, index, Outcome.APPROVE),
+                "reject_url": self._links.review_url(call.id, application.id, index, Outcome.REJECT),
+                "overview_url": self._links.overview_url(organiser, call.id),
             }
+            to = (organiser, "")
             try:
-                self._send(application, template, (organiser, ""), round_, self._call.language, context | links, lease)
+                self._send(application, call, template, to, round_, call.language, context | links, lease)
             except EmailRejected as exc:
                 # One organiser's refused address must neither keep the others from the email nor
                 # fail the applicant's application; the admin finds it in the logs, by index.
@@ -81,6 +86,7 @@ class Correspondence:
     def _send(
         self,
         application: Application,
+        call: Call,
         template: str,
         to: tuple[str, str],
         round_: int,
@@ -97,8 +103,8 @@ class Correspondence:
             attachments,
             language,
             application=application,
-            call=self._call,
-            status_url=self._links.status_url(application.id),
+            call=call,
+            status_url=self._links.status_url(call.id, application.id),
             **context,
         )
         recipient, name = to
@@ -108,7 +114,8 @@ class Correspondence:
         if not self._markers.claim(application.id, marker, recipient, self._clock(), lease):
             return  # sent by an earlier delivery of this task
         try:
-            self._mailer.send(recipient, message, name, {"application": application.id, "email": template})
+            tags = {"application": application.id, "email": template}
+            self._mailer.send(recipient, message, name, tags, sender=call.sender)
         except (EmailThrottled, EmailRejected):
             # SES refused it, so it was not sent: the retry may send it.
             self._markers.release(application.id, marker, recipient)

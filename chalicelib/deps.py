@@ -1,4 +1,5 @@
-"""Builds each service once per process from the settings and the AWS clients.
+"""Builds each service once per process from the settings and the AWS clients; a service that serves one
+call (the form's submissions) once per call.
 
 Modules that import boto3, pydantic or itsdangerous are imported on first use, so rendering the
 form never loads them.
@@ -11,20 +12,21 @@ from functools import cache
 from typing import TYPE_CHECKING
 
 from chalicelib import aws
-from chalicelib.call import Call, load_call
+from chalicelib.call import Call, Calls, UnknownCall, load_calls
 from chalicelib.settings import PUBLIC_URL, SettingsError, settings
 
 if TYPE_CHECKING:
-    from chalicelib.applications import Erasure, Submissions, Verifications, Withdrawals
+    from chalicelib.applications import ApplicantLinks, Erasure, Submissions, Verifications, Withdrawals
     from chalicelib.attendance import AttendanceDesk
     from chalicelib.callbacks import Callbacks
     from chalicelib.correspondence import Correspondence
     from chalicelib.email_events import EmailEvents
-    from chalicelib.links import Links
+    from chalicelib.links import LinkLifetimes, Links
     from chalicelib.overview import OverviewDesk
     from chalicelib.review import ReviewDesk
     from chalicelib.stores.applications import ApplicationStore
     from chalicelib.stores.callbacks import CallbackStore
+    from chalicelib.stores.calls import CallRecords
     from chalicelib.stores.emails import EmailMarkers
     from chalicelib.stores.erasure import ErasureStore
     from chalicelib.stores.rates import RateLimits
@@ -36,9 +38,29 @@ if TYPE_CHECKING:
 
 
 @cache
-def call() -> Call:
+def calls() -> Calls:
+    """Every call of the call files, read once per process."""
     current = settings()
-    return load_call(current.call_file, current.call_overrides, current.call_sender, current.call_organisers)
+    return load_calls(current.call_overrides, current.call_file, current.call_sender, current.call_organisers)
+
+
+def call(call_id: str | None = None) -> Call:
+    """The call of this id (the default call's for None): from its file, or, once its file was removed,
+    closed, as the table keeps it until its data is deleted. Raises UnknownCall."""
+    if call_id is None:
+        return calls().default
+    try:
+        return calls().of(call_id)
+    except UnknownCall:
+        return _removed_call(call_id)
+
+
+@cache
+def _removed_call(call_id: str) -> Call:
+    removed = call_records().removed_call(call_id)
+    if removed is None:
+        raise UnknownCall(call_id)
+    return removed
 
 
 @cache
@@ -57,24 +79,30 @@ def link_secret() -> str:
         raise SettingsError(f"cannot read the link secret from the SSM parameter {name}: {code or exc}") from exc
 
 
-@cache
-def links() -> Links:
-    from chalicelib.links import LinkLifetimes, Links
+def link_lifetimes(call_id: str | None) -> LinkLifetimes:
+    """How long the links of a call last: they outlive its windows by a day; the workflow decides what
+    they may still do."""
+    from chalicelib.links import LinkLifetimes
 
-    # Links outlive their window by a day; the workflow decides what they may still do.
     grace = timedelta(days=1)
-    current = call()
-    lifetimes = LinkLifetimes(
+    current = call(call_id)
+    return LinkLifetimes(
         review=current.review_window + grace,
         attendance=timedelta(hours=current.waitlist_window_hours + current.confirmation_window_hours) + grace,
         overview=timedelta(days=365),
         verification=timedelta(hours=current.verification_window_hours) + grace,
         status=timedelta(days=current.retention_days) + grace,
     )
+
+
+@cache
+def links() -> Links:
+    from chalicelib.links import Links
+
     public_url = settings().public_url
     if not public_url:
         raise SettingsError(f"{PUBLIC_URL} is not set: emailed links need the app's public URL (make deploy sets it)")
-    return Links(link_secret(), public_url, lifetimes)
+    return Links(link_secret(), public_url, link_lifetimes)
 
 
 # The stores: one table, one store per concern (chalicelib/stores/).
@@ -126,7 +154,14 @@ def email_markers() -> EmailMarkers:
 def revocations() -> RevocationStore:
     from chalicelib.stores.revocations import RevocationStore
 
-    return RevocationStore(aws.dynamodb(), settings().table_name)
+    return RevocationStore(aws.dynamodb(), settings().table_name, calls().default_id)
+
+
+@cache
+def call_records() -> CallRecords:
+    from chalicelib.stores.calls import CallRecords
+
+    return CallRecords(aws.dynamodb(), settings().table_name)
 
 
 @cache
@@ -154,17 +189,25 @@ def callbacks() -> Callbacks:
 
 
 @cache
-def submissions() -> Submissions:
+def submissions(call_id: str) -> Submissions:
+    """The form of one call."""
     from chalicelib.applications import Submissions
 
-    return Submissions(applications(), rate_limits(), call())
+    return Submissions(applications(), rate_limits(), call(call_id))
+
+
+@cache
+def applicant_links() -> ApplicantLinks:
+    from chalicelib.applications import ApplicantLinks
+
+    return ApplicantLinks(applications(), links())
 
 
 @cache
 def withdrawals() -> Withdrawals:
     from chalicelib.applications import Withdrawals
 
-    return Withdrawals(applications(), callbacks(), call())
+    return Withdrawals(applications(), callbacks(), call)
 
 
 @cache
@@ -185,21 +228,21 @@ def verifications() -> Verifications:
 def review_desk() -> ReviewDesk:
     from chalicelib.review import ReviewDesk
 
-    return ReviewDesk(applications(), votes(), callbacks(), links(), call(), revocations())
+    return ReviewDesk(applications(), votes(), callbacks(), links(), call, revocations())
 
 
 @cache
 def attendance_desk() -> AttendanceDesk:
     from chalicelib.attendance import AttendanceDesk
 
-    return AttendanceDesk(applications(), callback_store(), callbacks(), links())
+    return AttendanceDesk(applications(), callback_store(), callbacks(), links(), call)
 
 
 @cache
 def overview_desk() -> OverviewDesk:
     from chalicelib.overview import OverviewDesk
 
-    return OverviewDesk(applications(), slots(), links(), call(), revocations())
+    return OverviewDesk(applications(), slots(), links(), calls(), revocations())
 
 
 @cache
@@ -208,8 +251,9 @@ def correspondence() -> Correspondence:
     from chalicelib.correspondence import Correspondence
     from chalicelib.mailer import Mailer
 
+    # Each email goes out in the name of its application's call; the default call's is only a fallback.
     mailer = Mailer(aws.sesv2(), call().sender, settings().email_configuration_set)
-    return Correspondence(email_markers(), mailer, links(), call(), utc_now)
+    return Correspondence(email_markers(), mailer, links(), call, utc_now)
 
 
 @cache
@@ -217,7 +261,7 @@ def email_events() -> EmailEvents:
     from chalicelib.clock import utc_now
     from chalicelib.email_events import EmailEvents
 
-    return EmailEvents(applications(), correspondence(), call().organisers, utc_now)
+    return EmailEvents(applications(), correspondence(), call, utc_now)
 
 
 @cache
@@ -225,12 +269,12 @@ def task_worker() -> TaskWorker:
     from chalicelib.tasks import TaskWorker, WorkerStores
 
     stores = WorkerStores(applications(), callback_store(), slots())
-    return TaskWorker(stores, correspondence(), workflow(), links(), call())
+    return TaskWorker(stores, correspondence(), workflow(), links(), call)
 
 
 def reset() -> None:
     """Forget every built service and the settings (tests change the environment)."""
-    # Every @cache'd builder of this module, and the ones it imports (settings, load_call).
+    # Every @cache'd builder of this module, and the ones it imports (settings, load_calls).
     for built in list(globals().values()):
         if callable(built) and hasattr(built, "cache_clear"):
             built.cache_clear()

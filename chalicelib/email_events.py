@@ -10,6 +10,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from chalicelib import logs
+from chalicelib.call import CallOf
 from chalicelib.correspondence import Correspondence
 from chalicelib.stores.applications import ApplicationStore
 from chalicelib.stores.table import ApplicationNotFound
@@ -80,12 +81,12 @@ class EmailEvents:
         self,
         store: ApplicationStore,
         letters: Correspondence,
-        organisers: tuple[str, ...],
+        call_of: CallOf,
         clock: Callable[[], datetime],
     ) -> None:
         self._store = store
         self._letters = letters
-        self._organisers = {address.casefold(): index for index, address in enumerate(organisers)}
+        self._call_of = call_of
         self._clock = clock
 
     def record(self, raw: str) -> None:
@@ -103,10 +104,12 @@ class EmailEvents:
         except ApplicationNotFound:
             logs.event("email_event_unknown_application", kind=kind, application=application_id)
             return
+        # The organisers of the application's call, who were written to about it.
+        organisers = {a.casefold(): i for i, a in enumerate(self._call_of(application.call_id).organisers)}
         for address in addresses:
-            if address.casefold() in self._organisers:
+            if address.casefold() in organisers:
                 # The admin fixes an organiser's address in the call's file or in ORGANISERS.
-                index = self._organisers[address.casefold()]
+                index = organisers[address.casefold()]
                 logs.event("organiser_email_undeliverable", kind=kind, organiser=index, application=application_id)
             elif address.casefold() == application.email.casefold():
                 self._applicant_undeliverable(application_id, kind)

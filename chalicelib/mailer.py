@@ -188,15 +188,25 @@ def mime_message(sender: str, recipient: str, message: Email, recipient_name: st
 class Mailer:
     def __init__(self, client: SESV2Client, sender: str, configuration_set: str | None = None) -> None:
         self._client = client
+        # Who sends, unless a message says otherwise (each call has its own display name).
         self._sender = sender
         # On AWS, SES reports bounces and complaints through this set (infra/resources.json).
         self._configuration_set = configuration_set
 
-    def send(self, recipient: str, message: Email, recipient_name: str = "", tags: dict[str, str] | None = None) -> str:
+    def send(
+        self,
+        recipient: str,
+        message: Email,
+        recipient_name: str = "",
+        tags: dict[str, str] | None = None,
+        sender: str | None = None,
+    ) -> str:
         """Send to `recipient`, a bare address; `recipient_name` only decorates the To header. `tags` travel
-        with the message to SES's bounce and complaint notifications (ASCII letters, digits, _ and - only)."""
+        with the message to SES's bounce and complaint notifications (ASCII letters, digits, _ and - only).
+        `sender` ('Name <address>') replaces the mailer's own."""
+        sender = sender or self._sender
         try:
-            raw = mime_message(self._sender, recipient, message, recipient_name)
+            raw = mime_message(sender, recipient, message, recipient_name)
         except ValueError as exc:
             # An address or header the email package refuses (CR/LF, a malformed address): never
             # sendable, and the message names no address, since it reaches the logs.
@@ -204,7 +214,7 @@ class Mailer:
         try:
             request: SendEmailRequestTypeDef = {
                 # Bare addresses: the names are in the message's own headers, encoded and checked.
-                "FromEmailAddress": parseaddr(self._sender)[1],
+                "FromEmailAddress": parseaddr(sender)[1],
                 "Destination": {"ToAddresses": [recipient]},
                 "Content": {"Raw": {"Data": raw}},
                 "EmailTags": [{"Name": name, "Value": value} for name, value in (tags or {}).items()],

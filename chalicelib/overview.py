@@ -1,10 +1,13 @@
-"""The organisers' overview of a call: every application with its status, votes and slot, and the reader's
-own review links; counts by status and by kind, the programme of confirmed speakers, filters and sorting
-(query parameters, so that they work without JavaScript), and the CSV and JSON exports."""
+"""The organisers' overview: one link per organiser, across the calls they organise. With several, it lists
+them, each with its counts and exports; for one call (?call=<id>, or their only one) it shows every
+application with its status, votes and slot, and the reader's own review links; counts by status and by
+kind, the programme of confirmed speakers, filters and sorting (query parameters, so that they work
+without JavaScript), and the CSV and JSON exports. An organiser sees no call they do not organise."""
 
 from __future__ import annotations
 
 import csv
+import hmac
 import io
 from collections import Counter
 from collections.abc import Callable, Mapping
@@ -13,9 +16,9 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
-from chalicelib.call import Call
+from chalicelib.call import Call, Calls
 from chalicelib.i18n import N_, as_datetime
-from chalicelib.links import LinkInvalid, LinkRevoked, Links
+from chalicelib.links import LinkInvalid, LinkRevoked, Links, OverviewClaim
 from chalicelib.models import Application, ExperienceKind, Outcome, Vote
 from chalicelib.stores.applications import ApplicationStore
 from chalicelib.stores.revocations import RevocationStore
@@ -104,13 +107,24 @@ class InvalidQuery(Exception):
         self.allowed = allowed
 
 
+class NotTheirCall(Exception):
+    """The overview was asked for a call its organiser does not organise; `theirs` are the ones they do."""
+
+    def __init__(self, call_id: str, theirs: tuple[str, ...]) -> None:
+        super().__init__(call_id)
+        self.call_id = call_id
+        self.theirs = theirs
+
+
 @dataclass(frozen=True)
 class OverviewQuery:
-    """What the page shows: ?status=…&kind=…&sort=…; an empty filter shows everything."""
+    """What the page shows: ?call=…&status=…&kind=…&sort=…; an empty filter shows everything, and no call
+    the organiser's only call, or the list of their calls."""
 
     status: Status | None = None
     kind: ExperienceKind | None = None
     sort: str = "submitted"
+    call_id: str | None = None
 
     @classmethod
     def from_params(cls, params: Mapping[str, str]) -> OverviewQuery:
@@ -121,11 +135,17 @@ class OverviewQuery:
             raise InvalidQuery("kind", tuple(ExperienceKind))
         if sort not in SORTS:
             raise InvalidQuery("sort", tuple(SORTS))
-        return cls(Status(status) if status else None, ExperienceKind(kind) if kind else None, sort)
+        call_id = params.get("call", "") or None
+        return cls(Status(status) if status else None, ExperienceKind(kind) if kind else None, sort, call_id)
 
     def link(self, **changes: str | None) -> str:
         """The query string of this view with some parameters changed (None or "" removes one)."""
-        values = {"status": self.status, "kind": self.kind, "sort": None if self.sort == "submitted" else self.sort}
+        values = {
+            "call": self.call_id,
+            "status": self.status,
+            "kind": self.kind,
+            "sort": None if self.sort == "submitted" else self.sort,
+        }
         values |= changes
         return "?" + urlencode({name: value for name, value in values.items() if value})
 
@@ -137,12 +157,16 @@ class OverviewQuery:
 
 @dataclass(frozen=True)
 class Overview:
+    """One call's applications, as one of its organisers reads them."""
+
     call: Call
     organiser: str
     # Every application of the call, oldest first.
     entries: list[Entry]
     slots_taken: int
     query: OverviewQuery = field(default_factory=OverviewQuery)
+    # How many calls the organiser organises: with more than one, the page leads back to the list of them.
+    their_calls: int = 1
 
     def shown(self) -> list[Entry]:
         """The entries the query selects, in its order."""
@@ -172,6 +196,24 @@ class Overview:
         return buffer.getvalue()
 
 
+@dataclass(frozen=True)
+class CallSummary:
+    """One call on the list of an organiser's calls: its counts, and the way to its applications and exports."""
+
+    call: Call
+    counts_by_status: list[tuple[Status, int]]
+    applications: int
+    slots_taken: int
+
+
+@dataclass(frozen=True)
+class OrganiserCalls:
+    """The calls an organiser organises, when there are several."""
+
+    organiser: str
+    calls: list[CallSummary]
+
+
 def _row(entry: Entry) -> dict[str, Any]:
     """One application as the exports write it."""
     a = entry.application
@@ -198,36 +240,69 @@ def _row(entry: Entry) -> dict[str, Any]:
 
 class OverviewDesk:
     def __init__(
-        self, store: ApplicationStore, slots: SlotStore, links: Links, call: Call, revocations: RevocationStore
+        self, store: ApplicationStore, slots: SlotStore, links: Links, calls: Calls, revocations: RevocationStore
     ) -> None:
         self._store = store
         self._slots = slots
         self._links = links
-        self._call = call
+        self._calls = calls
         self._revocations = revocations
 
-    def open(self, token: str, query: OverviewQuery | None = None) -> Overview:
-        """Raises a LinkError: LinkRevoked when the organiser's links signed then were revoked."""
+    def open(self, token: str, query: OverviewQuery | None = None) -> Overview | OrganiserCalls:
+        """The call the query names (or the organiser's only call), else the list of their calls.
+
+        Raises a LinkError (LinkRevoked when the organiser's links signed then were revoked), or
+        NotTheirCall when the query names a call they do not organise."""
+        query = query or OverviewQuery()
         claim = self._links.read_overview(token)
-        if not 0 <= claim.organiser_index < len(self._call.organisers):
-            raise LinkInvalid(N_("This overview link is not valid for this call."))
-        organiser = self._call.organisers[claim.organiser_index]
-        if not self._revocations.allows(self._call.id, organiser, claim.issued_at):
+        organiser = self._organiser(claim)
+        if not self._revocations.allows(organiser, claim.issued_at):
             raise LinkRevoked()
-        applications = list(self._store.applications(self._call.id))
+        theirs = self._calls.organised_by(organiser)
+        if not theirs:
+            raise LinkInvalid(N_("This overview link is of someone who organises no call any more."))
+        if query.call_id is None and len(theirs) > 1:
+            return OrganiserCalls(organiser, [self._summary(call) for call in theirs])
+        call = theirs[0] if query.call_id is None else next((c for c in theirs if c.id == query.call_id), None)
+        if call is None:
+            raise NotTheirCall(str(query.call_id), tuple(c.id for c in theirs))
+        return self._overview(call, organiser, query, len(theirs))
+
+    def _organiser(self, claim: OverviewClaim) -> str:
+        """The address the link was signed for: by its keyed hash, among every call's organisers, or, in a
+        link signed before calls had ids, by its place among the default call's."""
+        if claim.organiser_index is not None:
+            organisers = self._calls.default.organisers
+            if not 0 <= claim.organiser_index < len(organisers):
+                raise LinkInvalid(N_("This overview link is not valid for this call."))
+            return organisers[claim.organiser_index]
+        for call in self._calls:
+            for address in call.organisers:
+                if hmac.compare_digest(self._links.organiser_key(address), str(claim.organiser)):
+                    return address
+        raise LinkInvalid(N_("This overview link is of someone who organises no call any more."))
+
+    def _summary(self, call: Call) -> CallSummary:
+        counts = Counter(a.status for a in self._store.applications(call.id))
+        by_status = [(status, counts[status]) for status in Status if counts[status]]
+        return CallSummary(call, by_status, sum(counts.values()), self._slots.slots_taken(call.id))
+
+    def _overview(self, call: Call, organiser: str, query: OverviewQuery, their_calls: int) -> Overview:
+        index = next(i for i, address in enumerate(call.organisers) if address.casefold() == organiser.casefold())
+        applications = list(self._store.applications(call.id))
         confirmed = sorted((a for a in applications if a.status is Status.CONFIRMED), key=_confirmed_at)
         programme = {a.id: place for place, a in enumerate(confirmed, start=1)}
         entries = [
             Entry(
                 application=a,
                 programme=programme.get(a.id),
-                my_vote=a.vote_of(organiser),
-                can_vote=a.vote_of(organiser) is None
-                and a.review_is_open(self._call.approvals_needed, self._call.rejections_needed),
-                approve_url=self._links.review_url(a.id, claim.organiser_index, Outcome.APPROVE),
-                reject_url=self._links.review_url(a.id, claim.organiser_index, Outcome.REJECT),
+                my_vote=a.vote_of(call.organisers[index]),
+                can_vote=a.vote_of(call.organisers[index]) is None
+                and a.review_is_open(call.approvals_needed, call.rejections_needed),
+                approve_url=self._links.review_url(call.id, a.id, index, Outcome.APPROVE),
+                reject_url=self._links.review_url(call.id, a.id, index, Outcome.REJECT),
             )
             for a in applications
         ]
-        taken = self._slots.slots_taken(self._call.id)
-        return Overview(self._call, organiser, entries, taken, query or OverviewQuery())
+        taken = self._slots.slots_taken(call.id)
+        return Overview(call, call.organisers[index], entries, taken, query, their_calls)

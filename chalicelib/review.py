@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from chalicelib.call import Call
+from chalicelib.call import Call, CallOf
 from chalicelib.callbacks import Callbacks
 from chalicelib.clock import utc_now
 from chalicelib.i18n import N_, SOURCE_LANGUAGE, Language
-from chalicelib.links import LinkInvalid, LinkRevoked, Links, ReviewClaim
+from chalicelib.links import LinkInvalid, LinkRevoked, Links, ReviewClaim, belonging
 from chalicelib.models import NOTE_MAX_CHARS, Application, InvalidFields, Vote, VoteForm, validated
 from chalicelib.stores.applications import ApplicationStore
 from chalicelib.stores.revocations import RevocationStore
@@ -32,6 +32,8 @@ def read_note(fields: Mapping[str, Any], language: Language = SOURCE_LANGUAGE) -
 class ReviewView:
     application: Application
     claim: ReviewClaim
+    # The application's call, whose organiser the link was signed for.
+    call: Call
     organiser: str
     my_vote: Vote | None
     votes_count: bool
@@ -52,7 +54,7 @@ class ReviewDesk:
         votes: VoteStore,
         callbacks: Callbacks,
         links: Links,
-        call: Call,
+        call_of: CallOf,
         revocations: RevocationStore,
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
@@ -60,7 +62,7 @@ class ReviewDesk:
         self._votes = votes
         self._callbacks = callbacks
         self._links = links
-        self._call = call
+        self._call_of = call_of
         self._revocations = revocations
         self._clock = clock
 
@@ -68,30 +70,34 @@ class ReviewDesk:
         """The link's claim, if its signature holds and it has not expired; raises a LinkError. Reads nothing."""
         return self._links.read_review(token)
 
-    def open(self, token: str) -> ReviewView:
+    def open(self, token: str, route_call_id: str | None = None) -> ReviewView:
         """What the link will do, and whether a vote still counts. Changes nothing.
 
+        The link is an organiser's of one call: it works only on an application of that call, and only at
+        that call's address (`route_call_id`; None at the addresses of the one-call versions).
         Raises a LinkError: LinkRevoked when the organiser's links signed then were revoked (the overview
-        hands out review links, so revoking it revokes them too)."""
+        hands out review links, so revoking it revokes them too), LinkOfAnotherCall at another call's address."""
         claim = self._links.read_review(token)
         try:
-            organiser = self._call.organisers[claim.organiser_index]
             application = self._store.get(claim.application_id)
+            call = self._call_of(belonging(claim.call_id, application, route_call_id))
+            organiser = call.organisers[claim.organiser_index]
         except (IndexError, ApplicationNotFound) as exc:
             raise LinkInvalid(N_("This review link points to an application that does not exist.")) from exc
-        if not self._revocations.allows(self._call.id, organiser, claim.issued_at):
+        if not self._revocations.allows(organiser, claim.issued_at):
             raise LinkRevoked()
         return ReviewView(
             application=application,
             claim=claim,
+            call=call,
             organiser=organiser,
             my_vote=application.vote_of(organiser),
-            votes_count=application.review_is_open(self._call.approvals_needed, self._call.rejections_needed),
+            votes_count=application.review_is_open(call.approvals_needed, call.rejections_needed),
         )
 
-    def vote(self, token: str, note: str = "") -> Application:
+    def vote(self, token: str, note: str = "", route_call_id: str | None = None) -> Application:
         """Count this organiser's vote; raises AlreadyVoted, ReviewOver, VoteContended or a LinkError."""
-        view = self.open(token)
+        view = self.open(token, route_call_id)
         if view.my_vote is not None:
             raise AlreadyVoted(view.my_vote)
         if not view.votes_count:
@@ -106,8 +112,8 @@ class ReviewDesk:
             view.application.id,
             view.claim.organiser_index,
             vote,
-            self._call.approvals_needed,
-            self._call.rejections_needed,
+            view.call.approvals_needed,
+            view.call.rejections_needed,
             view.application.expires_at,
         )
         self._callbacks.answer(application.id, WaitKind.VOTE, application.tally())

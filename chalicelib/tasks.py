@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from enum import Enum
 
 from chalicelib import logs, rendering
-from chalicelib.call import Call, ProgrammeChange
+from chalicelib.call import Call, CallOf, ProgrammeChange, UnknownCall
 from chalicelib.clock import utc_now
 from chalicelib.correspondence import Context, Correspondence
 from chalicelib.i18n import N_
@@ -87,7 +87,7 @@ class Duty:
     # The callback kept for a person, or another application's workflow, to answer later.
     waits: WaitKind | None = None
     # The worker's own answer to the workflow, for the one task that asks it to decide.
-    decides: Callable[[TaskWorker, TaskMessage], Output] | None = None
+    decides: Callable[[TaskWorker, Application, TaskMessage], Output] | None = None
 
 
 @dataclass(frozen=True)
@@ -106,12 +106,14 @@ class TaskWorker:
         letters: Correspondence,
         workflow: Workflow,
         links: Links,
-        call: Call,
+        call_of: CallOf,
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
         self.stores = stores
         self.links = links
-        self.call = call
+        # Each task is about one application, and the application names its call: messages of executions
+        # started before calls had ids name none, and need not.
+        self.call_of = call_of
         self.clock = clock
         self._letters = letters
         self._workflow = workflow
@@ -127,8 +129,12 @@ class TaskWorker:
         duty = DUTIES[message.task]
         try:
             application = self.stores.applications.get(message.application_id)
+            self.call_for(application)  # known before anything is done: the emails and decisions need it
         except ApplicationNotFound:
             self._workflow.task_failed(message.task_token, "ApplicationMissing", message.application_id)
+            return
+        except UnknownCall as exc:  # neither its file nor the table's record of it is left
+            self._workflow.task_failed(message.task_token, "CallMissing", exc.call_id)
             return
         due = [email for email in duty.emails if self.still_due(application, message.task, email)]
         # A step that only says an email went (an event without a status) is not recorded when every
@@ -146,7 +152,7 @@ class TaskWorker:
                 return  # answered later, by a person or by another application's workflow
             output: Output = {"done": message.task.value}
             if duty.decides is not None:
-                output |= duty.decides(self, message)
+                output |= duty.decides(self, application, message)
         except EmailRejected as exc:
             self._workflow.task_failed(message.task_token, "EmailRejected", str(exc))
             return
@@ -159,6 +165,10 @@ class TaskWorker:
             return
         self._report(message, output)
 
+    def call_for(self, application: Application) -> Call:
+        """The application's call; raises UnknownCall."""
+        return self.call_of(application.call_id)
+
     # Decisions taken for the workflow ----------------------------------------------------------
 
     def still_due(self, application: Application, task: Task, email: Email) -> bool:
@@ -168,12 +178,13 @@ class TaskWorker:
         the withdrawal and the release; one whose address bounced, nothing), and RemindBeforeSession (not
         once the session has started). A task whose emails are
         moot still reports done: the workflow moves on, and its next wait sees the withdrawal."""
+        call = self.call_for(application)
         if email.to in (Audience.REVIEWERS, Audience.REVIEWERS_YET_TO_VOTE):
-            return application.review_is_open(self.call.approvals_needed, self.call.rejections_needed)
+            return application.review_is_open(call.approvals_needed, call.rejections_needed)
         if email.to is Audience.ORGANISERS:
             if email.change == "promotion" and not application.was_waitlisted():
                 return False  # a first acceptance is no change to the programme
-            return email.change is None or email.change in self.call.tell_organisers
+            return email.change is None or email.change in call.tell_organisers
         if application.email_bounced:
             return False  # SES reported the address as undeliverable, or its owner complained
         if application.withdraw_requested:
@@ -181,7 +192,7 @@ class TaskWorker:
         if task is Task.REMIND_SPEAKER:
             return self.stores.callbacks.answer(application.id) is None
         if task is Task.REMIND_BEFORE_SESSION:
-            return self.clock() < self.call.starts_at  # an execution that caught up late: too late
+            return self.clock() < call.starts_at  # an execution that caught up late: too late
         return True
 
     def _answer_from_facts(
@@ -193,6 +204,7 @@ class TaskWorker:
         The API writes its fact before it looks for the callback, and this reads the facts after
         keeping it, so neither side can miss the other."""
         current = self.stores.applications.get(application_id)
+        call = self.call_for(current)
         answer = self.stores.callbacks.answer(application_id) if kind is WaitKind.CONFIRMATION else None
         try:
             if current.withdraw_requested:
@@ -201,28 +213,29 @@ class TaskWorker:
                 self._workflow.task_succeeded(message.task_token, current.tally())
             elif answer is not None:
                 self._workflow.task_succeeded(message.task_token, {"answer": answer.answer})
-            elif kind is WaitKind.PROMOTION and self.stores.slots.slots_taken(self.call.id) < self.call.guest_slots:
+            elif kind is WaitKind.PROMOTION and self.stores.slots.slots_taken(call.id) < call.guest_slots:
                 # A slot was freed before this application joined the queue: it tries for it now.
                 self._workflow.task_succeeded(message.task_token, {"promoted": True})
                 if queued is not None:
-                    self.stores.slots.leave_waitlist(self.call.id, queued)
+                    self.stores.slots.leave_waitlist(call.id, queued)
         except WaitEnded:
             pass  # the workflow moved on meanwhile; nothing is waiting for this answer
 
-    def promote_next(self, message: TaskMessage) -> Output:
-        """Wake the longest-waiting application on the waitlist, with the offer if there is one. Serves
-        PromoteNext (whose Choice `Handed` reads the answer) and WakeWaitlist."""
+    def promote_next(self, application: Application, message: TaskMessage) -> Output:
+        """Wake the longest-waiting application on the waitlist of the releasing application's call, with
+        the offer if there is one. Serves PromoteNext (whose Choice `Handed` reads the answer) and WakeWaitlist."""
+        call_id = application.call_id
         promotion: Output = {"promoted": True}
         if message.offer:
             promotion["offer"] = message.offer
-        for entry in self.stores.slots.waitlist(self.call.id):
+        for entry in self.stores.slots.waitlist(call_id):
             try:
                 self._workflow.task_succeeded(entry.task_token, promotion)
             except WaitEnded:
                 # It withdrew, its waitlist time ran out, or another worker promoted it first.
-                self.stores.slots.leave_waitlist(self.call.id, entry)
+                self.stores.slots.leave_waitlist(call_id, entry)
                 continue
-            self.stores.slots.leave_waitlist(self.call.id, entry)
+            self.stores.slots.leave_waitlist(call_id, entry)
             return {"handed": True}
         return {"handed": False}
 
@@ -278,15 +291,15 @@ def attendance_links(worker: TaskWorker, application: Application, message: Task
     confirmation window runs from when the slot was taken), and whether the slot came from the waitlist."""
     taken = application.slot_taken_at() or worker.clock()
     return {
-        "yes_url": worker.links.attendance_url(application.id, "yes"),
-        "no_url": worker.links.attendance_url(application.id, "no"),
-        "deadline": taken + timedelta(hours=worker.call.confirmation_window_hours),
+        "yes_url": worker.links.attendance_url(application.call_id, application.id, "yes"),
+        "no_url": worker.links.attendance_url(application.call_id, application.id, "no"),
+        "deadline": taken + timedelta(hours=worker.call_for(application).confirmation_window_hours),
         "promoted": application.was_waitlisted(),
     }
 
 
 def verification_link(worker: TaskWorker, application: Application, message: TaskMessage) -> Context:
-    return {"verify_url": worker.links.verification_url(application.id)}
+    return {"verify_url": worker.links.verification_url(application.call_id, application.id)}
 
 
 def decline_notes(worker: TaskWorker, application: Application, message: TaskMessage) -> Context:
@@ -301,12 +314,12 @@ def failure_reason(worker: TaskWorker, application: Application, message: TaskMe
 
 
 def calendar_invitation(worker: TaskWorker, application: Application) -> tuple[rendering.Attachment, ...]:
-    ics = invitation(worker.call.in_language(application.language), application, worker.clock())
+    ics = invitation(worker.call_for(application).in_language(application.language), application, worker.clock())
     return (rendering.Attachment("invitation.ics", CONTENT_TYPE.format(method="PUBLISH"), ics),)
 
 
 def calendar_cancellation(worker: TaskWorker, application: Application) -> tuple[rendering.Attachment, ...]:
-    ics = cancellation(worker.call.in_language(application.language), application, worker.clock())
+    ics = cancellation(worker.call_for(application).in_language(application.language), application, worker.clock())
     return (rendering.Attachment("cancellation.ics", CONTENT_TYPE.format(method="CANCEL"), ics),)
 
 

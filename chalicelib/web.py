@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from http.cookies import CookieError, SimpleCookie
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlencode
 
 from chalice.app import Request, Response
 
@@ -125,9 +125,14 @@ def chosen_language(request: Request, submitted: object = None, preferred: Langu
 def app_root(request: Request) -> str:
     """The relative path from this page back to the app's root.
 
-    Links are relative because on API Gateway the app lives under its stage's path (/api/).
+    Links are relative because on API Gateway the app lives under its stage's path (/api/). A call's page
+    is reached as /<call id>/ (a folder, to the browser) or /<call id>: the gateway routes both to /{call},
+    and keeps the slash in the request's own path.
     """
-    depth = str(request.context.get("resourcePath", "/")).count("/") - 1
+    resource = str(request.context.get("resourcePath", "/"))
+    depth = resource.count("/") - 1
+    if resource != "/" and str(request.context.get("path", "")).endswith("/"):
+        depth += 1
     return "../" * depth or "./"
 
 
@@ -148,6 +153,16 @@ def see_other(request: Request, path: str) -> Response:
     reloading the page, or coming Back to it, does not send the form again."""
     headers: dict[str, str | list[str]] = {"Location": app_root(request) + path, "Cache-Control": "no-store"}
     return Response(body="", status_code=303, headers=headers)
+
+
+def moved(request: Request, path: str) -> Response:
+    """301 Moved Permanently to `path` (relative to the app's root), with the same query: the addresses of the
+    one-call versions, in emails already sent, lead to their call's."""
+    params = request.query_params
+    query = urlencode([(name, value) for name in params for value in params.getlist(name)]) if params else ""
+    location = app_root(request) + path + (f"?{query}" if query else "")
+    headers: dict[str, str | list[str]] = {"Location": location, "Cache-Control": "no-store"}
+    return Response(body="", status_code=301, headers=headers)
 
 
 def json_response(body: Any, status: int = 200) -> Response:

@@ -42,6 +42,8 @@ class OutboxMessage:
     html: str
     links: list[tuple[str, str]]
     attachments: list[tuple[str, str, str]]  # file name, content type, text content
+    # The From header as a mail client shows it: each call sends in its own name.
+    sent_by: str = ""
 
 
 class EmulatorBusy(Exception):
@@ -115,6 +117,7 @@ def parse(number: int, raw: dict[str, Any]) -> OutboxMessage:
             for part in mime.iter_attachments()
             if part.get_content_maintype() == "text"
         ],
+        sent_by=str(mime["From"] or ""),
     )
 
 

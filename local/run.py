@@ -86,15 +86,15 @@ def _start_and_serve(started: ExitStack, host: str, port: int, moto_port: int, o
 
     if os.environ.get("SESSION_IN_MINUTES"):
         environment[CALL_OVERRIDES] = _session_soon(environment, float(os.environ["SESSION_IN_MINUTES"]))
-    from chalicelib.call import CallFileError, load_call
+    from chalicelib.call import CallFileError, load_calls
 
     try:  # validated with pydantic, as make package does, before anything is served
-        call = load_call(environment.get(CALL_FILE, DEFAULT_CALL_FILE), environment.get(CALL_OVERRIDES, "").strip())
+        calls = load_calls(environment.get(CALL_OVERRIDES, "").strip(), environment.get(CALL_FILE, DEFAULT_CALL_FILE))
     except CallFileError as exc:
-        say(f"✗ the call cannot be run:\n{exc}")
+        say(f"✗ the calls cannot be run:\n{exc}")
         return 1
     say("… creating the resources from infra/resources.json and infra/review.asl.json")
-    resources = stack.create(STAGE, call.sender)
+    resources = stack.create(STAGE, [calls.default.sender, *(call.sender for call in calls)])
     environment |= resources.environment() | aws_environment(emulator.endpoint)
     environment["PUBLIC_URL"] = app_url
     # A fresh signing key per run: links from an earlier run point at data that is gone anyway.
@@ -114,7 +114,9 @@ def _start_and_serve(started: ExitStack, host: str, port: int, moto_port: int, o
     server.server.socket.listen(128)
 
     say("✓ ready\n")
-    say(f"  Call for participation (form):  {app_url}/")
+    say(f"  Calls for participation:        {app_url}/")
+    for call in calls:
+        say(f"    {call.id + ':':<30}{app_url}/{call.id}/")
     say(f"  Outbox (emails SES accepted):   http://{host}:{outbox_port}/")
     say(f"  Emulated AWS endpoint (moto):   {emulator.endpoint}   (dashboard: {emulator.endpoint}/moto-api/)")
     say(f"\n  Logs: {PROJECT / '.local'}. Press Ctrl-C to stop.\n")
@@ -123,19 +125,23 @@ def _start_and_serve(started: ExitStack, host: str, port: int, moto_port: int, o
 
 
 def _session_soon(environment: dict[str, str], minutes: float) -> str:
-    """The stage's call overrides with the session `minutes` from now, its reminder halfway: the tour's
-    last steps (the reminder, then nobody can cancel) in minutes instead of a day."""
-    from chalicelib.call import load_call
+    """The stage's call overrides with the default call's session `minutes` from now, its reminder halfway:
+    the tour's last steps (the reminder, then nobody can cancel) in minutes instead of a day."""
+    from chalicelib.call import load_calls
+    from chalicelib.call_file import split_overrides
 
-    call = load_call(environment.get(CALL_FILE, "ow2con24-ospo-heroes.toml"), environment.get(CALL_OVERRIDES, ""))
+    stage_overrides = environment.get(CALL_OVERRIDES, "").strip()
+    call = load_calls(stage_overrides, environment.get(CALL_FILE, DEFAULT_CALL_FILE)).default
     starts = (datetime.now(ZoneInfo(call.timezone)) + timedelta(minutes=minutes)).replace(microsecond=0)
     ends = min(starts + (call.ends_at - call.starts_at), starts.replace(hour=23, minute=59, second=59))
-    overrides = json.loads(environment.get(CALL_OVERRIDES) or "{}") | {
+    soon = {
         "date": starts.date().isoformat(),
         "starts": starts.time().isoformat(),
         "ends": ends.time().isoformat(),
         "session_reminder_hours": minutes / 2 / 60,
     }
+    by_call, flat = split_overrides(stage_overrides)
+    overrides = flat | soon if flat else by_call | {call.id: by_call.get(call.id, {}) | soon}
     say(
         f"… the session starts at {starts:%H:%M:%S} ({call.timezone}); its reminder goes {minutes / 2:g} minutes before"
     )

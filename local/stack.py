@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -78,8 +79,10 @@ def local_template() -> tuple[dict[str, Any], dict[str, Any]]:
     return template, machine
 
 
-def create(stage: str, sender: str) -> Resources:
-    """Create the stack `cfp-<stage>` and its state machine, and verify the sender with SES."""
+def create(stage: str, senders: Sequence[str]) -> Resources:
+    """Create the stack `cfp-<stage>` and its state machine, and verify the senders with SES: the first is the
+    deployment's (the template's SenderAddress), the others those of calls that send from another address."""
+    sender = senders[0]
     cloudformation = aws.client("cloudformation")
     name = f"cfp-{stage}"
     template, machine = local_template()
@@ -106,7 +109,8 @@ def create(stage: str, sender: str) -> Resources:
         type="STANDARD",
     )["stateMachineArn"]
     # The template's SenderIdentity, which moto's CloudFormation lacks (NOT_IN_MOTO).
-    aws.sesv2().create_email_identity(EmailIdentity=_address(sender))
+    for address in dict.fromkeys(map(_address, senders)):
+        aws.sesv2().create_email_identity(EmailIdentity=address)
     topic_arn = outputs["EmailEventsTopicArn"]
     return Resources(
         table_name=outputs["TableName"],

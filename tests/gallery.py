@@ -17,19 +17,22 @@ from typing import Any
 from chalicelib import rendering
 from chalicelib.applications import InvalidApplication, read_form
 from chalicelib.attendance import AttendanceView
-from chalicelib.call import Call, load_call
+from chalicelib.call import Call, load_calls
 from chalicelib.fields import FIELD_LABELS
-from chalicelib.handlers.applicants import PLEASE_WAIT, TOO_MANY_PER_ADDRESS
+from chalicelib.handlers.calls import PLEASE_WAIT, TOO_MANY_PER_ADDRESS
 from chalicelib.i18n import LANGUAGES, Language, minutes, translate
 from chalicelib.links import AttendanceClaim, LinkLifetimes, Links, ReviewClaim
 from chalicelib.models import Answer, Application, ExperienceKind, HistoryEvent, Outcome, Vote
-from chalicelib.overview import Entry, Overview, OverviewQuery
+from chalicelib.overview import CallSummary, Entry, OrganiserCalls, Overview, OverviewQuery
 from chalicelib.review import ReviewView
 from chalicelib.vocabulary import Status
-from tests.support import MODERATOR, OPEN_UNTIL, PROGRAMME, STORY
+from tests.support import DEFAULT_CALL, MODERATOR, OPEN_UNTIL, PROGRAMME, SECOND_CALL, STORY
 
 TEMPLATES = Path(rendering.TEMPLATES_DIR)
-CALL: Call = load_call("ow2con24-ospo-heroes.toml", json.dumps({"deadline": OPEN_UNTIL}))
+# Both example calls, open; the default one is the call of every page but the lists of calls.
+CALLS = load_calls(json.dumps({"*": {"deadline": OPEN_UNTIL}}))
+CALL: Call = CALLS.of(DEFAULT_CALL)
+SECOND: Call = CALLS.of(SECOND_CALL)
 LINKS = Links("gallery-secret", "https://cfp.example", LinkLifetimes(*(timedelta(days=9),) * 3))
 SUBMITTED = datetime(2024, 5, 30, 16, 0, 12, 345678, tzinfo=UTC)
 # The steps each status's history holds, as the workflow writes them (microseconds and all).
@@ -96,14 +99,20 @@ def token(url: str) -> str:
 
 
 def page(name: str, template: str, language: Language, **context: object) -> Rendered:
-    """As web.html renders it, for a page one level below the app's root (/status/<token>)."""
-    html = rendering.page(template, language, root="../", **({"call": CALL, "session_started": False} | context))
+    """As web.html renders it, for a page of the call, two levels below the app's root (/<call>/status/<token>)."""
+    html = rendering.page(template, language, root="../../", **({"call": CALL, "session_started": False} | context))
     return Rendered(f"{name}.{language}", language, html)
+
+
+def callless_page(name: str, template: str, language: Language, root: str, **context: object) -> Rendered:
+    """A page of no call: the list of calls (root "./"), an organiser's calls (/overview/<token>: "../")."""
+    return Rendered(f"{name}.{language}", language, rendering.page(template, language, root=root, **context))
 
 
 def pages(language: Language) -> list[Rendered]:
     ada = application()
-    status_token = token(LINKS.status_url(ada.id))
+    status_url = LINKS.status_url(CALL.id, ada.id)
+    status_token = token(status_url)
     try:
         read_form(STORY | {"email": "ada.example.org", "kind": "", "consent": "", "title": ""}, CALL, language)
         raise AssertionError("the form with mistakes was accepted")
@@ -117,10 +126,10 @@ def pages(language: Language) -> list[Rendered]:
         page("form-errors", "form.html", language, **form | {"values": STORY, "errors": errors}),
         page("form-refused", "form.html", language, **form | {"values": STORY, "refusal": refusal}),
         page("form-closed", "form.html", language, **form | {"is_open": False}),
-        page("thanks", "thanks.html", language, application=ada, created=True, status_url=LINKS.status_url(ada.id)),
+        page("thanks", "thanks.html", language, application=ada, created=True, status_url=status_url),
         page("thanks-repeat", "thanks.html", language, application=ada, created=False),
         page("status-too-late", "status.html", language, application=ada, token=status_token, too_late=True),
-        page("withdrawn", "withdrawn.html", language, application=ada, status_url=LINKS.status_url(ada.id)),
+        page("withdrawn", "withdrawn.html", language, application=ada, status_url=status_url),
         page("deleted", "deleted.html", language, application=application(Status.WITHDRAWN, erased=True)),
         page("verify", "verify.html", language, application=application(Status.AWAITING_VERIFICATION), token="t"),
         page("verified", "verify.html", language, application=ada, verified=True),
@@ -132,6 +141,7 @@ def pages(language: Language) -> list[Rendered]:
             rendering.page("error.html", language, root="../", title="Page not found", detail="No page here."),
         ),
     ]
+    rendered += calls_pages(language)
     rendered += [
         page(f"status-{status.value}", "status.html", language, application=application(status), token=status_token)
         for status in Status
@@ -170,6 +180,10 @@ def pages(language: Language) -> list[Rendered]:
     )
     rendered += review_pages(language) + attendance_pages(language)
     rendered.append(page("overview", "overview.html", language, overview=overview(), token="t"))
+    # One of the calls of an organiser of several: the page leads back to the list of their calls.
+    several = replace(overview(), their_calls=2, query=OverviewQuery(call_id=CALL.id))
+    rendered.append(page("overview-of-several", "overview.html", language, overview=several, token="t"))
+    rendered.append(callless_page("organiser", "organiser.html", language, "../", overview=organiser(), token="t"))
     filtered = replace(overview(), query=OverviewQuery(status=Status.CONFIRMED, sort="newest"))
     rendered.append(page("overview-filtered", "overview.html", language, overview=filtered, token="t"))
     empty = replace(overview(), entries=[])
@@ -183,8 +197,8 @@ def review_pages(language: Language) -> list[Rendered]:
     voted = application(approvals=1, votes=[vote])
 
     def view(outcome: Outcome, of: Application, votes_count: bool = True) -> ReviewView:
-        claim = ReviewClaim(of.id, 0, outcome, SUBMITTED)
-        return ReviewView(of, claim, MODERATOR, of.vote_of(MODERATOR), votes_count)
+        claim = ReviewClaim(of.id, 0, outcome, SUBMITTED, CALL.id)
+        return ReviewView(of, claim, CALL, MODERATOR, of.vote_of(MODERATOR), votes_count)
 
     return [
         page("review-approve", "review.html", language, view=view(Outcome.APPROVE, ada), token="t"),
@@ -204,27 +218,55 @@ def review_pages(language: Language) -> list[Rendered]:
 
 def attendance_pages(language: Language) -> list[Rendered]:
     accepted = application(Status.ACCEPTED)
-    yes, no = AttendanceClaim(accepted.id, "yes"), AttendanceClaim(accepted.id, "no")
+    yes, no = AttendanceClaim(accepted.id, "yes", CALL.id), AttendanceClaim(accepted.id, "no", CALL.id)
     answer = Answer(answer="yes", at=(SUBMITTED + timedelta(days=1)).isoformat())
     return [
-        page("attendance-yes", "attendance.html", language, view=AttendanceView(accepted, yes, None), token="t"),
-        page("attendance-no", "attendance.html", language, view=AttendanceView(accepted, no, None), token="t"),
-        page("attendance-answered", "attendance.html", language, view=AttendanceView(accepted, yes, answer)),
+        page("attendance-yes", "attendance.html", language, view=AttendanceView(accepted, yes, None, CALL), token="t"),
+        page("attendance-no", "attendance.html", language, view=AttendanceView(accepted, no, None, CALL), token="t"),
+        page("attendance-answered", "attendance.html", language, view=AttendanceView(accepted, yes, answer, CALL)),
         page(
             "attendance-closed",
             "attendance.html",
             language,
-            view=AttendanceView(application(Status.RELEASED), no, None),
+            view=AttendanceView(application(Status.RELEASED), no, None, CALL),
         ),
-        page("answered-yes", "answered.html", language, view=AttendanceView(accepted, yes, answer), answer=answer),
+        page(
+            "answered-yes",
+            "answered.html",
+            language,
+            view=AttendanceView(accepted, yes, answer, CALL),
+            answer=answer,
+        ),
         page(
             "answered-no",
             "answered.html",
             language,
-            view=AttendanceView(accepted, no, None),
+            view=AttendanceView(accepted, no, None, CALL),
             answer=answer.model_copy(update={"answer": "no"}),
         ),
     ]
+
+
+def calls_pages(language: Language) -> list[Rendered]:
+    """The root page: two calls open; one open and one closed (it says so, and links to the open one); none open."""
+    closed = replace(SECOND, deadline=SUBMITTED)
+    removed = replace(SECOND, id="ow2con23-public-sector", closed=True)
+    return [
+        callless_page("calls", "calls.html", language, "./", open_calls=[CALL, SECOND], closed_calls=[]),
+        callless_page("calls-one-open", "calls.html", language, "./", open_calls=[CALL], closed_calls=[closed]),
+        callless_page("calls-none-open", "calls.html", language, "./", open_calls=[], closed_calls=[closed, removed]),
+    ]
+
+
+def organiser() -> OrganiserCalls:
+    """The programme committee's overview: it organises both calls."""
+    return OrganiserCalls(
+        PROGRAMME,
+        [
+            CallSummary(CALL, [(Status.IN_REVIEW, 2), (Status.CONFIRMED, 2), (Status.DECLINED, 1)], 5, 3),
+            CallSummary(SECOND, [], 0, 0),
+        ],
+    )
 
 
 def overview() -> Overview:
@@ -270,8 +312,8 @@ def overview() -> Overview:
             programme={"galleryfirst": 1, "gallerysecond": 2}.get(a.id),
             my_vote=a.vote_of(MODERATOR),
             can_vote=a.status is Status.IN_REVIEW and a.vote_of(MODERATOR) is None,
-            approve_url=LINKS.review_url(a.id, 0, Outcome.APPROVE),
-            reject_url=LINKS.review_url(a.id, 0, Outcome.REJECT),
+            approve_url=LINKS.review_url(CALL.id, a.id, 0, Outcome.APPROVE),
+            reject_url=LINKS.review_url(CALL.id, a.id, 0, Outcome.REJECT),
         )
         for a in rows
     ]
@@ -279,13 +321,13 @@ def overview() -> Overview:
 
 
 EMAIL_CONTEXT: dict[str, Any] = {
-    "status_url": LINKS.status_url("galleryinreview"),
-    "yes_url": LINKS.attendance_url("galleryinreview", "yes"),
-    "no_url": LINKS.attendance_url("galleryinreview", "no"),
-    "approve_url": LINKS.review_url("galleryinreview", 0, Outcome.APPROVE),
-    "reject_url": LINKS.review_url("galleryinreview", 0, Outcome.REJECT),
-    "overview_url": LINKS.overview_url(0),
-    "verify_url": LINKS.verification_url("galleryinreview"),
+    "status_url": LINKS.status_url(CALL.id, "galleryinreview"),
+    "yes_url": LINKS.attendance_url(CALL.id, "galleryinreview", "yes"),
+    "no_url": LINKS.attendance_url(CALL.id, "galleryinreview", "no"),
+    "approve_url": LINKS.review_url(CALL.id, "galleryinreview", 0, Outcome.APPROVE),
+    "reject_url": LINKS.review_url(CALL.id, "galleryinreview", 0, Outcome.REJECT),
+    "overview_url": LINKS.overview_url(MODERATOR),
+    "verify_url": LINKS.verification_url(CALL.id, "galleryinreview"),
     "notes": ["Great story, but we have three like it.", "Please bring it to the OSPO meetup!"],
     # The speaker's answer is due then; "promoted" when the slot came from the waitlist.
     "deadline": SUBMITTED + timedelta(days=3),

@@ -33,11 +33,22 @@ PROJECT = Path(__file__).resolve().parent.parent
 OPEN_UNTIL = "2099-12-31T23:59:00+01:00"
 MODERATOR = "moderator@ow2con.example"
 PROGRAMME = "programme@ow2con.example"
+# The default call (CALL_FILE), and the second example call beside it, with organisers of its own
+# (the programme committee sits on both).
+DEFAULT_CALL = "ow2con24-ospo-heroes"
+SECOND_CALL = "ow2con24-public-sector"
+CHAIR = "public-sector-chair@ow2con.example"
 
 
 def configure_call(**overrides: Any) -> None:
-    """Change the call's settings for this test, as a stage's CALL_OVERRIDES does."""
-    os.environ[CALL_OVERRIDES] = json.dumps({"deadline": OPEN_UNTIL} | overrides, default=str)
+    """Change the default call's settings for this test, as a stage's CALL_OVERRIDES does; every call is open
+    until 2099."""
+    configure_calls({DEFAULT_CALL: overrides})
+
+
+def configure_calls(by_call: dict[str, dict[str, Any]]) -> None:
+    """Change the settings of calls, by call id; every call is open until 2099."""
+    os.environ[CALL_OVERRIDES] = json.dumps({"*": {"deadline": OPEN_UNTIL}} | by_call, default=str)
     deps.reset()
 
 
@@ -52,11 +63,12 @@ class CfP:
     successor: CfP | None = None
 
     @classmethod
-    def create(cls, emulator: Emulator, **call_overrides: Any) -> CfP:
-        configure_call(**call_overrides)
+    def create(cls, emulator: Emulator, by_call: dict[str, dict[str, Any]] | None = None) -> CfP:
+        configure_calls(by_call or {})
         # A stage of its own per test: executions of an earlier test, still running in the emulator,
         # write to their own queue and table, never to this test's.
-        resources = stack.create(f"t{secrets.token_hex(4)}", deps.call().sender)
+        senders = [call.sender for call in (deps.call(), *deps.calls())]
+        resources = stack.create(f"t{secrets.token_hex(4)}", senders)
         os.environ.update(resources.environment())
         deps.reset()
         from app import app
@@ -70,10 +82,14 @@ class CfP:
         )
 
     def with_call(self, **overrides: Any) -> CfP:
-        """Start again on a fresh account, with a call whose settings differ from the default."""
+        """Start again on a fresh account, with a default call whose settings differ from its file's."""
+        return self.with_calls({DEFAULT_CALL: overrides})
+
+    def with_calls(self, by_call: dict[str, dict[str, Any]]) -> CfP:
+        """Start again on a fresh account, with calls whose settings differ from their files', by call id."""
         self.close()
         self.emulator.reset()
-        self.successor = CfP.create(self.emulator, **overrides)
+        self.successor = CfP.create(self.emulator, by_call)
         return self.successor
 
     def inject(self, *faults: dict[str, Any]) -> CfP:
@@ -124,7 +140,7 @@ class CfP:
                 aws.client("sqs").send_message(QueueUrl=self.resources.task_queue_url, MessageBody=body)
 
     def configure(self, **overrides: Any) -> CfP:
-        """Change the call's settings on the same account (limits, deadline...)."""
+        """Change the default call's settings on the same account (limits, deadline...)."""
         configure_call(**overrides)
         return self
 
@@ -175,8 +191,8 @@ class CfP:
     def application(self, application_id: str) -> Application:
         return deps.applications().get(application_id)
 
-    def store_slots_taken(self) -> int:
-        return deps.slots().slots_taken(deps.call().id)
+    def store_slots_taken(self, call_id: str = DEFAULT_CALL) -> int:
+        return deps.slots().slots_taken(call_id)
 
     def executions(self) -> list[dict[str, Any]]:
         response = aws.stepfunctions().list_executions(stateMachineArn=self.resources.state_machine_arn)
@@ -203,23 +219,24 @@ class CfP:
         email knows the workflow went where no email is sent, rather than that it has not got there yet."""
         self.pump.run_until(lambda: self.states_entered(application_id).count(state) >= times, timeout)
 
-    def submit(self, fields: dict[str, str] | None = None) -> Any:
+    def submit(self, fields: dict[str, str] | None = None, call_id: str = DEFAULT_CALL) -> Any:
+        """The call's form, sent."""
         from urllib.parse import urlencode
 
         return self.client.http.post(
-            "/applications",
+            f"/{call_id}/applications",
             headers={"Content-Type": "application/x-www-form-urlencoded"},
             body=urlencode(fields if fields is not None else STORY),
         )
 
-    def follow(self, response: Any) -> Any:
-        """GET where a 303 See Other leads, as a browser does after a form's POST."""
+    def follow(self, response: Any, posted_to: str = f"/{DEFAULT_CALL}/applications") -> Any:
+        """GET where a redirect leads (a 303 See Other after a form's POST, a 301 from an address of the
+        one-call versions), as a browser does: its Location is relative to the address it answered."""
         from urllib.parse import urljoin, urlsplit
 
-        assert response.status_code == 303, (response.status_code, response.body)
-        return self.client.http.get(
-            urlsplit(urljoin("http://testserver/applications", response.headers["Location"])).path
-        )
+        assert response.status_code in (301, 303), (response.status_code, response.body)
+        location = urlsplit(urljoin(f"http://testserver{posted_to}", response.headers["Location"]))
+        return self.client.http.get(location.path + (f"?{location.query}" if location.query else ""))
 
     def submit_from(self, source_ip: str, fields: dict[str, str]) -> HTTPResponse:
         """The form, posted from `source_ip`: the event API Gateway gives the function, which
@@ -230,7 +247,8 @@ class CfP:
 
         converter = LambdaEventConverter(RouteMatcher(list(app.routes)))
         form = {"Content-Type": "application/x-www-form-urlencoded"}
-        event = converter.create_lambda_event("POST", "/applications", form, urlencode(fields).encode())
+        path = f"/{DEFAULT_CALL}/applications"
+        event = converter.create_lambda_event("POST", path, form, urlencode(fields).encode())
         event["requestContext"]["identity"]["sourceIp"] = source_ip
         return HTTPResponse.create_from_dict(app(event, LambdaContext("api_handler", 512)))
 
@@ -243,7 +261,7 @@ class CfP:
         return self.client.http.post(path, headers=form, body=urlencode(fields))
 
     def review_link(self, organiser: str, label: str, title: str = STORY["title"]) -> str:
-        """The Approve or Reject link of the organiser's review email about that story."""
+        """The Approve or Reject link of the organiser's review email about that story, as a path."""
         self.wait_for_email(organiser, f"New application to review: “{title}”")
         email = next(m for m in self.emails_to(organiser) if title in m.subject)
         return self.path(self.link(email, label))

@@ -15,7 +15,7 @@ import requests
 from playwright.sync_api import Browser, BrowserContext, Page, ViewportSize, expect, sync_playwright
 
 from tests.browser import DESKTOP, EMAIL_IN_A_CLIENT, PHONE, WIDE, check_page, launch, screenshot
-from tests.support import MODERATOR, PROGRAMME, STORY, LocalRun, running_locally
+from tests.support import DEFAULT_CALL, MODERATOR, PROGRAMME, STORY, LocalRun, running_locally
 
 
 @pytest.fixture(scope="module")
@@ -60,6 +60,12 @@ def fill_story(page: Page, name: str, email: str, title: str, kind_label: str | 
 def test_an_applicant_fixes_the_mistakes_and_applies_in_english(browser: Browser, local_run: LocalRun) -> None:
     page = new_page(browser, DESKTOP)
     page.goto(f"{local_run.app}/")
+    # The root page lists the calls; the applicant picks theirs.
+    expect(page.get_by_role("heading", level=1)).to_have_text("Calls for participation")
+    expect(page.get_by_role("heading", name="Open calls")).to_be_visible()
+    check_page(page, "calls (en, desktop)")
+    page.get_by_role("link", name="OSPO, you can be heroes!").click()
+    expect(page).to_have_url(f"{local_run.app}/{DEFAULT_CALL}/")
     expect(page).to_have_title(re.compile("OSPO, you can be heroes!"))
     expect(page.locator("html")).to_have_attribute("lang", "en")
     expect(page.get_by_role("navigation", name="Language").get_by_role("link", name="Français")).to_be_visible()
@@ -127,6 +133,9 @@ def test_un_candidat_corrige_ses_erreurs_et_postule_en_francais_sur_un_telephone
 ) -> None:
     page = new_page(browser, PHONE, locale="fr-FR")  # the browser asks for French (Accept-Language)
     page.goto(f"{local_run.app}/")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Appels à participation")
+    check_page(page, "calls (fr, 360 px)")
+    page.get_by_role("link", name=french("OSPO, vous pouvez être des héros !")).click()
     expect(page.locator("html")).to_have_attribute("lang", "fr")
     expect(page.get_by_role("heading", level=1)).to_have_text(french("OSPO, vous pouvez être des héros !"))
     expect(page.get_by_text(french("jeudi 11 juin 2099, de 16 h 40 à 17 h 40 (heure de Paris)"))).to_be_visible()
@@ -166,13 +175,13 @@ def test_un_candidat_corrige_ses_erreurs_et_postule_en_francais_sur_un_telephone
     # The switch changes the language, and the choice stays for the next page.
     page.get_by_role("link", name="English").click()
     expect(page.get_by_role("heading", name="What's next")).to_be_visible()
-    page.goto(f"{local_run.app}/")
+    page.goto(f"{local_run.app}/{DEFAULT_CALL}/")
     expect(page.locator("html")).to_have_attribute("lang", "en")
 
 
 def test_the_form_works_without_javascript(browser: Browser, local_run: LocalRun) -> None:
     page = new_page(browser, PHONE, javascript=False)
-    page.goto(f"{local_run.app}/")
+    page.goto(f"{local_run.app}/{DEFAULT_CALL}/")
     page.get_by_role("button", name="Send my application").click()
     expect(page.locator("#error-summary")).to_have_attribute("autofocus", "")
     expect(page.locator("#error-summary li")).to_have_count(6)
@@ -185,7 +194,7 @@ def test_back_from_the_thank_you_page_returns_to_the_form_without_sending_it_aga
     browser: Browser, local_run: LocalRun
 ) -> None:
     page = new_page(browser, PHONE)
-    page.goto(f"{local_run.app}/")
+    page.goto(f"{local_run.app}/{DEFAULT_CALL}/")
     fill_story(page, "Mary Shelley", "mary@example.org", "The monster we open-sourced", "The bad", consent=True)
     page.get_by_role("button", name="Send my application").click()
     expect(page.get_by_role("heading", name="Thank you, Mary Shelley!")).to_be_visible()
@@ -203,7 +212,9 @@ def test_back_from_the_thank_you_page_returns_to_the_form_without_sending_it_aga
 def test_organisers_approve_from_the_outbox_and_the_speaker_confirms(browser: Browser, local_run: LocalRun) -> None:
     title = "The licence scanner that cried wolf"
     response = requests.post(
-        f"{local_run.app}/applications", data=STORY | {"title": title, "email": "linus@example.org"}, timeout=10
+        f"{local_run.app}/{DEFAULT_CALL}/applications",
+        data=STORY | {"title": title, "email": "linus@example.org"},
+        timeout=10,
     )
     assert response.status_code == 200 and response.history[0].status_code == 303
     local_run.wait_for_email(PROGRAMME, title)
@@ -269,10 +280,17 @@ def test_organisers_approve_from_the_outbox_and_the_speaker_confirms(browser: Br
     expect(overview.locator("ol.programme")).to_contain_text(title)
     check_page(overview, "overview (desktop)")
     screenshot(overview, "overview-desktop")
+    # The programme committee organises both calls: its overview link lists them, each with its counts.
+    programme = new_page(browser, PHONE)
+    programme_request = local_run.wait_for_email(PROGRAMME, title)
+    programme.goto(dict(programme_request["links"])["All applications of the call"].partition("?")[0])
+    expect(programme.get_by_role("heading", level=1)).to_have_text("Your calls")
+    expect(programme.locator("section.call-summary")).to_have_count(2)
+    check_page(programme, "an organiser's calls (360 px)")
     # Filtered without JavaScript: the form's GET puts the choice in the address.
     overview.get_by_label("Status", exact=True).select_option("confirmed")
     overview.get_by_role("button", name="Show").click()
-    expect(overview).to_have_url(re.compile(r"\?status=confirmed"))
+    expect(overview).to_have_url(re.compile(r"[?&]status=confirmed"))
     expect(overview.locator("table.applications tbody tr")).to_have_count(1)
     overview.set_viewport_size(PHONE)
     overview.get_by_role("link", name="Show every application").click()

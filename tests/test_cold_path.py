@@ -17,6 +17,7 @@ report({{"status": response["statusCode"], "body": response["body"],
         "loaded": sorted(name for name in {HEAVY!r} if name in sys.modules),
         "loader": type(rendering.environment().loader).__name__}})
 """
+FIRST_LIST = FIRST_FORM.replace("serve_the_form()", "serve_the_calls()")
 
 
 def test_a_fresh_process_serves_the_form_without_loading_boto3() -> None:
@@ -36,6 +37,18 @@ def test_the_zip_serves_the_same_form_without_pydantic(packaged: Path, tmp_path:
     assert served["loaded"] == []
     assert served["body"] == run_from(PROJECT, FIRST_FORM)["body"]
     assert "OSPO, you can be heroes!" in served["body"]
+
+
+def test_the_zip_lists_every_call_without_pydantic(packaged: Path, tmp_path: Path) -> None:
+    """The root page reads every call from the zip's JSON: no call file is validated on a cold start."""
+    root = unpacked_read_only(packaged / "deployment.zip", tmp_path / "task")
+    try:
+        listed = run_from(root, FIRST_LIST)
+    finally:
+        writable(root)
+    assert (listed["status"], listed["loaded"]) == (200, [])
+    assert "OSPO, you can be heroes!" in listed["body"] and "Open source in the public sector" in listed["body"]
+    assert listed["body"] == run_from(PROJECT, FIRST_LIST)["body"]
 
 
 def test_overrides_other_than_the_packaged_ones_are_validated_when_read(packaged: Path, tmp_path: Path) -> None:

@@ -208,7 +208,7 @@ def test_an_unknown_address_on_api_gateway_is_a_404_that_says_where_the_call_is(
         {"Ref": "RestAPI"},
     )
     body = json.loads(response["ResponseTemplates"]["application/json"])
-    assert body["title"] == "Not found" and "call for participation" in body["detail"]
+    assert body["title"] == "Not found" and "calls for participation" in body["detail"]
 
 
 def test_the_senders_domain_signs_with_easy_dkim(template: dict[str, Any]) -> None:
@@ -374,7 +374,7 @@ def test_the_packaged_template_creates_its_stack(
     assert environment == {
         "STAGE": "prod",
         "CALL_FILE": "ow2con24-ospo-heroes.toml",
-        "CALL_OVERRIDES": '{"verify_email": true}',
+        "CALL_OVERRIDES": '{"*": {"verify_email": true}}',
         "TABLE_NAME": "cfp-prod-applications",
         "TABLE_STREAM_ARN": table["LatestStreamArn"],
         "TASK_QUEUE_NAME": "cfp-prod-tasks",

@@ -42,10 +42,10 @@ def deployed(emulator: Emulator, monkeypatch: pytest.MonkeyPatch) -> Iterator[py
 def test_links_are_signed_with_the_secret_kept_in_ssm(deployed: pytest.MonkeyPatch) -> None:
     aws.ssm().put_parameter(Name=PARAMETER, Value="kept-in-ssm-only", Type="SecureString")
 
-    token = deps.links().status_url("app-123").rsplit("/", 1)[1]
+    token = deps.links().status_url("a-call", "app-123").rsplit("/", 1)[1]
 
     same_key = Links("kept-in-ssm-only", "http://testserver", DAY)
-    assert same_key.read_status(token) == "app-123"
+    assert same_key.read_status(token).application_id == "app-123"
     with pytest.raises(LinkInvalid):
         Links("test-secret-not-for-production", "http://testserver", DAY).read_status(token)
 

@@ -61,7 +61,7 @@ def test_a_bounce_is_recorded_told_to_the_organisers_once_and_nothing_more_is_se
     # The organisers see it on the overview and in the exports; the status page says it too.
     overview = cfp.path(cfp.link(notice, "All applications of the call"))
     assert "Emails to this applicant bounce: we no longer write to them." in cfp.client.http.get(overview).body.decode()
-    [row] = json.loads(cfp.client.http.get(f"{overview}?format=json").body)["applications"]
+    [row] = json.loads(cfp.client.http.get(f"{overview}&format=json").body)["applications"]
     assert row["email_undeliverable"] == "bounce"
     acknowledgement = cfp.wait_for_email(STORY["email"], "We received your application")
     status = cfp.client.http.get(cfp.path(cfp.link(acknowledgement, "Follow its status here"))).body.decode()

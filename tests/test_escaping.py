@@ -57,4 +57,4 @@ def test_a_story_cannot_pass_for_the_emails_own_links(cfp: CfP) -> None:
     email = cfp.wait_for_email(MODERATOR, "New application to review")
 
     assert "\n> Approve (opens a page):\n> https://evil.example/review/steal\n" in email.text
-    assert cfp.link(email, "Approve").startswith("http://testserver/review/")
+    assert cfp.link(email, "Approve").startswith("http://testserver/ow2con24-ospo-heroes/review/")

@@ -123,7 +123,7 @@ def test_every_call_of_each_function_is_in_its_own_policy(cfp: CfP, recorded: li
     grace_status = next(url for url in cfp.links_of(GRACE["email"]) if "/status/" in url)
     assert cfp.post(cfp.path(grace_status) + "/delete").status_code == 200
     overview = next(url for url in cfp.links_of(MODERATOR) if "/overview/" in url)
-    assert cfp.client.http.get(cfp.path(overview) + "?format=csv").status_code == 200
+    assert cfp.client.http.get(cfp.path(overview) + "&format=csv").status_code == 200
     # SES reports that Linus's address bounces: recorded, and the organisers are told.
     linus = next(a.id for a in cfp.applications() if a.title == LINUS["title"])
     publish(cfp.resources.email_events_topic_arn, notification(linus, LINUS["email"]))

@@ -10,7 +10,9 @@ from pathlib import Path
 from babel.messages.pofile import read_po
 
 from chalicelib.i18n import from_accept_language
-from tests.support import PROJECT, STORY, CfP
+from tests.support import DEFAULT_CALL, PROJECT, STORY, CfP
+
+FORM = f"/{DEFAULT_CALL}/"
 
 JSON = {"Content-Type": "application/json"}
 FRENCH_CATALOGUE = PROJECT / "chalicelib" / "locale" / "fr" / "LC_MESSAGES" / "messages.po"
@@ -25,18 +27,18 @@ def test_the_browser_s_preferred_language_is_chosen_among_ours() -> None:
 
 
 def test_the_form_follows_accept_language_and_the_switch_remembers_a_choice(cfp: CfP) -> None:
-    french = cfp.client.http.get("/", headers={"Accept-Language": "fr-FR,fr;q=0.9"})
+    french = cfp.client.http.get(FORM, headers={"Accept-Language": "fr-FR,fr;q=0.9"})
     page = french.body.decode()
     assert '<html lang="fr">' in page
     assert "OSPO, vous pouvez être des héros\u202f!" in page
     assert "mardi 11 juin 2024, de 16\u00a0h\u00a040 à 17\u00a0h\u00a040 (heure de Paris)" in page
-    assert 'href="./?lang=en" lang="en" hreflang="en"' in page
+    assert f'href="../{DEFAULT_CALL}/?lang=en" lang="en" hreflang="en"' in page
     assert "Accept-Language" in french.headers["Vary"]
 
-    switched = cfp.client.http.get("/?lang=en", headers={"Accept-Language": "fr"})
+    switched = cfp.client.http.get(f"{FORM}?lang=en", headers={"Accept-Language": "fr"})
     assert '<html lang="en">' in switched.body.decode()
     assert switched.headers["Set-Cookie"].startswith("lang=en; Path=/;")
-    remembered = cfp.client.http.get("/", headers={"Accept-Language": "fr", "Cookie": "lang=en"})
+    remembered = cfp.client.http.get(FORM, headers={"Accept-Language": "fr", "Cookie": "lang=en"})
     assert '<html lang="en">' in remembered.body.decode()
 
 
@@ -53,7 +55,9 @@ def test_a_french_applicant_reads_french_and_the_organisers_read_the_call_s_lang
     acknowledgement = cfp.wait_for_email(STORY["email"], "Nous avons reçu votre candidature")
     assert "Bonjour Ada Lovelace," in acknowledgement.text
     assert '<html lang="fr">' in acknowledgement.html
-    assert cfp.link(acknowledgement, "Suivez son avancement ici").startswith("http://testserver/status/")
+    assert cfp.link(acknowledgement, "Suivez son avancement ici").startswith(
+        "http://testserver/ow2con24-ospo-heroes/status/"
+    )
     review = cfp.wait_for_email("moderator@ow2con.example", "New application to review")
     assert "Approve (opens a page; nothing happens until you confirm):" in review.text
 
@@ -71,11 +75,11 @@ def test_the_json_api_takes_a_language_and_answers_mistakes_in_it(cfp: CfP) -> N
 
 
 def test_pages_load_only_the_app_s_own_stylesheet_and_script(cfp: CfP) -> None:
-    page = cfp.client.http.get("/")
+    page = cfp.client.http.get(FORM)
     assert "default-src 'none'; style-src 'self'; script-src 'self'" in page.headers["Content-Security-Policy"]
     body = page.body.decode()
-    assert '<link rel="stylesheet" href="./static/style.css">' in body
-    assert '<script src="./static/form.js" defer></script>' in body
+    assert '<link rel="stylesheet" href="../static/style.css">' in body
+    assert '<script src="../static/form.js" defer></script>' in body
     assert "http" not in body.split("<body>")[0]  # nothing from elsewhere in <head>
 
     stylesheet = cfp.client.http.get("/static/style.css")

@@ -68,7 +68,7 @@ def test_a_confirmed_speaker_cancels_the_waitlist_gets_the_slot_and_everyone_is_
         "STATUS": "CONFIRMED",
         "METHOD": "PUBLISH",
     }
-    assert cfp.link(confirmation, "I can no longer come").startswith("http://testserver/status/")
+    assert cfp.link(confirmation, "I can no longer come").startswith("http://testserver/ow2con24-ospo-heroes/status/")
 
     status = status_link(cfp, STORY)
     assert "Cancel my talk…" in cfp.client.http.get(status).body.decode()
@@ -114,7 +114,7 @@ def test_the_day_before_the_speaker_is_reminded_and_after_the_start_nobody_can_c
     reminder = cfp.wait_for_email(STORY["email"], "Reminder: ")
     assert "February room" in reminder.text and "3-minute story, no slides" in reminder.text
     assert "A question? Reply to this email or write to cfp@ow2con.example." in reminder.text
-    assert cfp.link(reminder, "I can no longer come").startswith("http://testserver/status/")
+    assert cfp.link(reminder, "I can no longer come").startswith("http://testserver/ow2con24-ospo-heroes/status/")
     cfp.wait_for_execution(ada, "SUCCEEDED", timeout=45)
     assert [e.event for e in cfp.application(ada).history][-2:] == ["confirmed", "session_reminded"]
 

@@ -306,7 +306,7 @@ def test_the_overview_lists_every_application_and_exports_csv_and_json(cfp: CfP)
     page = cfp.client.http.get(overview_link).body.decode()
     assert "3 applications · 1 of 1 slot taken" in page
 
-    export = cfp.client.http.get(f"{overview_link}?format=csv")
+    export = cfp.client.http.get(f"{overview_link}&format=csv")
     assert export.headers["Content-Type"] == "text/csv; charset=utf-8"
     rows = list(csv.DictReader(io.StringIO(export.body.decode())))
     assert tuple(rows[0]) == CSV_COLUMNS
@@ -318,6 +318,6 @@ def test_the_overview_lists_every_application_and_exports_csv_and_json(cfp: CfP)
     assert rows[0]["votes"] == f"{MODERATOR}: approve"
     assert rows[1]["email"] == GRACE["email"]
 
-    exported = json.loads(cfp.client.http.get(f"{overview_link}?format=json").body)
+    exported = json.loads(cfp.client.http.get(f"{overview_link}&format=json").body)
     assert [a["status"] for a in exported["applications"]] == ["accepted", "waitlisted", "in_review"]
     assert cfp.client.http.get("/overview/forged?format=csv").status_code == 400

@@ -6,9 +6,10 @@ import json
 from datetime import UTC, datetime, timedelta
 
 from chalicelib.i18n import html_datetime, moment
-from tests.support import STORY, CfP, configure_call
+from tests.support import DEFAULT_CALL, STORY, CfP, configure_call
 
 JSON = {"Content-Type": "application/json"}
+FORM, API = f"/{DEFAULT_CALL}/", f"/{DEFAULT_CALL}/applications"
 
 
 def only_the_next_valid_application_is_reviewed(cfp: CfP) -> None:
@@ -21,7 +22,7 @@ def only_the_next_valid_application_is_reviewed(cfp: CfP) -> None:
 
 
 def test_the_form_presents_the_call(cfp: CfP) -> None:
-    page = cfp.client.http.get("/").body.decode()
+    page = cfp.client.http.get(FORM).body.decode()
     assert "OSPO, you can be heroes!" in page
     assert "Tuesday 11 June 2024, 16:40–17:40" in page
     assert "February room" in page
@@ -57,7 +58,7 @@ def test_a_summary_longer_than_a_three_minute_talk_is_refused(cfp: CfP) -> None:
 
 def test_the_json_api_names_each_wrong_field_and_stores_nothing(cfp: CfP) -> None:
     body = {"name": "Ada\r\nBcc: everyone@example.org", "email": "ada@example.org", "kind": "great", "extra": 1}
-    response = cfp.client.http.post("/applications", headers=JSON, body=json.dumps(body).encode())
+    response = cfp.client.http.post(API, headers=JSON, body=json.dumps(body).encode())
     errors = json.loads(response.body)["errors"]
 
     assert response.status_code == 422
@@ -69,7 +70,7 @@ def test_the_json_api_names_each_wrong_field_and_stores_nothing(cfp: CfP) -> Non
 
 
 def test_a_body_that_is_not_json_gets_a_clear_400(cfp: CfP) -> None:
-    response = cfp.client.http.post("/applications", headers=JSON, body=b'{"name": ')
+    response = cfp.client.http.post(API, headers=JSON, body=b'{"name": ')
     assert response.status_code == 400
     assert "not valid JSON" in json.loads(response.body)["detail"]
     assert cfp.applications() == []
@@ -77,13 +78,13 @@ def test_a_body_that_is_not_json_gets_a_clear_400(cfp: CfP) -> None:
 
 def test_the_json_api_accepts_an_application(cfp: CfP) -> None:
     body = STORY | {"consent": True, "organisation": None}
-    response = cfp.client.http.post("/applications", headers=JSON, body=json.dumps(body).encode())
+    response = cfp.client.http.post(API, headers=JSON, body=json.dumps(body).encode())
     answer = json.loads(response.body)
 
     assert response.status_code == 201
     assert answer["created"] is True
     assert answer["status"] == "submitted"
-    assert answer["status_url"].startswith("http://testserver/status/")
+    assert answer["status_url"].startswith("http://testserver/ow2con24-ospo-heroes/status/")
     [stored] = cfp.applications()
     assert stored.id == answer["id"]
     assert stored.organisation is None
@@ -117,13 +118,14 @@ def test_a_sent_form_redirects_to_a_thank_you_page_that_reloading_does_not_send_
     # 303 See Other: the browser GETs the thank-you page; Back or reload never asks to resubmit.
     assert response.status_code == 303 and response.body in (b"", "")
     location = response.headers["Location"]
-    assert location.startswith("./thanks/")  # relative, as every link is (API Gateway's /api/ stage)
+    # Relative, as every link is (API Gateway's /api/ stage): from /<call>/applications to /<call>/thanks/.
+    assert location.startswith(f"../{DEFAULT_CALL}/thanks/")
     assert response.headers["Cache-Control"] == "no-store"
     first, reloaded = cfp.follow(response), cfp.follow(response)
     assert first.status_code == reloaded.status_code == 200
     assert first.body == reloaded.body
     page = first.body.decode()
-    assert "Thank you, Ada Lovelace!" in page and 'href="http://testserver/status/' in page
+    assert "Thank you, Ada Lovelace!" in page and 'href="http://testserver/ow2con24-ospo-heroes/status/' in page
     assert len(cfp.applications()) == 1
 
     # The thank-you page says whether the application was new: a repeat's page cannot be made to show
@@ -131,7 +133,7 @@ def test_a_sent_form_redirects_to_a_thank_you_page_that_reloading_does_not_send_
     token = location.rsplit("/", 1)[1]
     payload, stamp, signature = token.split(".")
     for changed in (f"{payload[:-2]}xx.{stamp}.{signature}", "not-a-link"):
-        refused = cfp.client.http.get(f"/thanks/{changed}")
+        refused = cfp.client.http.get(f"/{DEFAULT_CALL}/thanks/{changed}")
         assert refused.status_code == 404
         assert "This link cannot be used" in refused.body.decode()
 
@@ -140,7 +142,7 @@ def test_a_closed_call_refuses_applications(cfp: CfP) -> None:
     yesterday = (datetime.now(UTC) - timedelta(days=1)).isoformat()
     configure_call(deadline=yesterday)
 
-    form = cfp.client.http.get("/").body.decode()
+    form = cfp.client.http.get(FORM).body.decode()
     assert "The call is closed" in form
     deadline = moment(yesterday, "Europe/Paris", "en")
     assert (
@@ -157,8 +159,8 @@ def test_a_closed_call_refuses_applications(cfp: CfP) -> None:
 
 def test_a_repeat_through_the_json_api_gets_the_reference_and_no_status_link(cfp: CfP) -> None:
     body = json.dumps(STORY | {"consent": True})
-    first = cfp.client.http.post("/applications", headers={"Content-Type": "application/json"}, body=body)
-    again = cfp.client.http.post("/applications", headers={"Content-Type": "application/json"}, body=body)
+    first = cfp.client.http.post(API, headers={"Content-Type": "application/json"}, body=body)
+    again = cfp.client.http.post(API, headers={"Content-Type": "application/json"}, body=body)
 
     assert (first.status_code, again.status_code) == (201, 200)
     assert json.loads(again.body) == {"id": json.loads(first.body)["id"], "created": False}
@@ -166,7 +168,7 @@ def test_a_repeat_through_the_json_api_gets_the_reference_and_no_status_link(cfp
 
 def test_an_invisible_line_break_in_an_organisation_is_refused_with_what_to_remove(cfp: CfP) -> None:
     body = STORY | {"consent": True, "organisation": "ACME\u2028Approve (opens a page):"}
-    response = cfp.client.http.post("/applications", headers=JSON, body=json.dumps(body).encode())
+    response = cfp.client.http.post(API, headers=JSON, body=json.dumps(body).encode())
 
     assert response.status_code == 422
     errors = json.loads(response.body)["errors"]

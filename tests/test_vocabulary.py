@@ -11,7 +11,7 @@ import pytest
 from babel.messages.pofile import read_po
 
 from chalicelib import aws, email_events, rendering
-from chalicelib.call import load_call
+from chalicelib.call import Calls, load_call
 from chalicelib.clock import utc_now
 from chalicelib.correspondence import Correspondence
 from chalicelib.i18n import LANGUAGES, translate
@@ -147,7 +147,7 @@ def test_every_email_a_task_sends_renders_in_both_languages(task: Task) -> None:
                 email.attachments(worker, application) if email.attachments else (),
                 language,
                 application=application,
-                call=worker.call,
+                call=worker.call_for(application),
                 status_url="http://x/status",
                 **context,
             )
@@ -182,16 +182,17 @@ def sample_application() -> Application:
 
 def sample_worker() -> TaskWorker:
     """A worker whose AWS clients are never called here: only its links, call and clock are read."""
-    call = load_call(DEFAULT_CALL_FILE)
+    calls = Calls.of_one(load_call(DEFAULT_CALL_FILE))
+    call = calls.default
     client = aws.dynamodb()
     week = timedelta(days=7)
     links = Links("secret", "http://x", LinkLifetimes(review=week, attendance=week, overview=week))
     return TaskWorker(
         WorkerStores(ApplicationStore(client, "unused"), CallbackStore(client, "unused"), SlotStore(client, "unused")),
-        Correspondence(EmailMarkers(client, "unused"), Mailer(aws.sesv2(), call.sender), links, call, utc_now),
+        Correspondence(EmailMarkers(client, "unused"), Mailer(aws.sesv2(), call.sender), links, calls.of, utc_now),
         Workflow(aws.stepfunctions(), "arn:aws:states:eu-west-3:123456789012:stateMachine:unused"),
         links,
-        call,
+        calls.of,
     )
 
 

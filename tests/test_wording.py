@@ -123,6 +123,7 @@ def test_every_page_has_a_description_and_only_the_emailed_pages_ask_not_to_be_i
         "attendance",
         "answered",
         "overview",
+        "organiser",
         "verify",
         "verified",
     )

@@ -12,19 +12,26 @@ from typing import Any
 
 from chalicelib.settings import CALL_FILE, CALL_ORGANISERS, CALL_OVERRIDES, CALL_SENDER
 
-# What each script run by run_from() starts with: ROOT, serve_the_form() and report().
+# What each script run by run_from() starts with: ROOT, serve_the_form() (the default call's, at
+# /ow2con24-ospo-heroes/), serve_the_calls() (the root page) and report().
 PREAMBLE = """
 import json, os, sys
 ROOT = os.getcwd()
-FORM_GET = {"resource": "/", "path": "/", "httpMethod": "GET", "headers": {"Accept": "text/html"},
+
+def get(resource, path, parameters):
+    return {"resource": resource, "path": path, "httpMethod": "GET", "headers": {"Accept": "text/html"},
             "multiValueHeaders": {}, "queryStringParameters": None, "multiValueQueryStringParameters": None,
-            "pathParameters": None, "stageVariables": None, "body": None, "isBase64Encoded": False,
-            "requestContext": {"resourcePath": "/", "httpMethod": "GET", "path": "/api/", "stage": "api",
-                               "identity": {"sourceIp": "127.0.0.1"}}}
+            "pathParameters": parameters, "stageVariables": None, "body": None, "isBase64Encoded": False,
+            "requestContext": {"resourcePath": resource, "httpMethod": "GET", "path": "/api" + path,
+                               "stage": "api", "identity": {"sourceIp": "127.0.0.1"}}}
 
 def serve_the_form():
     from app import app
-    return app(FORM_GET, None)
+    return app(get("/{call_id}", "/ow2con24-ospo-heroes/", {"call_id": "ow2con24-ospo-heroes"}), None)
+
+def serve_the_calls():
+    from app import app
+    return app(get("/", "/", None), None)
 
 def report(found):
     print(json.dumps(found))

@@ -1,8 +1,9 @@
-"""Applicants' routes: the call and its form, submission (form or JSON) and its thank-you page, and the status
-page with its two buttons, each behind a confirmation step (GET shows, only POST acts).
+"""Applicants' routes: the thank-you page, the status page with its two buttons, each behind a confirmation
+step (GET shows, only POST acts), and the address confirmation.
 
-The form's GET is the page a cold start serves most: it loads neither pydantic nor boto3, so the
-other routes import the modules that do (applications, links, the stores) when they are first called.
+Each lives under its call's address (/<call id>/status/<token>); a link opened under another call's is
+refused. The addresses of the one-call versions (/status/<token>...), in emails already sent, still work:
+a GET leads to the call's address, a POST acts in place.
 """
 
 from __future__ import annotations
@@ -13,8 +14,8 @@ from chalice.app import Blueprint, Response
 
 from chalicelib import deps, logs
 from chalicelib.clock import utc_now
-from chalicelib.fields import FIELD_LABELS
-from chalicelib.i18n import N_, Language, minutes, moment, translate
+from chalicelib.handlers.calls import another_call
+from chalicelib.i18n import N_
 from chalicelib.settings import settings
 from chalicelib.web import (
     FORM_OR_JSON,
@@ -22,12 +23,11 @@ from chalicelib.web import (
     BadBody,
     BodyTooLarge,
     chosen_language,
-    client_address,
     html,
     json_response,
+    moved,
     problem,
     read_fields,
-    see_other,
     wants_json,
 )
 
@@ -38,26 +38,31 @@ if TYPE_CHECKING:
 
 bp = Blueprint(__name__)
 
-AUTOMATED = N_(
-    "The field “Leave this empty” was filled in, which robots do. If you are a person, "
-    "go back, empty that field and send the form again."
-)
-TOO_MANY_PER_ADDRESS = N_("Too many applications from this address. Please try again in %(wait)s.")
-TOO_MANY_PER_EMAIL = N_("Too many applications for this email address. Please try again in %(wait)s.")
-PLEASE_WAIT = N_("Please wait a little")
-
 
 def _unknown_status_link(exc: LinkError | ApplicationNotFound) -> Response:
     """A status link that is not ours, has expired, or names data already gone: a 404 that says so."""
+    from chalicelib.links import LinkOfAnotherCall
+
+    if isinstance(exc, LinkOfAnotherCall):
+        return another_call(bp.current_request, exc)
     detail = str(exc) or N_("This application does not exist.")
     return problem(bp.current_request, 404, N_("Status link not recognised"), detail)
 
 
-def _applicant_page(template: str, application: Application, status: int = 200, **context: object) -> Response:
-    """A page for the applicant: in the language they applied in, unless they chose another with the switch."""
+def _unusable_link(exc: LinkError | ApplicationNotFound, status: int) -> Response:
+    from chalicelib.links import LinkOfAnotherCall
+
+    if isinstance(exc, LinkOfAnotherCall):
+        return another_call(bp.current_request, exc)
+    return problem(bp.current_request, status, N_("This link cannot be used"), str(exc) or N_("No such application."))
+
+
+def applicant_page(template: str, application: Application, status: int = 200, **context: object) -> Response:
+    """A page for the applicant, about their call: in the language they applied in, unless they chose another
+    with the switch."""
     request = bp.current_request
     language = chosen_language(request, preferred=application.language)
-    call = deps.call()
+    call = deps.call(application.call_id)
     # A confirmed speaker may cancel until the session starts.
     started = utc_now() >= call.starts_at
     return html(
@@ -65,150 +70,112 @@ def _applicant_page(template: str, application: Application, status: int = 200, 
     )
 
 
-@bp.route("/", methods=["GET"])
-def show_call() -> Response:
-    call = deps.call()
-    return html(
-        bp.current_request, "form.html", call=call, values={}, errors={}, labels=FIELD_LABELS, is_open=call.is_open()
-    )
-
-
-@bp.route("/applications", methods=["POST"], content_types=FORM_OR_JSON)
-def submit_application() -> Response:
-    from chalicelib.applications import CallClosed, InvalidApplication, LooksAutomated, RateLimited
-
-    request = bp.current_request
-    call = deps.call()
-    language = chosen_language(request)
-    fields: dict[str, object] = {}
-    try:
-        fields = read_fields(request, settings().max_body_bytes)
-        # The form says which language it was shown in; an API client may say it too.
-        language = chosen_language(request, fields.pop("language", None))
-        application, created = deps.submissions().submit(fields, client_address(request), language)
-    except BodyTooLarge as exc:
-        logs.event("submission_refused", reason="too_large")
-        return problem(request, 413, N_("The application is too large"), TOO_LARGE, limit=exc.limit)
-    except BadBody as exc:
-        return problem(request, 400, N_("The request could not be read"), str(exc))
-    except LooksAutomated:
-        logs.event("submission_refused", reason="honeypot")
-        return problem(request, 400, N_("This looks automated"), AUTOMATED)
-    except RateLimited as exc:
-        logs.event("submission_refused", reason=f"rate_limited_{exc.scope}")
-        detail = TOO_MANY_PER_ADDRESS if exc.scope == "address" else TOO_MANY_PER_EMAIL
-        retry = {"Retry-After": str(exc.retry_after)}
-        wait = minutes(exc.retry_after // 60 + 1, language)
-        if wants_json(request):
-            return problem(request, 429, PLEASE_WAIT, detail, headers=retry, wait=wait)
-        # A person's typed text comes back with the form, to send again once the wait is over.
-        refusal = {"title": translate(language, PLEASE_WAIT), "detail": translate(language, detail, wait=wait)}
-        page = _form(language, fields, {}, 429, refusal=refusal)
-        page.headers.update(retry)
-        return page
-    except CallClosed:
-        closed = N_("Applications closed on %(deadline)s.")
-        deadline = moment(call.deadline, call.timezone, language)
-        return problem(request, 403, N_("The call is closed"), closed, language=language, deadline=deadline)
-    except InvalidApplication as exc:
-        if wants_json(request):
-            return json_response({"title": "Please correct the form", "errors": exc.errors}, 422)
-        return _form(language, fields, exc.errors, 422)
-    logs.event("application_stored", application=application.id, created=created)
-    if wants_json(request):
-        if not created:
-            # Anyone who knows an applicant's email and title can send them again: a repeat gets the
-            # reference only, never the status link (a key to withdraw) or the status.
-            return json_response({"id": application.id, "created": False}, 200)
-        status_url = deps.links().status_url(application.id)
-        return json_response(
-            {"id": application.id, "status": application.status, "created": True, "status_url": status_url}, 201
-        )
-    # Post/Redirect/Get: the thank-you page can be reloaded, or come Back to, without sending the form again.
-    return see_other(request, deps.links().thanks_path(application.id, created))
-
-
-def _form(
-    language: Language, values: dict[str, object], errors: dict[str, str], status: int, **context: object
-) -> Response:
-    """The form again, with what was typed and what to correct."""
-    call = deps.call()
-    return html(
-        bp.current_request,
-        "form.html",
-        status,
-        language=language,
-        call=call,
-        values=values,
-        errors=errors,
-        labels=FIELD_LABELS,
-        is_open=call.is_open(),
-        **context,
-    )
+@bp.route("/{call_id}/thanks/{token}", methods=["GET"])
+def thank_applicant(call_id: str, token: str) -> Response:
+    return _thanks(token, call_id)
 
 
 @bp.route("/thanks/{token}", methods=["GET"])
-def thank_applicant(token: str) -> Response:
+def thank_applicant_of_one_call(token: str) -> Response:
+    return _thanks(token, None)
+
+
+def _thanks(token: str, call_id: str | None) -> Response:
     """Where the form's POST leads. A new application's page links to its status; a repeat's shows only the
     reference (anyone who knows an email and a title can send them again)."""
     from chalicelib.links import LinkError
     from chalicelib.stores.table import ApplicationNotFound
 
     try:
-        claim = deps.links().read_thanks(token)
-        application = deps.submissions().status(claim.application_id)
+        application, claim = deps.applicant_links().thanks(token, call_id)
     except (LinkError, ApplicationNotFound) as exc:
-        return problem(bp.current_request, 404, N_("This link cannot be used"), str(exc) or N_("No such application."))
+        return _unusable_link(exc, 404)
+    if call_id is None:
+        return moved(bp.current_request, f"{application.call_id}/thanks/{token}")
     if not claim.created:
-        return _applicant_page("thanks.html", application, created=False)
-    return _applicant_page("thanks.html", application, created=True, status_url=deps.links().status_url(application.id))
+        return applicant_page("thanks.html", application, created=False)
+    status_url = deps.links().status_url(application.call_id, application.id)
+    return applicant_page("thanks.html", application, created=True, status_url=status_url)
+
+
+@bp.route("/{call_id}/status/{token}", methods=["GET"])
+def show_status(call_id: str, token: str) -> Response:
+    return _status(token, call_id)
 
 
 @bp.route("/status/{token}", methods=["GET"])
-def show_status(token: str) -> Response:
+def show_status_of_one_call(token: str) -> Response:
+    return _status(token, None)
+
+
+def _status(token: str, call_id: str | None) -> Response:
     from chalicelib.links import LinkError
     from chalicelib.stores.table import ApplicationNotFound
 
     request = bp.current_request
     try:
-        application = deps.submissions().status(deps.links().read_status(token))
+        application = deps.applicant_links().status(token, call_id)
     except (LinkError, ApplicationNotFound) as exc:
         return _unknown_status_link(exc)
     if wants_json(request):
         return json_response(
             {
                 "id": application.id,
+                "call": application.call_id,
                 "status": application.status,
                 "history": [step.model_dump() for step in application.history],
             }
         )
-    return _applicant_page("status.html", application, token=token)
+    if call_id is None:
+        return moved(request, f"{application.call_id}/status/{token}")
+    return applicant_page("status.html", application, token=token)
 
 
-def _confirmation(token: str, action: str) -> Response:
+def _confirmation(token: str, action: str, call_id: str | None) -> Response:
     """The step between a status page's button and what it does: says what will happen; only a POST acts."""
     from chalicelib.links import LinkError
     from chalicelib.stores.table import ApplicationNotFound
 
     try:
-        application = deps.submissions().status(deps.links().read_status(token))
+        application = deps.applicant_links().status(token, call_id)
     except (LinkError, ApplicationNotFound) as exc:
         return _unknown_status_link(exc)
-    return _applicant_page("confirm.html", application, token=token, action=action)
+    if call_id is None:
+        return moved(bp.current_request, f"{application.call_id}/status/{token}/{action}")
+    return applicant_page("confirm.html", application, token=token, action=action)
+
+
+@bp.route("/{call_id}/status/{token}/withdraw", methods=["GET"])
+def confirm_withdrawal(call_id: str, token: str) -> Response:
+    return _confirmation(token, "withdraw", call_id)
 
 
 @bp.route("/status/{token}/withdraw", methods=["GET"])
-def confirm_withdrawal(token: str) -> Response:
-    return _confirmation(token, "withdraw")
+def confirm_withdrawal_of_one_call(token: str) -> Response:
+    return _confirmation(token, "withdraw", None)
+
+
+@bp.route("/{call_id}/status/{token}/delete", methods=["GET"])
+def confirm_deletion(call_id: str, token: str) -> Response:
+    return _confirmation(token, "delete", call_id)
 
 
 @bp.route("/status/{token}/delete", methods=["GET"])
-def confirm_deletion(token: str) -> Response:
-    return _confirmation(token, "delete")
+def confirm_deletion_of_one_call(token: str) -> Response:
+    return _confirmation(token, "delete", None)
+
+
+@bp.route("/{call_id}/status/{token}/withdraw", methods=["POST"], content_types=FORM_OR_JSON)
+def withdraw(call_id: str, token: str) -> Response:
+    return _withdraw(token, call_id)
 
 
 @bp.route("/status/{token}/withdraw", methods=["POST"], content_types=FORM_OR_JSON)
-def withdraw(token: str) -> Response:
+def withdraw_of_one_call(token: str) -> Response:
+    return _withdraw(token, None)
+
+
+def _withdraw(token: str, call_id: str | None) -> Response:
     """Withdraws the application; a confirmed speaker's "I can no longer come", with a reason for the organisers."""
     from chalicelib.applications import InvalidReason, read_reason
     from chalicelib.links import LinkError
@@ -217,9 +184,9 @@ def withdraw(token: str) -> Response:
 
     request = bp.current_request
     try:
-        application_id = deps.links().read_status(token)  # the link first: a forged one reads no body
+        application = deps.applicant_links().status(token, call_id)  # the link first: a forged one reads no body
         reason = read_reason(read_fields(request, settings().max_body_bytes), chosen_language(request))
-        application = deps.withdrawals().withdraw(application_id, reason)
+        application = deps.withdrawals().withdraw(application.id, reason)
         logs.event("withdrawn", application=application.id)
     except (LinkError, ApplicationNotFound) as exc:
         return _unknown_status_link(exc)
@@ -231,52 +198,75 @@ def withdraw(token: str) -> Response:
         [message] = exc.errors.values()
         return problem(request, 422, N_("The reason cannot be sent as it is"), message, errors=exc.errors)
     except CannotWithdraw as exc:
-        return _applicant_page("status.html", exc.application, 409, token=token, too_late=True)
-    return _applicant_page("withdrawn.html", application, status_url=deps.links().status_url(application.id))
+        return applicant_page("status.html", exc.application, 409, token=token, too_late=True)
+    status_url = deps.links().status_url(application.call_id, application.id)
+    return applicant_page("withdrawn.html", application, status_url=status_url)
+
+
+@bp.route("/{call_id}/status/{token}/delete", methods=["POST"], content_types=FORM_OR_JSON)
+def delete_my_data(call_id: str, token: str) -> Response:
+    return _delete(token, call_id)
 
 
 @bp.route("/status/{token}/delete", methods=["POST"], content_types=FORM_OR_JSON)
-def delete_my_data(token: str) -> Response:
+def delete_my_data_of_one_call(token: str) -> Response:
+    return _delete(token, None)
+
+
+def _delete(token: str, call_id: str | None) -> Response:
     """Ends the workflow and blanks the personal fields."""
     from chalicelib.links import LinkError
     from chalicelib.stores.table import ApplicationNotFound
 
     try:
-        application = deps.erasure().erase(deps.links().read_status(token))
+        application = deps.erasure().erase(deps.applicant_links().status(token, call_id).id)
     except (LinkError, ApplicationNotFound) as exc:
         return _unknown_status_link(exc)
     logs.event("data_deleted", application=application.id)
-    return _applicant_page("deleted.html", application)
+    return applicant_page("deleted.html", application)
+
+
+@bp.route("/{call_id}/verify/{token}", methods=["GET"])
+def ask_verification(call_id: str, token: str) -> Response:
+    return _ask_verification(token, call_id)
 
 
 @bp.route("/verify/{token}", methods=["GET"])
-def ask_verification(token: str) -> Response:
+def ask_verification_of_one_call(token: str) -> Response:
+    return _ask_verification(token, None)
+
+
+def _ask_verification(token: str, call_id: str | None) -> Response:
     from chalicelib.links import LinkError
     from chalicelib.stores.table import ApplicationNotFound
 
     try:
-        application = deps.submissions().status(deps.links().read_verification(token))
+        application = deps.applicant_links().verification(token, call_id)
     except (LinkError, ApplicationNotFound) as exc:
-        return problem(bp.current_request, 400, N_("This link cannot be used"), str(exc) or N_("No such application."))
-    return _applicant_page("verify.html", application, token=token)
+        return _unusable_link(exc, 400)
+    if call_id is None:
+        return moved(bp.current_request, f"{application.call_id}/verify/{token}")
+    return applicant_page("verify.html", application, token=token)
+
+
+@bp.route("/{call_id}/verify/{token}", methods=["POST"], content_types=FORM_OR_JSON)
+def verify_email(call_id: str, token: str) -> Response:
+    return _verify(token, call_id)
 
 
 @bp.route("/verify/{token}", methods=["POST"], content_types=FORM_OR_JSON)
-def verify_email(token: str) -> Response:
+def verify_email_of_one_call(token: str) -> Response:
+    return _verify(token, None)
+
+
+def _verify(token: str, call_id: str | None) -> Response:
     from chalicelib.links import LinkError
     from chalicelib.stores.table import ApplicationNotFound
 
     try:
-        application_id = deps.links().read_verification(token)
-        verified = deps.verifications().verify(application_id)
-        application = deps.submissions().status(application_id)
+        application = deps.applicant_links().verification(token, call_id)
+        verified = deps.verifications().verify(application.id)
+        application = deps.applications().get(application.id)
     except (LinkError, ApplicationNotFound) as exc:
-        return problem(bp.current_request, 400, N_("This link cannot be used"), str(exc) or N_("No such application."))
-    return _applicant_page("verify.html", application, 200 if verified else 409, verified=verified)
-
-
-@bp.route("/openapi.json", methods=["GET"])
-def describe_api() -> Response:
-    from chalicelib.openapi import spec
-
-    return json_response(spec(deps.call(), settings().public_url or "/"))
+        return _unusable_link(exc, 400)
+    return applicant_page("verify.html", application, 200 if verified else 409, verified=verified)

@@ -16,14 +16,20 @@ bp = Blueprint(__name__)
 
 @bp.on_dynamodb_record(stream_arn=table_stream_arn(), batch_size=10, starting_position="TRIM_HORIZON")
 def start_review(event: DynamoDBEvent) -> None:
-    """One execution per new application, named after it; a replayed record starts nothing new."""
+    """One execution per new application, named after it, with its own call's settings; a replayed record
+    starts nothing new. The table keeps the call's settings as long as the application (stores/calls.py), so
+    the review runs on if the call's file is removed."""
     for record in event:
         keys = record.keys or {}
         if record.event_name != "INSERT" or keys.get("sk", {}).get("S") != "APPLICATION":
             continue
         application_id = keys["pk"]["S"].removeprefix("APP#")
-        execution_arn = deps.workflow().start(application_id, deps.call())
-        logs.event("review_started", application=application_id, execution=execution_arn)
+        image = record.new_image or {}
+        call = deps.call(image.get("call_id", {}).get("S"))
+        if "expires_at" in image:
+            deps.call_records().keep(call, int(image["expires_at"]["N"]))
+        execution_arn = deps.workflow().start(application_id, call)
+        logs.event("review_started", application=application_id, call=call.id, execution=execution_arn)
 
 
 @bp.on_sqs_message(queue=task_queue_name(), batch_size=1)

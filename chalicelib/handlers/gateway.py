@@ -18,7 +18,9 @@ bp = Blueprint(__name__)
 
 # Chalice's error codes for the refusals it makes before a view runs.
 CHALICE_REFUSALS = {405: "MethodNotAllowedError", 415: "UnsupportedMediaType"}
-NO_ROUTE_DETAIL = N_("There is no page at this address. The call for participation and its form are at the start.")
+NO_ROUTE_DETAIL = N_(
+    "There is no page at this address. The calls for participation and their forms are listed at the start."
+)
 
 
 @bp.middleware("http")

@@ -14,6 +14,10 @@ Keys (partition key `pk`, sort key `sk`), the only place they are written down:
     pk = APP#<application id>   sk = EMAIL#<kind>#<round>#<hash>
                                                        an email sent, so a retried task never repeats it
                                                        (emails.py)
+    pk = CALL#<call id>         sk = CALL              `call`: the call's settings (JSON) as they were when
+                                                       its latest application arrived, so that a call
+                                                       whose file was removed runs on, closed; it lasts
+                                                       as long as that application (calls.py)
     pk = CALL#<call id>         sk = SLOTS             the call's slot counter `taken`, and `offers`: the
                                                        ids of applications whose freed slot, still
                                                        counted as taken, is offered to the head of the
@@ -24,17 +28,19 @@ Keys (partition key `pk`, sort key `sk`), the only place they are written down:
                                                        (slots.py)
     pk = RATE#<scope>#<hash>#<window end>  sk = RATE   submissions counted for rate limiting; the
                                                        TTL attribute `expires_at` removes it (rates.py)
-    pk = REVOKED#<call id>#<organiser hash>  sk = LINKS
-                                                       `revoked_at` (epoch seconds): that organiser's
-                                                       overview and review links signed before it no
-                                                       longer work; the hash (SHA-256 of the
-                                                       case-folded address) keeps the address out of
-                                                       the key (revocations.py)
+    pk = REVOKED#<organiser hash>  sk = LINKS         `revoked_at` (epoch seconds): that organiser's
+                                                       overview and review links, of every call, signed
+                                                       before it no longer work; the hash (SHA-256 of
+                                                       the case-folded address) keeps the address out
+                                                       of the key (revocations.py). One-call versions
+                                                       wrote REVOKED#<call id>#<organiser hash>: those
+                                                       of the default call are still read
 
 Applications and votes carry `expires_at` too: the call's retention, enforced by DynamoDB's TTL.
 
-The index `by_call` (call_id, submitted_at) lists a call's applications; only APPLICATION items
-carry both attributes. The table's stream (NEW_IMAGE) starts one workflow per new APPLICATION.
+Each application names its call (`call_id`); what belongs to a call alone is under CALL#<call id>. The
+index `by_call` (call_id, submitted_at) lists a call's applications; only APPLICATION items carry both
+attributes. The table's stream (NEW_IMAGE) starts one workflow per new APPLICATION.
 
 boto3 and botocore are imported by the methods that talk to DynamoDB, not by these modules: the
 handlers import their exceptions, and the form GET must not pay ~120 ms for boto3 (bench/cold_start.py).

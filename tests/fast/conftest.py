@@ -25,7 +25,7 @@ from moto import mock_aws
 
 from chalicelib.applications import Erasure, Submissions, Withdrawals
 from chalicelib.attendance import AttendanceDesk
-from chalicelib.call import Call, load_call
+from chalicelib.call import Call, Calls, load_call
 from chalicelib.callbacks import Callbacks
 from chalicelib.correspondence import Correspondence
 from chalicelib.links import LinkLifetimes, Links
@@ -129,6 +129,12 @@ def call() -> Call:
     """The default call, open: three organisers, two votes decide, five slots. Override it in a module
     (a fixture of the same name) for another call."""
     return replace(load_call(DEFAULT_CALL_FILE), deadline=datetime.fromisoformat(OPEN_UNTIL))
+
+
+@pytest.fixture
+def calls(call: Call) -> Calls:
+    """The deployment's calls: `call` alone. A test of two calls makes its own."""
+    return Calls.of_one(call)
 
 
 @pytest.fixture
@@ -331,9 +337,9 @@ def callbacks(callback_store: CallbackStore, workflow: RecordingWorkflow) -> Cal
 
 @pytest.fixture
 def correspondence(
-    email_markers: EmailMarkers, mailer: Mailer, links: Links, call: Call, clock: Clock
+    email_markers: EmailMarkers, mailer: Mailer, links: Links, calls: Calls, clock: Clock
 ) -> Correspondence:
-    return Correspondence(email_markers, mailer, links, call, clock)
+    return Correspondence(email_markers, mailer, links, calls.of, clock)
 
 
 @pytest.fixture
@@ -344,10 +350,11 @@ def worker(
     correspondence: Correspondence,
     workflow: RecordingWorkflow,
     links: Links,
-    call: Call,
+    calls: Calls,
     clock: Clock,
 ) -> TaskWorker:
-    return TaskWorker(WorkerStores(applications, callback_store, slots), correspondence, workflow, links, call, clock)
+    stores = WorkerStores(applications, callback_store, slots)
+    return TaskWorker(stores, correspondence, workflow, links, calls.of, clock)
 
 
 @pytest.fixture
@@ -356,18 +363,23 @@ def review_desk(
     votes: VoteStore,
     callbacks: Callbacks,
     links: Links,
-    call: Call,
+    calls: Calls,
     revocations: RevocationStore,
     clock: Clock,
 ) -> ReviewDesk:
-    return ReviewDesk(applications, votes, callbacks, links, call, revocations, clock)
+    return ReviewDesk(applications, votes, callbacks, links, calls.of, revocations, clock)
 
 
 @pytest.fixture
 def attendance_desk(
-    applications: ApplicationStore, callback_store: CallbackStore, callbacks: Callbacks, links: Links, clock: Clock
+    applications: ApplicationStore,
+    callback_store: CallbackStore,
+    callbacks: Callbacks,
+    links: Links,
+    calls: Calls,
+    clock: Clock,
 ) -> AttendanceDesk:
-    return AttendanceDesk(applications, callback_store, callbacks, links, clock)
+    return AttendanceDesk(applications, callback_store, callbacks, links, calls.of, clock)
 
 
 @pytest.fixture
@@ -376,8 +388,8 @@ def submissions(applications: ApplicationStore, rates: RateLimits, call: Call, c
 
 
 @pytest.fixture
-def withdrawals(applications: ApplicationStore, callbacks: Callbacks, call: Call, clock: Clock) -> Withdrawals:
-    return Withdrawals(applications, callbacks, call, clock)
+def withdrawals(applications: ApplicationStore, callbacks: Callbacks, calls: Calls, clock: Clock) -> Withdrawals:
+    return Withdrawals(applications, callbacks, calls.of, clock)
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from chalicelib.attendance import AttendanceDesk, ConfirmationClosed
-from chalicelib.call import Call
+from chalicelib.call import Call, Calls
 from chalicelib.callbacks import Callbacks
 from chalicelib.links import AttendanceAnswer, Links
 from chalicelib.models import Record
@@ -18,11 +18,12 @@ from chalicelib.vocabulary import Event, Status, WaitKind
 from chalicelib.workflow import WaitEnded, execution_input
 from tests.fast import asl
 from tests.fast.conftest import NOW, KeepWait, RecordingWorkflow, Submit
+from tests.support import DEFAULT_CALL
 
 
 def attendance_token(links: Links, application_id: str, answer: AttendanceAnswer) -> str:
     """The token of an "I'll be there" or "I can't make it" link."""
-    return links.attendance_url(application_id, answer).rsplit("/", 1)[1]
+    return links.attendance_url(DEFAULT_CALL, application_id, answer).rsplit("/", 1)[1]
 
 
 @pytest.mark.parametrize(("answer", "next_state"), [("yes", "Confirm"), ("no", "Cancel")])
@@ -108,13 +109,17 @@ class WindowClosesOnTheClick(RecordingWorkflow):
 
 
 def test_an_answer_racing_the_end_of_the_confirmation_window_is_refused_and_given_back(
-    applications: ApplicationStore, callback_store: CallbackStore, links: Links, submitted: Submit, keep_wait: KeepWait
+    applications: ApplicationStore,
+    callback_store: CallbackStore,
+    links: Links,
+    calls: Calls,
+    submitted: Submit,
+    keep_wait: KeepWait,
 ) -> None:
     ada = submitted(status=Status.ACCEPTED)
     keep_wait(ada.id, WaitKind.CONFIRMATION, "acceptance")
-    desk = AttendanceDesk(
-        applications, callback_store, Callbacks(callback_store, WindowClosesOnTheClick(applications, ada.id)), links
-    )
+    closing = Callbacks(callback_store, WindowClosesOnTheClick(applications, ada.id))
+    desk = AttendanceDesk(applications, callback_store, closing, links, calls.of)
 
     with pytest.raises(ConfirmationClosed):
         desk.answer(attendance_token(links, ada.id, "yes"))

@@ -15,13 +15,16 @@ from chalicelib.vocabulary import Status, WaitKind
 from chalicelib.workflow import execution_input
 from tests.fast import asl
 from tests.fast.conftest import KeepWait, RecordingWorkflow, Submit
+from tests.support import DEFAULT_CALL
 
 MODERATOR, PROGRAMME, TRACK = 0, 1, 2
 
 
-def review_token(links: Links, application_id: str, organiser: int, outcome: Outcome) -> str:
+def review_token(
+    links: Links, application_id: str, organiser: int, outcome: Outcome, call_id: str = DEFAULT_CALL
+) -> str:
     """The token of the link in an organiser's review email."""
-    return links.review_url(application_id, organiser, outcome).rsplit("/", 1)[1]
+    return links.review_url(call_id, application_id, organiser, outcome).rsplit("/", 1)[1]
 
 
 def test_opening_a_review_link_shows_what_a_vote_would_do_and_changes_nothing(

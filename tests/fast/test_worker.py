@@ -182,7 +182,7 @@ def test_the_acknowledgement_goes_to_the_applicant_in_their_language(
         f"Nous avons reçu votre candidature\u00a0: «\u00a0{GRACE['title']}\u00a0»"
     ]
     [email] = [m for m in outbox() if STORY["email"] in m.recipients]
-    assert ada.id in email.text and "http://testserver/status/" in email.text
+    assert ada.id in email.text and "http://testserver/ow2con24-ospo-heroes/status/" in email.text
 
 
 def test_every_organiser_is_asked_to_review_with_their_own_links(
@@ -211,7 +211,7 @@ def test_the_accepted_speaker_is_asked_to_confirm_with_attendance_links(
     assert email.recipients == [STORY["email"]]
     assert email.subject == f"Action required: confirm your talk at “{call.title}”"
     answers = [links.read_attendance(token_of(url)) for _, url in email.links if "/attendance/" in url]
-    assert answers == [AttendanceClaim(ada.id, "yes"), AttendanceClaim(ada.id, "no")]
+    assert answers == [AttendanceClaim(ada.id, "yes", call.id), AttendanceClaim(ada.id, "no", call.id)]
 
 
 def test_a_confirmed_speaker_gets_the_invitation_and_every_organiser_is_told(
@@ -508,8 +508,8 @@ def throttled_worker(worker: TaskWorker, workflow: RecordingWorkflow, call: Call
     sesv2: Any = client("sesv2")
     attach(sesv2, parse(json.dumps([{"operation": "sesv2.SendEmail", "error": "TooManyRequestsException"}])))
     markers = EmailMarkers(client("dynamodb"), TABLE_NAME)
-    letters = Correspondence(markers, Mailer(sesv2, call.sender), links, call, lambda: NOW)
-    return TaskWorker(worker.stores, letters, workflow, links, call, lambda: NOW)
+    letters = Correspondence(markers, Mailer(sesv2, call.sender), links, worker.call_of, lambda: NOW)
+    return TaskWorker(worker.stores, letters, workflow, links, worker.call_of, lambda: NOW)
 
 
 def test_ses_throttling_leaves_the_task_on_the_queue_for_another_delivery(

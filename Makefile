@@ -9,7 +9,7 @@ NODE_STAMP := node_modules/.installed-$(shell cat package.json package-lock.json
 STAGE ?= dev
 OUT := out/$(STAGE)
 
-.PHONY: install node translations messages workflow run bounce test test-fast test-slow load bench lighthouse lint typecheck package deploy destroy revoke-overview clean
+.PHONY: install node translations messages workflow run bounce test test-fast test-slow load bench lighthouse lint typecheck package deploy destroy revoke-overview new-call clean
 
 install: $(STAMP)
 
@@ -114,6 +114,11 @@ destroy:
 revoke-overview: install
 	@test -n "$(ORGANISER)" || { echo "✗ say whose links: make revoke-overview STAGE=$(STAGE) ORGANISER=<address>"; exit 1; }
 	@PYTHONPATH=. $(BIN)/python -m deploy.revoke --stage $(STAGE) --organiser "$(ORGANISER)"
+
+# make new-call ID=ow2con25-ospo-heroes: chalicelib/calls/<ID>.toml, every setting commented, to edit (README, "Configuration").
+new-call: install
+	@test -n "$(ID)" || { echo "✗ name the call: make new-call ID=<id>, e.g. ID=ow2con25-ospo-heroes (its address is /<id>/)"; exit 1; }
+	@PYTHONPATH=. $(BIN)/python -m deploy.new_call --id "$(ID)"
 
 clean:
 	rm -rf $(VENV) node_modules out .local .pytest_cache .mypy_cache .ruff_cache

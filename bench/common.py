@@ -58,21 +58,24 @@ def api_event(
     body: str | None = None,
     headers: dict[str, str] | None = None,
     source_ip: str = "127.0.0.1",
+    resource: str | None = None,
+    parameters: dict[str, str] | None = None,
 ) -> dict[str, Any]:
-    """An API Gateway (REST, proxy integration) event, as Lambda hands it to Chalice."""
+    """An API Gateway (REST, proxy integration) event, as Lambda hands it to Chalice: `path` as requested,
+    routed to `resource` (the path itself by default) with its `parameters`."""
     headers = {"Host": "abc123.execute-api.eu-west-3.amazonaws.com", "Accept": "text/html"} | (headers or {})
     return {
-        "resource": path,
+        "resource": resource or path,
         "path": path,
         "httpMethod": method,
         "headers": headers,
         "multiValueHeaders": {k: [v] for k, v in headers.items()},
         "queryStringParameters": None,
         "multiValueQueryStringParameters": None,
-        "pathParameters": None,
+        "pathParameters": parameters,
         "stageVariables": None,
         "requestContext": {
-            "resourcePath": path,
+            "resourcePath": resource or path,
             "httpMethod": method,
             "path": f"/api{path}",
             "stage": "api",
@@ -84,13 +87,18 @@ def api_event(
     }
 
 
+# The call whose form the benchmarks serve and submit to: the default one, at /<its id>/.
+CALL_ID = "ow2con24-ospo-heroes"
+
+
 def form_get_event() -> dict[str, Any]:
-    return api_event("GET", "/")
+    return api_event("GET", f"/{CALL_ID}/", resource="/{call_id}", parameters={"call_id": CALL_ID})
 
 
 def submission_event(fields: dict[str, str], source_ip: str = "127.0.0.1") -> dict[str, Any]:
     form = {"Content-Type": "application/x-www-form-urlencoded"}
-    return api_event("POST", "/applications", urlencode(fields), form, source_ip)
+    path, parameters = f"/{CALL_ID}/applications", {"call_id": CALL_ID}
+    return api_event("POST", path, urlencode(fields), form, source_ip, "/{call_id}/applications", parameters)
 
 
 @dataclass

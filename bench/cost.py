@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode, urlparse
 
-from bench.common import LambdaContext, api_event, emulated_stack, save, say, story
+from bench.common import LambdaContext, api_event, emulated_stack, save, say, story, submission_event
 
 # AWS list prices, us-east-1, on-demand, without free tiers, as written on PRICES_DATE from PRICE_PAGES.
 PRICES_DATE = "2026-11-25"
@@ -119,14 +119,13 @@ class Meter:
 
 
 def route_event(method: str, url: str, fields: dict[str, str] | None = None) -> dict[str, Any]:
-    """An API Gateway event for an emailed link: /<kind>/<token>, routed as /<kind>/{token}."""
+    """An API Gateway event for an emailed link: /<call id>/<kind>/<token>, routed as /{call_id}/<kind>/{token}."""
     path = urlparse(url).path
-    kind, token = path.strip("/").split("/", 1)
+    call_id, kind, token = path.strip("/").split("/", 2)
     headers = {"Content-Type": "application/x-www-form-urlencoded"} if method == "POST" else {}
-    event = api_event(method, path, urlencode(fields or {}) if method == "POST" else None, headers)
-    event["resource"] = event["requestContext"]["resourcePath"] = f"/{kind}/{{token}}"
-    event["pathParameters"] = {"token": token}
-    return event
+    body = urlencode(fields or {}) if method == "POST" else None
+    resource, parameters = f"/{{call_id}}/{kind}/{{token}}", {"call_id": call_id, "token": token}
+    return api_event(method, path, body, headers, resource=resource, parameters=parameters)
 
 
 def item_size(item: dict[str, Any]) -> int:
@@ -197,7 +196,7 @@ def one_application(
         pump.run_until(lambda: found() is not None, timeout=60)
         return found()
 
-    api(api_event("POST", "/applications", urlencode(fields), {"Content-Type": "application/x-www-form-urlencoded"}))
+    api(submission_event(fields))
     acknowledgement = mail(fields["email"], "We received your application")
     status_link = next(url for _, url in acknowledgement.links if "/status/" in url)
     api(route_event("GET", status_link))
@@ -213,7 +212,7 @@ def one_application(
         api(route_event("GET", yes))
         api(route_event("POST", yes))
 
-    application_id = deps.submissions().status(deps.links().read_status(status_link.rsplit("/", 1)[1])).id
+    application_id = deps.links().read_status(status_link.rsplit("/", 1)[1]).application_id
     execution_arn = deps.workflow().execution_arn(application_id)
     stepfunctions = aws.stepfunctions()
     pump.run_until(

@@ -21,6 +21,7 @@ from urllib.parse import urljoin
 
 import requests
 
+from bench.common import CALL_ID
 from local import process
 from local.sample import STORY
 
@@ -33,12 +34,13 @@ CATEGORIES = ("accessibility", "best-practices", "seo")
 
 def pages(app: str) -> dict[str, str]:
     """The pages to score; the thank-you page is the one a real submission leads to."""
-    sent = requests.post(f"{app}/applications", data=STORY, allow_redirects=False, timeout=10)
+    form = f"{app}/{CALL_ID}/"
+    sent = requests.post(f"{form}applications", data=STORY, allow_redirects=False, timeout=10)
     if sent.status_code != 303:
         raise RuntimeError(f"the form's POST answered {sent.status_code}, not 303: {sent.text[:200]}")
     return {
-        "form": f"{app}/",
-        "thank-you page": urljoin(f"{app}/applications", sent.headers["Location"]),
+        "form": form,
+        "thank-you page": urljoin(f"{form}applications", sent.headers["Location"]),
         "error page (400, a review link cut short)": f"{app}/review/not-a-real-link",
         "error page (404, no such address)": f"{app}/no/such/page",
     }

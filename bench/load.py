@@ -23,6 +23,7 @@ from typing import Any
 
 import requests
 
+from bench.common import CALL_ID
 from chalicelib import aws
 from local import process
 from local.emulator import aws_environment
@@ -123,7 +124,9 @@ def measure(run: process.LocalRun, total: int, clients: int, settle_seconds: flo
         started = time.perf_counter()
         # A form's POST answers 303 to its thank-you page: the application is stored by then; the page is
         # not fetched, as a browser would, so each request is the submission alone.
-        response = session.post(f"{run.app}/applications", data=application(number), timeout=60, allow_redirects=False)
+        response = session.post(
+            f"{run.app}/{CALL_ID}/applications", data=application(number), timeout=60, allow_redirects=False
+        )
         latencies.append(time.perf_counter() - started)
         statuses[response.status_code] += 1
 

@@ -57,8 +57,8 @@ class Correspondence:
         only_yet_to_vote: bool = False,
     ) -> None:
         """Each organiser of the application's call, in the call's language, with their own review links and
-        overview link (of every call they organise, opened at this one's applications); about an application whose data was deleted too (its
-        title then reads "(deleted)")."""
+        overview link (of every call they organise, opened at this one's applications); about an
+        application whose data was deleted too (its title then reads "(deleted)")."""
         call = self._call_of(application.call_id)
         voted = {vote.organiser for vote in application.votes}
         for index, organiser in enumerate(call.organisers):

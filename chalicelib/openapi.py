@@ -1,4 +1,5 @@
-"""The OpenAPI description of the JSON API, built from the same pydantic model that validates it."""
+"""The OpenAPI description of a call's JSON API (/<call id>/openapi.json; /openapi.json is the default call's),
+built from the same pydantic model that validates it."""
 
 from __future__ import annotations
 
@@ -46,7 +47,7 @@ def spec(call: Call, server_url: str) -> dict[str, Any]:
         },
         "servers": [{"url": server_url}],
         "paths": {
-            "/applications": {
+            f"/{call.id}/applications": {
                 "post": {
                     "summary": "Apply with a story",
                     "operationId": "submitApplication",

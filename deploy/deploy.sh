@@ -116,7 +116,7 @@ if [ -z "${PUBLIC_URL:-}" ] && [ -z "$(stack_parameter PublicUrl)" ]; then
     deploy "${overrides[@]}" "PublicUrl=${url%/}"
 fi
 
-echo "✓ $stack deployed. The call for participation: $url" >&2
+echo "✓ $stack deployed. The calls for participation: $url" >&2
 if $new_stack; then
     echo "  SES sent a verification email to $SENDER: click its link before the app can send." >&2
     echo "  In the SES sandbox, every recipient must be verified too (README, \"Deploying to AWS\")." >&2

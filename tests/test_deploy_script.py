@@ -137,7 +137,7 @@ def test_a_first_deploy_makes_the_bucket_and_secret_then_deploys_twice_for_its_o
     assert "CAPABILITY_AUTO_EXPAND" in deploys[0]
     # The packaged template is over the 51,200 bytes CloudFormation takes inline.
     assert deploys[0][deploys[0].index("--s3-bucket") + 1] == "cfp-deploy-123456789012-eu-west-3"
-    assert f"The call for participation: {ENDPOINT}" in result.stderr
+    assert f"The calls for participation: {ENDPOINT}" in result.stderr
 
 
 def test_an_update_keeps_the_secret_and_the_stacks_parameters(fake_aws: dict[str, str]) -> None:

@@ -12,7 +12,7 @@ import pytest
 import requests
 
 from local import process
-from tests.support import MODERATOR, PROGRAMME, STORY, LocalRun, running_locally
+from tests.support import DEFAULT_CALL, MODERATOR, PROGRAMME, SECOND_CALL, STORY, LocalRun, running_locally
 
 
 @pytest.fixture(scope="module")
@@ -33,7 +33,7 @@ def press_button(page: requests.Response) -> requests.Response:
 
 
 def apply(run: LocalRun, **changes: str) -> str:
-    response = requests.post(f"{run.app}/applications", data=STORY | changes, timeout=10)
+    response = requests.post(f"{run.app}/{DEFAULT_CALL}/applications", data=STORY | changes, timeout=10)
     assert response.status_code == 200 and response.history[0].status_code == 303, response.text
     reference = re.search(r"Your reference: <strong>(\w+)</strong>", response.text)
     assert reference
@@ -43,6 +43,9 @@ def apply(run: LocalRun, **changes: str) -> str:
 def test_it_prints_the_urls(local_run: LocalRun) -> None:
     printed = "".join(local_run.output)
     assert f"{local_run.app}/" in printed
+    for call_id in (DEFAULT_CALL, SECOND_CALL):
+        assert f"{call_id}:" in printed and f"{local_run.app}/{call_id}/" in printed
+        assert requests.get(f"{local_run.app}/{call_id}/", timeout=10).status_code == 200
     assert local_run.outbox_url in printed
     assert local_run.emulator in printed
     assert "OSPO, you can be heroes!" in requests.get(local_run.app, timeout=10).text
@@ -109,15 +112,16 @@ def test_bad_input_over_http_is_a_422_that_names_the_field(local_run: LocalRun) 
 
 
 def test_a_sent_form_leads_to_its_thank_you_page_with_a_303(local_run: LocalRun) -> None:
-    response = requests.post(f"{local_run.app}/applications", data=STORY | {"title": "Back is safe"}, timeout=10)
+    form = f"{local_run.app}/{DEFAULT_CALL}/"
+    response = requests.post(f"{form}applications", data=STORY | {"title": "Back is safe"}, timeout=10)
     [redirect] = response.history
-    assert redirect.status_code == 303 and redirect.headers["Location"].startswith("./thanks/")
-    assert response.status_code == 200 and response.url.startswith(f"{local_run.app}/thanks/")
+    assert redirect.status_code == 303 and redirect.headers["Location"].startswith(f"../{DEFAULT_CALL}/thanks/")
+    assert response.status_code == 200 and response.url.startswith(f"{form}thanks/")
     assert "Your reference: <strong>" in response.text
 
 
 def test_robots_txt_the_icon_and_unknown_addresses_answer_as_on_aws(local_run: LocalRun) -> None:
-    assert requests.get(f"{local_run.app}/robots.txt", timeout=10).text.startswith("# The call and its form")
+    assert requests.get(f"{local_run.app}/robots.txt", timeout=10).text.startswith("# The calls and their forms")
     assert requests.get(f"{local_run.app}/favicon.ico", timeout=10).headers["Content-Type"].startswith("image/svg+xml")
     # chalice local's own answer would be 403 "Missing Authentication Token": API Gateway's, before the
     # stack's gateway response turns it into a 404. Locally, the app's 404 page.
@@ -126,7 +130,7 @@ def test_robots_txt_the_icon_and_unknown_addresses_answer_as_on_aws(local_run: L
         assert page.status_code == 404, path
         assert page.headers["Content-Type"] == "text/html; charset=utf-8"
         assert "<h1>Page not found</h1>" in page.text
-        back = re.search(r'<a href="([^"]*)">Back to the call</a>', page.text)
+        back = re.search(r'<a href="([^"]*)">See the calls for participation</a>', page.text)
         assert back and requests.get(urljoin(page.url, back.group(1)), timeout=10).status_code == 200
     api = requests.post(f"{local_run.app}/nothing-here", json={}, timeout=10)
     assert api.status_code == 404 and api.json()["title"] == "Page not found"

@@ -38,6 +38,10 @@ def test_the_description_is_served_and_names_the_fields(local_app: str) -> None:
     assert set(fields) == {"name", "email", "organisation", "kind", "title", "summary", "consent"}
     assert fields["summary"]["maxLength"] == 600
     assert description["servers"] == [{"url": local_app}]
+    assert list(description["paths"]) == ["/ow2con24-ospo-heroes/applications"]  # the default call's
+    second = requests.get(f"{local_app}/ow2con24-public-sector/openapi.json", timeout=10).json()
+    assert list(second["paths"]) == ["/ow2con24-public-sector/applications"]
+    assert second["components"]["schemas"]["Application"]["properties"]["summary"]["maxLength"] == 900
 
 
 def test_the_api_never_errors_and_keeps_its_description(api: schemathesis.BaseSchema) -> None:

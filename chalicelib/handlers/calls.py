@@ -84,6 +84,13 @@ def show_call(call_id: str) -> Response:
     return _form(call, chosen_language(bp.current_request), {}, {}, 200)
 
 
+@bp.route("/{call_id}", methods=["POST"], content_types=FORM_OR_JSON)
+def post_to_a_call_s_page(call_id: str) -> Response:
+    """No page takes a POST here, as API Gateway answers for an address without a route: a 404 (an address
+    that names no call would otherwise be a 405 locally, where chalice local finds the route /{call_id})."""
+    return no_route(bp.current_request)
+
+
 @bp.route("/{call_id}/applications", methods=["POST"], content_types=FORM_OR_JSON)
 def submit_application(call_id: str) -> Response:
     call = known_call(call_id)

@@ -37,6 +37,9 @@ def test_the_zip_serves_the_same_form_without_pydantic(packaged: Path, tmp_path:
     assert served["loaded"] == []
     assert served["body"] == run_from(PROJECT, FIRST_FORM)["body"]
     assert "OSPO, you can be heroes!" in served["body"]
+    # At /api/ow2con24-ospo-heroes/ (API Gateway's stage path, the call's part, its slash): links relative to it.
+    assert '<link rel="stylesheet" href="../static/style.css">' in served["body"]
+    assert 'href="../ow2con24-ospo-heroes/?lang=fr"' in served["body"]  # the language switch, to the call's page
 
 
 def test_the_zip_lists_every_call_without_pydantic(packaged: Path, tmp_path: Path) -> None:

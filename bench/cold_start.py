@@ -202,6 +202,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                     for n in range(runs)
                 ]
             )
+        stored = results["submission_from_zip"]["status"]
+        if stored != [303]:  # a refusal (429, 422...) would time another path than a stored submission
+            raise RuntimeError(f"the cold submissions were answered {stored}, not 303 each: nothing to time")
     save("cold_start", results)
     return results
 

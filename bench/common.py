@@ -48,8 +48,9 @@ OFFLINE = {
 
 
 def story(number: int, tag: str = "") -> dict[str, str]:
-    """A valid application whose title (and so its id) differs per run: each one is a new write."""
-    return STORY | {"title": f"{STORY['title']} ({tag}{number})", "email": f"ada+{tag}{number}@example.org"}
+    """A valid application whose title (and so its id) differs per run: each one is a new write. Each from a
+    mailbox of its own: `ada+tag@` would count as `ada@` against the per-email rate limit."""
+    return STORY | {"title": f"{STORY['title']} ({tag}{number})", "email": f"ada.{tag}{number}@example.org"}
 
 
 def api_event(

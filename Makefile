@@ -84,7 +84,7 @@ bounce: install
 	@PYTHONPATH=. $(BIN)/python -m local.bounce $(REF) $(if $(filter complaint,$(KIND)),--complaint)
 
 # 1,000 applications from 16 clients to a local run on 127.0.0.1, then the counts (RELIABILITY.md).
-load: install
+load: install translations
 	PYTHONPATH=. $(BIN)/python -m bench.load --applications 1000 --clients 16
 
 # Benchmarks, not tests: figures in bench/results/*.json and a table beside pretalx's (BENCHMARKS.md).

@@ -81,6 +81,30 @@ def test_a_step_of_an_application_that_is_gone_writes_nothing(
     assert item(dynamodb, application_key("gone")) is None
 
 
+# record_undeliverable: `attribute_exists(pk) AND attribute_not_exists(email_bounced)` --------------
+
+
+def test_an_undeliverable_address_is_marked_once_and_a_later_complaint_changes_nothing(
+    applications: ApplicationStore, submitted: Submit
+) -> None:
+    ada = submitted()
+    assert applications.record_undeliverable(ada.id, "bounce", AT) is True
+    # SES tells again (a second bounce, then a complaint): the first mark and its one history step stay.
+    assert applications.record_undeliverable(ada.id, "bounce", AT) is False
+    assert applications.record_undeliverable(ada.id, "complaint", AT) is False
+    stored = applications.get(ada.id)
+    assert stored.email_bounced == "bounce"
+    assert [e.event for e in stored.history] == ["submitted", "email_bounced"]
+
+
+def test_a_bounce_for_an_application_that_is_gone_writes_nothing(
+    applications: ApplicationStore, dynamodb: DynamoDBClient
+) -> None:
+    # SES's notification came after the retention deleted the application: nothing is brought back.
+    assert applications.record_undeliverable("gone", "bounce", AT) is False
+    assert item(dynamodb, application_key("gone")) is None
+
+
 # request_withdrawal: `attribute_exists(pk) AND #status IN (…withdrawable)` -----------------------
 
 

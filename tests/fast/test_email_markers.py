@@ -41,6 +41,24 @@ def test_a_sent_email_is_never_claimed_again_even_long_after(email_markers: Emai
     assert email_markers.state("app", "confirmation#0", ADA) == "sent"
 
 
+def test_a_sent_email_is_not_claimed_again_even_if_its_marker_kept_a_lease(
+    email_markers: EmailMarkers, dynamodb: DynamoDBClient, table: str
+) -> None:
+    # `sent` removes the lease; were one left behind (a write cut short, a future change), the marker's
+    # state alone must keep the email from going out twice.
+    key = application_key("app", _email_sort_key("confirmation#0", ADA))
+    email_markers.claim("app", "confirmation#0", ADA, NOW, LEASE)
+    email_markers.sent("app", "confirmation#0", ADA, NOW)
+    dynamodb.update_item(
+        TableName=table,
+        Key=key,
+        UpdateExpression="SET lease_until = :past",
+        ExpressionAttributeValues={":past": {"N": "0"}},
+    )
+    assert email_markers.claim("app", "confirmation#0", ADA, NOW + timedelta(days=3), LEASE) is False
+    assert email_markers.state("app", "confirmation#0", ADA) == "sent"
+
+
 def test_a_refused_email_gives_its_claim_back_but_a_sent_one_keeps_its_mark(email_markers: EmailMarkers) -> None:
     email_markers.claim("app", "decline#0", ADA, NOW, LEASE)
     email_markers.release("app", "decline#0", ADA)  # SES refused it: the retry may send it

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from chalicelib.settings import injected_faults
 
 if TYPE_CHECKING:
+    from botocore.exceptions import ClientError
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_sesv2 import SESV2Client
     from mypy_boto3_ssm import SSMClient
@@ -37,6 +38,11 @@ def _faults(config: str) -> list[Fault]:
     from chalicelib.faults import parse
 
     return parse(config)
+
+
+def error_code(exc: ClientError) -> str:
+    """The AWS error code of a failed call ("" when it has none)."""
+    return str(exc.response.get("Error", {}).get("Code", ""))
 
 
 def dynamodb() -> DynamoDBClient:

@@ -75,8 +75,9 @@ def link_secret() -> str:
     try:
         return aws.ssm().get_parameter(Name=name, WithDecryption=True)["Parameter"]["Value"]
     except ClientError as exc:
-        code = exc.response.get("Error", {}).get("Code", "")
-        raise SettingsError(f"cannot read the link secret from the SSM parameter {name}: {code or exc}") from exc
+        raise SettingsError(
+            f"cannot read the link secret from the SSM parameter {name}: {aws.error_code(exc) or exc}"
+        ) from exc
 
 
 def link_lifetimes(call_id: str | None) -> LinkLifetimes:

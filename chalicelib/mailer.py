@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from botocore.exceptions import BotoCoreError, ClientError
 
 from chalicelib import logs
+from chalicelib.aws import error_code
 from chalicelib.models import LINE_AND_DIRECTION_MARKS
 from chalicelib.rendering import Email
 
@@ -223,7 +224,7 @@ class Mailer:
                 request["ConfigurationSetName"] = self._configuration_set
             response = self._client.send_email(**request)
         except ClientError as exc:
-            code = exc.response.get("Error", {}).get("Code", "")
+            code = error_code(exc)
             if code in _TRANSIENT_CODES:
                 raise EmailThrottled(code) from exc
             # The code only: SES's message may name the address, and this goes to logs and to the workflow.

@@ -6,6 +6,7 @@ import json
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from chalicelib.aws import error_code
 from chalicelib.call import Call
 from chalicelib.stores.table import SLOTS, application_key, call_key
 
@@ -85,7 +86,7 @@ class Workflow:
                 input=json.dumps(execution_input(application_id, call), sort_keys=True),
             )
         except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") != "ExecutionAlreadyExists":
+            if error_code(exc) != "ExecutionAlreadyExists":
                 raise
             return self.execution_arn(application_id)
         return response["executionArn"]
@@ -100,7 +101,7 @@ class Workflow:
         try:
             self._client.send_task_success(taskToken=task_token, output=json.dumps(output))
         except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") in _GONE:
+            if error_code(exc) in _GONE:
                 raise WaitEnded(str(exc)) from exc
             raise
 
@@ -111,5 +112,5 @@ class Workflow:
         try:
             self._client.send_task_failure(taskToken=task_token, error=error, cause=cause[:32000])
         except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") not in _GONE:
+            if error_code(exc) not in _GONE:
                 raise

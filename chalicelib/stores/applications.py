@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from chalicelib.aws import error_code
 from chalicelib.models import Application, Record
 from chalicelib.stores.table import (
     BY_CALL,
@@ -12,7 +13,6 @@ from chalicelib.stores.table import (
     TableStore,
     application_from_item,
     application_key,
-    error_code,
     to_item,
 )
 from chalicelib.vocabulary import WITHDRAWABLE, Event
@@ -39,48 +39,32 @@ class ApplicationStore(TableStore):
     def record_step(self, application_id: str, record: Record, round_: int, at: str) -> bool:
         """Write a workflow step's status and history event, once: False if this step (its event in
         this round) was recorded before, by an earlier delivery of the same task."""
-        from botocore.exceptions import ClientError
-
         step = f"{record.event.value}#{round_}"
         update = "SET history = list_append(history, :event)"
         values: dict[str, Any] = {":event": [{"event": record.event.value, "at": at}], ":step": {step}, ":name": step}
         if record.status is not None:
             update += ", #status = :status"
             values[":status"] = record.status.value
-        try:
-            self._client.update_item(
-                TableName=self._table,
-                Key=application_key(application_id),
-                UpdateExpression=f"{update} ADD #recorded :step",
-                ConditionExpression="attribute_exists(pk) AND NOT contains(#recorded, :name)",
-                ExpressionAttributeNames={"#recorded": "recorded"} | ({"#status": "status"} if record.status else {}),
-                ExpressionAttributeValues=to_item(values),
-            )
-        except ClientError as exc:
-            if error_code(exc) != "ConditionalCheckFailedException":
-                raise
-            return False
-        return True
+        return self._conditional(
+            self._client.update_item,
+            Key=application_key(application_id),
+            UpdateExpression=f"{update} ADD #recorded :step",
+            ConditionExpression="attribute_exists(pk) AND NOT contains(#recorded, :name)",
+            ExpressionAttributeNames={"#recorded": "recorded"} | ({"#status": "status"} if record.status else {}),
+            ExpressionAttributeValues=to_item(values),
+        )
 
     def record_undeliverable(self, application_id: str, kind: str, at: str) -> bool:
         """Mark the applicant's address as one SES cannot deliver to (a bounce) or must not (a complaint);
         False if it was marked before."""
-        from botocore.exceptions import ClientError
-
         event = Event.EMAIL_BOUNCED if kind == "bounce" else Event.EMAIL_COMPLAINED
-        try:
-            self._client.update_item(
-                TableName=self._table,
-                Key=application_key(application_id),
-                UpdateExpression="SET email_bounced = :kind, history = list_append(history, :event)",
-                ConditionExpression="attribute_exists(pk) AND attribute_not_exists(email_bounced)",
-                ExpressionAttributeValues=to_item({":kind": kind, ":event": [{"event": event.value, "at": at}]}),
-            )
-        except ClientError as exc:
-            if error_code(exc) != "ConditionalCheckFailedException":
-                raise
-            return False
-        return True
+        return self._conditional(
+            self._client.update_item,
+            Key=application_key(application_id),
+            UpdateExpression="SET email_bounced = :kind, history = list_append(history, :event)",
+            ConditionExpression="attribute_exists(pk) AND attribute_not_exists(email_bounced)",
+            ExpressionAttributeValues=to_item({":kind": kind, ":event": [{"event": event.value, "at": at}]}),
+        )
 
     def applications(self, call_id: str) -> Iterator[Application]:
         """Every application of the call, oldest first."""

@@ -7,28 +7,23 @@ import json
 from dataclasses import replace
 
 from chalicelib.call import Call
-from chalicelib.stores.table import CALL_RECORD, TableStore, call_key, error_code
+from chalicelib.stores.table import CALL_RECORD, TableStore, call_key
 
 
 class CallRecords(TableStore):
     def keep(self, call: Call, expires_at: int) -> None:
         """Write the call's settings; they stay as long as its latest application (DynamoDB's TTL)."""
-        from botocore.exceptions import ClientError
-
         values = {":call": {"S": json.dumps(call.as_validated(), sort_keys=True)}, ":expires": {"N": str(expires_at)}}
-        try:
-            self._client.update_item(
-                TableName=self._table,
-                Key=call_key(call.id, CALL_RECORD),
-                UpdateExpression="SET #call = :call, expires_at = :expires",
-                # An application that keeps its data longer than the one arriving now keeps the record as long.
-                ConditionExpression="attribute_not_exists(expires_at) OR expires_at <= :expires",
-                ExpressionAttributeNames={"#call": "call"},
-                ExpressionAttributeValues=values,
-            )
-        except ClientError as exc:
-            if error_code(exc) != "ConditionalCheckFailedException":
-                raise
+        lasts_longer = self._conditional(
+            self._client.update_item,
+            Key=call_key(call.id, CALL_RECORD),
+            UpdateExpression="SET #call = :call, expires_at = :expires",
+            # An application that keeps its data longer than the one arriving now keeps the record as long.
+            ConditionExpression="attribute_not_exists(expires_at) OR expires_at <= :expires",
+            ExpressionAttributeNames={"#call": "call"},
+            ExpressionAttributeValues=values,
+        )
+        if not lasts_longer:
             self._client.update_item(
                 TableName=self._table,
                 Key=call_key(call.id, CALL_RECORD),

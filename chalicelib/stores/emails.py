@@ -7,7 +7,7 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime, timedelta
 
-from chalicelib.stores.table import EMAIL, StorageError, TableStore, application_key, error_code, to_item
+from chalicelib.stores.table import EMAIL, StorageError, TableStore, application_key, to_item
 
 SENDING = "sending"
 SENT = "sent"
@@ -29,26 +29,20 @@ class EmailMarkers(TableStore):
         EmailBeingSent while another claim's lease runs. A marker of an earlier version, without a
         state, counts as sent.
         """
-        from botocore.exceptions import ClientError
-
         key = application_key(application_id, _email_sort_key(kind, recipient))
         claim = {"kind": kind, "state": SENDING, "at": now.isoformat(), "lease_until": int((now + lease).timestamp())}
-        try:
-            self._client.put_item(
-                TableName=self._table,
-                Item=key | to_item(claim),
-                ConditionExpression="attribute_not_exists(pk) OR (#state = :sending AND lease_until < :now)",
-                ExpressionAttributeNames={"#state": "state"},
-                ExpressionAttributeValues=to_item({":sending": SENDING, ":now": int(now.timestamp())}),
-            )
-        except ClientError as exc:
-            if error_code(exc) != "ConditionalCheckFailedException":
-                raise
-            existing = self._item(key)
-            if existing is not None and existing.get("state", SENT) == SENT:
-                return False
-            raise EmailBeingSent(kind) from exc
-        return True
+        if self._conditional(
+            self._client.put_item,
+            Item=key | to_item(claim),
+            ConditionExpression="attribute_not_exists(pk) OR (#state = :sending AND lease_until < :now)",
+            ExpressionAttributeNames={"#state": "state"},
+            ExpressionAttributeValues=to_item({":sending": SENDING, ":now": int(now.timestamp())}),
+        ):
+            return True
+        existing = self._item(key)
+        if existing is not None and existing.get("state", SENT) == SENT:
+            return False
+        raise EmailBeingSent(kind)
 
     def sent(self, application_id: str, kind: str, recipient: str, at: datetime) -> None:
         """SES took the email: no later delivery sends it again."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from chalicelib.aws import error_code
 from chalicelib.models import Application
 from chalicelib.stores.table import (
     ANSWER,
@@ -13,7 +14,6 @@ from chalicelib.stores.table import (
     TableStore,
     application_from_item,
     application_key,
-    error_code,
     to_item,
 )
 

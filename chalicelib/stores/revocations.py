@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from chalicelib.stores.table import LINKS, REVOKED, TableStore, error_code
+from chalicelib.stores.table import LINKS, REVOKED, TableStore
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -50,19 +50,13 @@ class RevocationStore(TableStore):
     def revoke(self, organiser: str, at: datetime) -> datetime:
         """Refuse the organiser's links signed before `at`; returns the revocation now in force, which
         is a later one if another command got there first."""
-        from botocore.exceptions import ClientError
-
-        try:
-            self._client.update_item(
-                TableName=self._table,
-                Key=revocation_key(organiser),
-                UpdateExpression="SET revoked_at = :at",
-                ConditionExpression="attribute_not_exists(revoked_at) OR revoked_at < :at",
-                ExpressionAttributeValues={":at": {"N": _epoch(at)}},
-            )
-        except ClientError as exc:
-            if error_code(exc) != "ConditionalCheckFailedException":
-                raise
+        self._conditional(
+            self._client.update_item,
+            Key=revocation_key(organiser),
+            UpdateExpression="SET revoked_at = :at",
+            ConditionExpression="attribute_not_exists(revoked_at) OR revoked_at < :at",
+            ExpressionAttributeValues={":at": {"N": _epoch(at)}},
+        )
         return self.revoked_at(organiser) or at
 
     def revoked_at(self, organiser: str) -> datetime | None:

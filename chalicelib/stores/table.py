@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
+from chalicelib.aws import error_code
 from chalicelib.models import Application
 
 if TYPE_CHECKING:
     from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
-    from botocore.exceptions import ClientError
     from mypy_boto3_dynamodb import DynamoDBClient
 
 APPLICATION = "APPLICATION"
@@ -62,10 +63,6 @@ def application_from_item(item: dict[str, Any]) -> Application:
     return Application.model_validate(from_item(item))
 
 
-def error_code(exc: ClientError) -> str:
-    return str(exc.response.get("Error", {}).get("Code", ""))
-
-
 class TableStore:
     """A store of some of the table's items; it receives its client and the table's name."""
 
@@ -83,32 +80,29 @@ class TableStore:
             raise ApplicationNotFound(application_id)
         return Application.model_validate(item)
 
-    def _put_new(self, item: dict[str, Any]) -> bool:
-        """Write an item that must not exist yet; False (and nothing written) if it does."""
+    def _conditional(self, write: Callable[..., object], **request: Any) -> bool:
+        """One conditional write (put_item, update_item, delete_item) to the table; False, and nothing
+        written, when its ConditionExpression does not hold."""
         from botocore.exceptions import ClientError
 
         try:
-            self._client.put_item(TableName=self._table, Item=item, ConditionExpression="attribute_not_exists(pk)")
+            write(TableName=self._table, **request)
         except ClientError as exc:
             if error_code(exc) == "ConditionalCheckFailedException":
                 return False
             raise
         return True
+
+    def _put_new(self, item: dict[str, Any]) -> bool:
+        """Write an item that must not exist yet; False (and nothing written) if it does."""
+        return self._conditional(self._client.put_item, Item=item, ConditionExpression="attribute_not_exists(pk)")
 
     def _delete_if(self, key: dict[str, Any], condition: str, names: dict[str, str], values: dict[str, Any]) -> bool:
         """Delete an item if the condition holds; False (and nothing deleted) if it does not."""
-        from botocore.exceptions import ClientError
-
-        try:
-            self._client.delete_item(
-                TableName=self._table,
-                Key=key,
-                ConditionExpression=condition,
-                ExpressionAttributeNames=names,
-                ExpressionAttributeValues=values,
-            )
-        except ClientError as exc:
-            if error_code(exc) == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
+        return self._conditional(
+            self._client.delete_item,
+            Key=key,
+            ConditionExpression=condition,
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues=values,
+        )

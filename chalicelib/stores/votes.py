@@ -5,8 +5,9 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING
 
+from chalicelib.aws import error_code
 from chalicelib.models import Application, Outcome, Vote
-from chalicelib.stores.table import VOTE, StorageError, TableStore, application_key, error_code, to_item
+from chalicelib.stores.table import VOTE, StorageError, TableStore, application_key, to_item
 from chalicelib.vocabulary import Status
 
 if TYPE_CHECKING:

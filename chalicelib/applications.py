@@ -18,7 +18,7 @@ from chalicelib.models import Application, ApplicationForm, InvalidFields, Withd
 from chalicelib.stores.applications import ApplicationStore, CannotWithdraw
 from chalicelib.stores.erasure import ErasureStore
 from chalicelib.stores.rates import RateLimits
-from chalicelib.vocabulary import WITHDRAWABLE, Status, WaitKind
+from chalicelib.vocabulary import WITHDRAWABLE, WaitKind, withdrawable
 
 
 class CallClosed(Exception):
@@ -161,15 +161,13 @@ class Withdrawals:
         self._call_of = call_of
         self._clock = clock
 
-    def withdraw(self, application_id: str, reason: str = "") -> Application:
+    def withdraw(self, application: Application, reason: str = "") -> Application:
         """Raises CannotWithdraw once the application has reached an end, or its call's session has started."""
-        current = self._store.get(application_id)
-        if current.status is Status.CONFIRMED and self._clock() >= self._call_of(current.call_id).starts_at:
-            raise CannotWithdraw(current)
-        application = self._store.request_withdrawal(application_id, reason)
+        started = self._call_of(application.call_id).session_started(self._clock())
+        withdrawn = self._store.request_withdrawal(application.id, reason, withdrawable(started))
         # If the workflow is between two waits, the worker storing the next one sees the flag.
-        self._callbacks.fail(application_id, "Withdrawn", "The applicant withdrew.")
-        return application
+        self._callbacks.fail(application.id, "Withdrawn", "The applicant withdrew.")
+        return withdrawn
 
 
 class Erasure:
@@ -185,12 +183,12 @@ class Erasure:
         self._erasure = erasure
         self._withdrawals = withdrawals
 
-    def erase(self, application_id: str) -> Application:
-        application = self._store.get(application_id)
+    def erase(self, application: Application) -> Application:
+        """`application` as its status link just read it."""
         if application.status in WITHDRAWABLE and not application.withdraw_requested:
             with suppress(CannotWithdraw):  # it reached an end meanwhile: nothing waits to be ended
-                self._withdrawals.withdraw(application_id)
-        return self._erasure.erase(application_id)
+                self._withdrawals.withdraw(application)
+        return self._erasure.erase(application.id)
 
 
 class Verifications:

@@ -137,6 +137,9 @@ class Call:
     def starts_at(self) -> datetime:
         return datetime.combine(self.date, self.starts, ZoneInfo(self.timezone))
 
+    def session_started(self, now: datetime) -> bool:
+        return now >= self.starts_at
+
     @property
     def ends_at(self) -> datetime:
         return datetime.combine(self.date, self.ends, ZoneInfo(self.timezone))

@@ -192,7 +192,7 @@ class TaskWorker:
         if task is Task.REMIND_SPEAKER:
             return self.stores.callbacks.answer(application.id) is None
         if task is Task.REMIND_BEFORE_SESSION:
-            return self.clock() < call.starts_at  # an execution that caught up late: too late
+            return not call.session_started(self.clock())  # an execution that caught up late: too late
         return True
 
     def _answer_from_facts(

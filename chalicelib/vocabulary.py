@@ -115,9 +115,15 @@ WITHDRAWABLE = frozenset(
         Status.APPROVED,
         Status.ACCEPTED,
         Status.WAITLISTED,
-        Status.CONFIRMED,  # until the session starts (applications.Withdrawals): the speaker cancels
+        Status.CONFIRMED,  # until the session starts (withdrawable below): the speaker cancels
     }
 )
+
+
+def withdrawable(session_started: bool) -> frozenset[Status]:
+    """What an applicant may still withdraw: a confirmed speaker cancels only until the session starts."""
+    return WITHDRAWABLE - {Status.CONFIRMED} if session_started else WITHDRAWABLE
+
 
 STATUS_LABELS: dict[Status, str] = {
     Status.SUBMITTED: N_("submitted"),

@@ -64,7 +64,7 @@ def applicant_page(template: str, application: Application, status: int = 200, *
     language = chosen_language(request, preferred=application.language)
     call = deps.call(application.call_id)
     # A confirmed speaker may cancel until the session starts.
-    started = utc_now() >= call.starts_at
+    started = call.session_started(utc_now())
     return html(
         request, template, status, language, call=call, application=application, session_started=started, **context
     )
@@ -186,7 +186,7 @@ def _withdraw(token: str, call_id: str | None) -> Response:
     try:
         application = deps.applicant_links().status(token, call_id)  # the link first: a forged one reads no body
         reason = read_reason(read_fields(request, settings().max_body_bytes), chosen_language(request))
-        application = deps.withdrawals().withdraw(application.id, reason)
+        application = deps.withdrawals().withdraw(application, reason)
         logs.event("withdrawn", application=application.id)
     except (LinkError, ApplicationNotFound) as exc:
         return _unknown_status_link(exc)
@@ -219,7 +219,7 @@ def _delete(token: str, call_id: str | None) -> Response:
     from chalicelib.stores.table import ApplicationNotFound
 
     try:
-        application = deps.erasure().erase(deps.applicant_links().status(token, call_id).id)
+        application = deps.erasure().erase(deps.applicant_links().status(token, call_id))
     except (LinkError, ApplicationNotFound) as exc:
         return _unknown_status_link(exc)
     logs.event("data_deleted", application=application.id)

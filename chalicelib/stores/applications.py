@@ -15,7 +15,7 @@ from chalicelib.stores.table import (
     application_key,
     to_item,
 )
-from chalicelib.vocabulary import WITHDRAWABLE, Event
+from chalicelib.vocabulary import WITHDRAWABLE, Event, Status
 
 
 class CannotWithdraw(StorageError):
@@ -78,9 +78,11 @@ class ApplicationStore(TableStore):
             for item in page["Items"]:
                 yield application_from_item(item)
 
-    def request_withdrawal(self, application_id: str, reason: str = "") -> Application:
-        """Flag the application as withdrawn by its applicant, with their reason if they gave one; the
-        workflow does the rest."""
+    def request_withdrawal(
+        self, application_id: str, reason: str = "", allowed: frozenset[Status] = WITHDRAWABLE
+    ) -> Application:
+        """Flag the application as withdrawn by its applicant, with their reason if they gave one, if its
+        status is one of `allowed` (vocabulary.withdrawable); the workflow does the rest."""
         from botocore.exceptions import ClientError
 
         try:
@@ -89,12 +91,12 @@ class ApplicationStore(TableStore):
                 Key=application_key(application_id),
                 UpdateExpression="SET withdraw_requested = :yes" + (", withdraw_reason = :reason" if reason else ""),
                 ConditionExpression="attribute_exists(pk) AND #status IN ("
-                + ", ".join(f":s{i}" for i in range(len(WITHDRAWABLE)))
+                + ", ".join(f":s{i}" for i in range(len(allowed)))
                 + ")",
                 ExpressionAttributeNames={"#status": "status"},
                 ExpressionAttributeValues=to_item(
                     {":yes": True, ":reason": reason or None}
-                    | {f":s{i}": status.value for i, status in enumerate(sorted(WITHDRAWABLE))}
+                    | {f":s{i}": status.value for i, status in enumerate(sorted(allowed))}
                 ),
                 ReturnValues="ALL_NEW",
             )

@@ -114,7 +114,7 @@ def test_a_withdrawal_under_review_flags_the_application_and_ends_the_wait(
     ada = submitted(status=Status.IN_REVIEW)
     keep_wait(ada.id, WaitKind.VOTE, "review-request")
 
-    assert withdrawals.withdraw(ada.id).withdraw_requested is True
+    assert withdrawals.withdraw(ada).withdraw_requested is True
     assert applications.get(ada.id).withdraw_requested is True
     assert workflow.errors_to("review-request") == ["Withdrawn"]
 
@@ -123,7 +123,7 @@ def test_a_withdrawal_between_two_waits_is_left_for_the_next_wait_to_see(
     withdrawals: Withdrawals, applications: ApplicationStore, workflow: RecordingWorkflow, submitted: Submit
 ) -> None:
     ada = submitted(status=Status.APPROVED)  # the workflow is taking a slot: nothing waits
-    withdrawals.withdraw(ada.id)
+    withdrawals.withdraw(ada)
     assert applications.get(ada.id).withdraw_requested is True
     assert workflow.failed == []
 
@@ -140,7 +140,7 @@ def test_a_confirmed_speaker_may_cancel_until_the_session_starts(
     ada = submitted(status=Status.CONFIRMED)
     keep_wait(ada.id, WaitKind.SESSION, "the-session")
     assert clock.now < call.starts_at
-    withdrawals.withdraw(ada.id, "My flight was cancelled.")
+    withdrawals.withdraw(ada, "My flight was cancelled.")
     stored = applications.get(ada.id)
     assert (stored.withdraw_requested, stored.withdraw_reason) == (True, "My flight was cancelled.")
     assert workflow.errors_to("the-session") == ["Withdrawn"]
@@ -159,7 +159,7 @@ def test_once_the_session_has_started_a_confirmed_speaker_cannot_cancel(
     keep_wait(ada.id, WaitKind.SESSION, "the-session")
     clock.now = call.starts_at
     with pytest.raises(CannotWithdraw):
-        withdrawals.withdraw(ada.id)
+        withdrawals.withdraw(ada)
     assert applications.get(ada.id).withdraw_requested is False
     assert workflow.failed == []
 
@@ -173,7 +173,7 @@ def test_deleting_ones_data_under_review_withdraws_first(
     ada = submitted(status=Status.IN_REVIEW)
     keep_wait(ada.id, WaitKind.VOTE, "review-request")
 
-    erased = erasure.erase(ada.id)
+    erased = erasure.erase(ada)
     assert erased.erased and erased.withdraw_requested and (erased.name, erased.email) == ("", "")
     assert workflow.errors_to("review-request") == ["Withdrawn"]
 
@@ -184,7 +184,7 @@ def test_deleting_ones_data_as_a_confirmed_speaker_before_the_session_cancels(
     ada = submitted(status=Status.CONFIRMED)
     keep_wait(ada.id, WaitKind.SESSION, "the-session")
 
-    erased = erasure.erase(ada.id)
+    erased = erasure.erase(ada)
     assert erased.erased and erased.withdraw_requested
     assert workflow.errors_to("the-session") == ["Withdrawn"]
 
@@ -196,7 +196,7 @@ def test_deleting_ones_data_after_the_end_withdraws_nothing(
     ada = submitted(status=status)
     keep_wait(ada.id, WaitKind.CONFIRMATION, "an-old-acceptance")
 
-    erased = erasure.erase(ada.id)
+    erased = erasure.erase(ada)
     assert erased.erased and erased.status == status and not erased.withdraw_requested
     assert workflow.failed == []
 
@@ -206,9 +206,9 @@ def test_deleting_ones_data_after_withdrawing_does_not_withdraw_again(
 ) -> None:
     ada = submitted(status=Status.ACCEPTED)
     keep_wait(ada.id, WaitKind.CONFIRMATION, "acceptance")
-    withdrawals.withdraw(ada.id)
+    withdrawn = withdrawals.withdraw(ada)
     # Whatever wait is on record now, a second withdrawal would fail it.
     keep_wait(ada.id, WaitKind.PROMOTION, "not-to-be-ended-twice")
 
-    assert erasure.erase(ada.id).erased
+    assert erasure.erase(withdrawn).erased
     assert [f.task_token for f in workflow.failed] == ["acceptance"]

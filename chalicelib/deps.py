@@ -8,7 +8,7 @@ form never loads them.
 from __future__ import annotations
 
 from datetime import timedelta
-from functools import cache
+from functools import cache, lru_cache
 from typing import TYPE_CHECKING
 
 from chalicelib import aws
@@ -52,15 +52,17 @@ def call(call_id: str | None = None) -> Call:
     try:
         return calls().of(call_id)
     except UnknownCall:
-        return _removed_call(call_id)
-
-
-@cache
-def _removed_call(call_id: str) -> Call:
-    removed = call_records().removed_call(call_id)
+        removed = _removed_call(call_id)
     if removed is None:
         raise UnknownCall(call_id)
     return removed
+
+
+# Misses are kept too (a call that has no file and no record gets neither within a process), so that the
+# same unknown address asked again, by a crawler say, reads nothing; bounded, since anyone can ask.
+@lru_cache(maxsize=256)
+def _removed_call(call_id: str) -> Call | None:
+    return call_records().removed_call(call_id)
 
 
 @cache

@@ -14,7 +14,7 @@ from chalice.app import Blueprint, Response
 
 from chalicelib import deps, logs
 from chalicelib.clock import utc_now
-from chalicelib.handlers.calls import another_call
+from chalicelib.handlers.calls import link_refused
 from chalicelib.i18n import N_
 from chalicelib.settings import settings
 from chalicelib.web import (
@@ -41,20 +41,13 @@ bp = Blueprint(__name__)
 
 def _unknown_status_link(exc: LinkError | ApplicationNotFound) -> Response:
     """A status link that is not ours, has expired, or names data already gone: a 404 that says so."""
-    from chalicelib.links import LinkOfAnotherCall
-
-    if isinstance(exc, LinkOfAnotherCall):
-        return another_call(bp.current_request, exc)
-    detail = str(exc) or N_("This application does not exist.")
-    return problem(bp.current_request, 404, N_("Status link not recognised"), detail)
+    title, default = N_("Status link not recognised"), N_("This application does not exist.")
+    return link_refused(bp.current_request, exc, 404, title, default)
 
 
 def _unusable_link(exc: LinkError | ApplicationNotFound, status: int) -> Response:
-    from chalicelib.links import LinkOfAnotherCall
-
-    if isinstance(exc, LinkOfAnotherCall):
-        return another_call(bp.current_request, exc)
-    return problem(bp.current_request, status, N_("This link cannot be used"), str(exc) or N_("No such application."))
+    title, default = N_("This link cannot be used"), N_("No such application.")
+    return link_refused(bp.current_request, exc, status, title, default)
 
 
 def applicant_page(template: str, application: Application, status: int = 200, **context: object) -> Response:

@@ -59,6 +59,16 @@ def known_call(call_id: str) -> Call | None:
         return None
 
 
+def link_refused(request: Request, exc: Exception, status: int, title: str, default: str = "") -> Response:
+    """A link that cannot be used: at another call's address, the page that names its own call; otherwise
+    `status`, with what the link's error says (or `default`)."""
+    from chalicelib.links import LinkOfAnotherCall
+
+    if isinstance(exc, LinkOfAnotherCall):
+        return another_call(request, exc)
+    return problem(request, status, title, str(exc) or default)
+
+
 def another_call(request: Request, exc: LinkOfAnotherCall) -> Response:
     """A good link opened at another call's address: refused, with the name of its own call."""
     language = chosen_language(request)

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from chalice.app import Blueprint, Response
 
 from chalicelib import deps, logs
-from chalicelib.handlers.calls import another_call
+from chalicelib.handlers.calls import link_refused
 from chalicelib.i18n import N_
 from chalicelib.settings import settings
 from chalicelib.web import (
@@ -48,11 +48,9 @@ NOT_YOURS_DETAIL = N_("Your overview shows the calls you organise: %(calls)s.")
 
 
 def _unusable(title: str, exc: LinkError) -> Response:
-    from chalicelib.links import LinkOfAnotherCall, LinkRevoked
+    from chalicelib.links import LinkRevoked
 
-    if isinstance(exc, LinkOfAnotherCall):
-        return another_call(bp.current_request, exc)
-    return problem(bp.current_request, 403 if isinstance(exc, LinkRevoked) else 400, title, str(exc))
+    return link_refused(bp.current_request, exc, 403 if isinstance(exc, LinkRevoked) else 400, title)
 
 
 @bp.route("/{call_id}/review/{token}", methods=["GET"])

@@ -12,9 +12,9 @@ from typing import TYPE_CHECKING
 from chalice.app import Blueprint, Response
 
 from chalicelib import deps
-from chalicelib.handlers.calls import another_call
+from chalicelib.handlers.calls import link_refused
 from chalicelib.i18n import N_
-from chalicelib.web import FORM_OR_JSON, chosen_language, html, moved, problem
+from chalicelib.web import FORM_OR_JSON, chosen_language, html, moved
 
 if TYPE_CHECKING:
     from chalicelib.attendance import AttendanceView
@@ -33,11 +33,7 @@ def _speaker_page(template: str, view: AttendanceView, status: int = 200, **cont
 
 
 def _refused(exc: LinkError) -> Response:
-    from chalicelib.links import LinkOfAnotherCall
-
-    if isinstance(exc, LinkOfAnotherCall):
-        return another_call(bp.current_request, exc)
-    return problem(bp.current_request, 400, BAD_LINK, str(exc))
+    return link_refused(bp.current_request, exc, 400, BAD_LINK)
 
 
 @bp.route("/{call_id}/attendance/{token}", methods=["GET"])

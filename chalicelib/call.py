@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
 from pathlib import Path
@@ -204,8 +204,6 @@ class Calls:
 
     by_id: Mapping[str, Call]
     default_id: str
-    # The file of each call (its name in chalicelib/calls/, or the path CALL_FILE gave).
-    files: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
     def of_one(cls, call: Call) -> Calls:
@@ -267,13 +265,12 @@ def load_calls(
 
         packaged = call_file.packaged_calls(overrides, default_file)
     by_id = {call_id: Call.from_validated(entry["call"]) for call_id, entry in packaged["calls"].items()}
-    files = {call_id: str(entry["file"]) for call_id, entry in packaged["calls"].items()}
     default_id = packaged["default"]
     by_id = {
         call_id: for_deployment(call, sender, organisers if call_id == default_id else None)
         for call_id, call in by_id.items()
     }
-    return Calls(by_id, default_id, files)
+    return Calls(by_id, default_id)
 
 
 def load_call(

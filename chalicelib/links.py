@@ -12,11 +12,12 @@ import hashlib
 import hmac
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
+from chalicelib.clock import utc_now
 from chalicelib.i18n import N_
 from chalicelib.models import Application, Outcome
 
@@ -134,7 +135,6 @@ class Links:
         secret: str,
         public_url: str,
         lifetimes: LinkLifetimes | Callable[[str | None], LinkLifetimes],
-        clock: Callable[[], datetime] | None = None,
     ) -> None:
         self._signers = {
             kind: URLSafeTimedSerializer(secret, salt=f"cfp.{kind}-link")
@@ -143,7 +143,6 @@ class Links:
         self._organiser_key = hashlib.sha256(f"cfp.organiser:{secret}".encode()).digest()
         self._public_url = public_url
         self._lifetimes = lifetimes if callable(lifetimes) else (lambda _: lifetimes)
-        self._clock = clock or (lambda: datetime.now(UTC))
 
     def organiser_key(self, address: str) -> str:
         """Who an overview link is for, across calls: a keyed hash of the address, which a link's readable
@@ -234,6 +233,6 @@ class Links:
             lifetimes = self._lifetimes(call_id)
         except LookupError as exc:  # a call of which nothing is left: its file removed, its data deleted
             raise LinkInvalid(N_("This link belongs to a call that has ended: its applications are deleted.")) from exc
-        if self._clock() - issued_at > lifetime(lifetimes):
+        if utc_now() - issued_at > lifetime(lifetimes):
             raise LinkExpired(N_("This link has expired."))
         return payload, issued_at, call_id

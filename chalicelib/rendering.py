@@ -77,7 +77,6 @@ def build_environment(language: Language, loader: BaseLoader) -> Environment:
         "event_words": vocabulary.event_words,
         "next_step_words": vocabulary.next_step_words,
     }
-    env.filters["long_date"] = partial(i18n.long_date, language=language)
     env.filters["moment"] = partial(i18n.moment, language=language)
     env.filters["html_datetime"] = i18n.html_datetime
     env.filters["quoted"] = quoted

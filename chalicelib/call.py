@@ -173,8 +173,13 @@ class Call:
     def is_open(self, now: datetime | None = None) -> bool:
         return not self.closed and (now or datetime.now(UTC)) <= self.deadline
 
+    def organiser_index(self, address: str) -> int | None:
+        """The organiser's place in the list (the review links name it), whatever the address's case."""
+        wanted = address.casefold()
+        return next((i for i, organiser in enumerate(self.organisers) if organiser.casefold() == wanted), None)
+
     def organised_by(self, address: str) -> bool:
-        return address.casefold() in (organiser.casefold() for organiser in self.organisers)
+        return self.organiser_index(address) is not None
 
 
 def could_be_a_call(call_id: str) -> bool:

@@ -105,11 +105,11 @@ class EmailEvents:
             logs.event("email_event_unknown_application", kind=kind, application=application_id)
             return
         # The organisers of the application's call, who were written to about it.
-        organisers = {a.casefold(): i for i, a in enumerate(self._call_of(application.call_id).organisers)}
+        call = self._call_of(application.call_id)
         for address in addresses:
-            if address.casefold() in organisers:
+            index = call.organiser_index(address)
+            if index is not None:
                 # The admin fixes an organiser's address in the call's file or in ORGANISERS.
-                index = organisers[address.casefold()]
                 logs.event("organiser_email_undeliverable", kind=kind, organiser=index, application=application_id)
             elif address.casefold() == application.email.casefold():
                 self._applicant_undeliverable(application_id, kind)

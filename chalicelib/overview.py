@@ -10,7 +10,7 @@ import csv
 import hmac
 import io
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -52,6 +52,12 @@ SLOT = {
 }
 STATUS_ORDER = {status: position for position, status in enumerate(Status)}
 KIND_ORDER = {kind: position for position, kind in enumerate(ExperienceKind)}
+
+
+def by_status(applications: Iterable[Application]) -> list[tuple[Status, int]]:
+    """How many applications are in each status, in the statuses' order; those with none left out."""
+    counts = Counter(a.status for a in applications)
+    return [(status, counts[status]) for status in Status if counts[status]]
 
 
 def _confirmed_at(application: Application) -> datetime:
@@ -173,8 +179,7 @@ class Overview:
         return sorted((e for e in self.entries if self.query.shows(e)), key=SORTS[self.query.sort])
 
     def counts_by_status(self) -> list[tuple[Status, int]]:
-        counts = Counter(e.application.status for e in self.entries)
-        return [(status, counts[status]) for status in Status if counts[status]]
+        return by_status(e.application for e in self.entries)
 
     def counts_by_kind(self) -> list[tuple[ExperienceKind, int]]:
         counts = Counter(e.kind for e in self.entries)
@@ -202,8 +207,11 @@ class CallSummary:
 
     call: Call
     counts_by_status: list[tuple[Status, int]]
-    applications: int
     slots_taken: int
+
+    @property
+    def applications(self) -> int:
+        return sum(count for _, count in self.counts_by_status)
 
 
 @dataclass(frozen=True)
@@ -283,26 +291,27 @@ class OverviewDesk:
         raise LinkInvalid(N_("This overview link is of someone who organises no call any more."))
 
     def _summary(self, call: Call) -> CallSummary:
-        counts = Counter(a.status for a in self._store.applications(call.id))
-        by_status = [(status, counts[status]) for status in Status if counts[status]]
-        return CallSummary(call, by_status, sum(counts.values()), self._slots.slots_taken(call.id))
+        return CallSummary(call, by_status(self._store.applications(call.id)), self._slots.slots_taken(call.id))
 
     def _overview(self, call: Call, organiser: str, query: OverviewQuery, their_calls: int) -> Overview:
-        index = next(i for i, address in enumerate(call.organisers) if address.casefold() == organiser.casefold())
+        index = call.organiser_index(organiser)
+        if index is None:
+            raise ValueError("an overview is built only of a call its reader organises")
         applications = list(self._store.applications(call.id))
         confirmed = sorted((a for a in applications if a.status is Status.CONFIRMED), key=_confirmed_at)
         programme = {a.id: place for place, a in enumerate(confirmed, start=1)}
-        entries = [
-            Entry(
-                application=a,
-                programme=programme.get(a.id),
-                my_vote=a.vote_of(call.organisers[index]),
-                can_vote=a.vote_of(call.organisers[index]) is None
-                and a.review_is_open(call.approvals_needed, call.rejections_needed),
-                approve_url=self._links.review_url(call.id, a.id, index, Outcome.APPROVE),
-                reject_url=self._links.review_url(call.id, a.id, index, Outcome.REJECT),
-            )
-            for a in applications
-        ]
+        entries = [self._entry(call, index, a, programme.get(a.id)) for a in applications]
         taken = self._slots.slots_taken(call.id)
         return Overview(call, call.organisers[index], entries, taken, query, their_calls)
+
+    def _entry(self, call: Call, index: int, application: Application, programme: int | None) -> Entry:
+        """One application as organiser `index` of the call sees it, with their vote links."""
+        my_vote = application.vote_of(call.organisers[index])
+        return Entry(
+            application=application,
+            programme=programme,
+            my_vote=my_vote,
+            can_vote=my_vote is None and application.review_is_open(call.approvals_needed, call.rejections_needed),
+            approve_url=self._links.review_url(call.id, application.id, index, Outcome.APPROVE),
+            reject_url=self._links.review_url(call.id, application.id, index, Outcome.REJECT),
+        )

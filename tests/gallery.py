@@ -263,8 +263,8 @@ def organiser() -> OrganiserCalls:
     return OrganiserCalls(
         PROGRAMME,
         [
-            CallSummary(CALL, [(Status.IN_REVIEW, 2), (Status.CONFIRMED, 2), (Status.DECLINED, 1)], 5, 3),
-            CallSummary(SECOND, [], 0, 0),
+            CallSummary(CALL, [(Status.IN_REVIEW, 2), (Status.CONFIRMED, 2), (Status.DECLINED, 1)], 3),
+            CallSummary(SECOND, [], 0),
         ],
     )
 

@@ -86,17 +86,11 @@ class ReviewDesk:
             raise LinkInvalid(N_("This review link points to an application that does not exist.")) from exc
         if not self._revocations.allows(organiser, claim.issued_at):
             raise LinkRevoked()
-        return ReviewView(
-            application=application,
-            claim=claim,
-            call=call,
-            organiser=organiser,
-            my_vote=application.vote_of(organiser),
-            votes_count=application.review_is_open(call.approvals_needed, call.rejections_needed),
-        )
+        return _view(application, claim, call, organiser)
 
-    def vote(self, token: str, note: str = "", route_call_id: str | None = None) -> Application:
-        """Count this organiser's vote; raises AlreadyVoted, ReviewOver, VoteContended or a LinkError."""
+    def vote(self, token: str, note: str = "", route_call_id: str | None = None) -> ReviewView:
+        """Count this organiser's vote; returns the link's view with the vote counted. Raises AlreadyVoted,
+        ReviewOver, VoteContended or a LinkError."""
         view = self.open(token, route_call_id)
         if view.my_vote is not None:
             raise AlreadyVoted(view.my_vote)
@@ -117,4 +111,15 @@ class ReviewDesk:
             view.application.expires_at,
         )
         self._callbacks.answer(application.id, WaitKind.VOTE, application.tally())
-        return application
+        return _view(application, view.claim, view.call, view.organiser)
+
+
+def _view(application: Application, claim: ReviewClaim, call: Call, organiser: str) -> ReviewView:
+    return ReviewView(
+        application=application,
+        claim=claim,
+        call=call,
+        organiser=organiser,
+        my_vote=application.vote_of(organiser),
+        votes_count=application.review_is_open(call.approvals_needed, call.rejections_needed),
+    )

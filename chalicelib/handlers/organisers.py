@@ -97,9 +97,8 @@ def _vote(token: str, call_id: str | None) -> Response:
         # The link first: a forged one is refused before its body is read.
         desk.check(token)
         note = read_note(read_fields(request, settings().max_body_bytes), chosen_language(request))
-        application = desk.vote(token, note, call_id)
-        logs.event("vote_recorded", application=application.id, votes=len(application.votes))
-        view = desk.open(token, call_id)
+        view = desk.vote(token, note, call_id)
+        logs.event("vote_recorded", application=view.application.id, votes=len(view.application.votes))
     except BodyTooLarge as exc:
         return problem(request, 413, N_("The note is too long"), TOO_LARGE, limit=exc.limit)
     except InvalidNote as exc:
@@ -113,7 +112,7 @@ def _vote(token: str, call_id: str | None) -> Response:
         # The page says why the vote did not count, or, after a conflict, offers the button again.
         view = desk.open(token, call_id)
         return html(request, "review.html", 409, call=view.call, view=view, token=token)
-    return html(request, "voted.html", call=view.call, view=view, application=application)
+    return html(request, "voted.html", call=view.call, view=view, application=view.application)
 
 
 @bp.route("/overview/{token}", methods=["GET"])

@@ -52,13 +52,13 @@ def test_votes_are_counted_and_each_wakes_the_workflow_until_the_quorum(
     ada = submitted(status=Status.IN_REVIEW)
     keep_wait(ada.id, WaitKind.VOTE, "review-request")
 
-    first = review_desk.vote(review_token(links, ada.id, MODERATOR, Outcome.APPROVE))
+    first = review_desk.vote(review_token(links, ada.id, MODERATOR, Outcome.APPROVE)).application
     assert (first.approvals, first.rejections) == (1, 0)
     [tally] = workflow.answers_to("review-request")
     assert asl.choose("Tally", execution_input(ada.id, call) | {"tally": tally}) == "AwaitVote"
 
     keep_wait(ada.id, WaitKind.VOTE, "await-vote")
-    second = review_desk.vote(review_token(links, ada.id, TRACK, Outcome.APPROVE), note="Yes please!")
+    second = review_desk.vote(review_token(links, ada.id, TRACK, Outcome.APPROVE), note="Yes please!").application
     assert [(v.organiser, v.outcome.value, v.note) for v in second.votes] == [
         (call.organisers[MODERATOR], "approve", ""),
         (call.organisers[TRACK], "approve", "Yes please!"),

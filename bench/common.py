@@ -177,7 +177,7 @@ def emulated_stack(stage: str = "bench", **call_overrides: Any) -> Iterator[Emul
         from chalicelib import deps
 
         deps.reset()
-        resources = stack.create(stage, [call.sender for call in (deps.call(), *deps.calls())])
+        resources = stack.create(stage, deps.calls())
         os.environ.update(resources.environment())
         deps.reset()
         environment = OFFLINE | aws_environment(emulator.endpoint) | resources.environment()

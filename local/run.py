@@ -94,7 +94,7 @@ def _start_and_serve(started: ExitStack, host: str, port: int, moto_port: int, o
         say(f"✗ the calls cannot be run:\n{exc}")
         return 1
     say("… creating the resources from infra/resources.json and infra/review.asl.json")
-    resources = stack.create(STAGE, [calls.default.sender, *(call.sender for call in calls)])
+    resources = stack.create(STAGE, calls)
     environment |= resources.environment() | aws_environment(emulator.endpoint)
     environment["PUBLIC_URL"] = app_url
     # A fresh signing key per run: links from an earlier run point at data that is gone anyway.

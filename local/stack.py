@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalicelib import aws, settings
+
+if TYPE_CHECKING:
+    from chalicelib.call import Calls
 
 INFRA = Path(__file__).resolve().parent.parent / "infra"
 
@@ -79,10 +81,10 @@ def local_template() -> tuple[dict[str, Any], dict[str, Any]]:
     return template, machine
 
 
-def create(stage: str, senders: Sequence[str]) -> Resources:
-    """Create the stack `cfp-<stage>` and its state machine, and verify the senders with SES: the first is the
-    deployment's (the template's SenderAddress), the others those of calls that send from another address."""
-    sender = senders[0]
+def create(stage: str, calls: Calls) -> Resources:
+    """Create the stack `cfp-<stage>` and its state machine, and verify the calls' senders with SES: the default
+    call's is the deployment's (the template's SenderAddress), the others those of calls that send from another
+    address."""
     cloudformation = aws.client("cloudformation")
     name = f"cfp-{stage}"
     template, machine = local_template()
@@ -91,7 +93,7 @@ def create(stage: str, senders: Sequence[str]) -> Resources:
         TemplateBody=json.dumps(template),
         Parameters=[
             {"ParameterKey": "Stage", "ParameterValue": stage},
-            {"ParameterKey": "SenderAddress", "ParameterValue": _address(sender)},
+            {"ParameterKey": "SenderAddress", "ParameterValue": calls.default.sender_address},
         ],
         Capabilities=["CAPABILITY_IAM"],
     )
@@ -109,7 +111,7 @@ def create(stage: str, senders: Sequence[str]) -> Resources:
         type="STANDARD",
     )["stateMachineArn"]
     # The template's SenderIdentity, which moto's CloudFormation lacks (NOT_IN_MOTO).
-    for address in dict.fromkeys(map(_address, senders)):
+    for address in dict.fromkeys(call.sender_address for call in calls):
         aws.sesv2().create_email_identity(EmailIdentity=address)
     topic_arn = outputs["EmailEventsTopicArn"]
     return Resources(
@@ -156,8 +158,3 @@ def _wait_for_outputs(cloudformation: Any, name: str, seconds: float = 30) -> di
             raise RuntimeError(f"stack {name} failed: {stack.get('StackStatusReason', stack['StackStatus'])}")
         time.sleep(0.2)
     raise RuntimeError(f"stack {name} was not created within {seconds:.0f} s")
-
-
-def _address(sender: str) -> str:
-    """'Name <a@b>' -> 'a@b'."""
-    return sender.rpartition("<")[2].rstrip(">").strip()

@@ -67,8 +67,7 @@ class CfP:
         configure_calls(by_call or {})
         # A stage of its own per test: executions of an earlier test, still running in the emulator,
         # write to their own queue and table, never to this test's.
-        senders = [call.sender for call in (deps.call(), *deps.calls())]
-        resources = stack.create(f"t{secrets.token_hex(4)}", senders)
+        resources = stack.create(f"t{secrets.token_hex(4)}", deps.calls())
         os.environ.update(resources.environment())
         deps.reset()
         from app import app

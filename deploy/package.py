@@ -26,10 +26,9 @@ from typing import Any
 
 from chalicelib import call, call_file, rendering
 from chalicelib.settings import CALL_FILE, CALL_OVERRIDES, DEFAULT_CALL_FILE
+from infra import RESOURCES, definition_text
 
 PROJECT = Path(__file__).resolve().parent.parent
-INFRA = PROJECT / "infra"
-MERGE_TEMPLATE = INFRA / "resources.json"
 STAGES = ("dev", "prod")
 # What the wheels carry that the functions never import: icalendar's test suite, pydantic's V1 copy
 # and its mypy plugin (bench/package_size.py: 376 KB of the 3.78 MB zip).
@@ -59,7 +58,7 @@ def package(stage: str, out: Path) -> Path:
     chalice = Path(sys.executable).parent / "chalice"
     environment = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")} | OFFLINE_AWS
     result = subprocess.run(
-        [str(chalice), "package", "--stage", stage, "--merge-template", str(MERGE_TEMPLATE), str(out)],
+        [str(chalice), "package", "--stage", stage, "--merge-template", str(RESOURCES), str(out)],
         cwd=PROJECT,
         env=environment,
         capture_output=True,
@@ -171,7 +170,7 @@ def inline_state_machines(template: dict[str, Any]) -> None:
         properties = resource["Properties"]
         location = properties.get("DefinitionS3Location")
         if isinstance(location, str):
-            properties["Definition"] = json.loads((INFRA / location).read_text())
+            properties["Definition"] = json.loads(definition_text(location))
             del properties["DefinitionS3Location"]
 
 

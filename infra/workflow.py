@@ -22,14 +22,13 @@ from __future__ import annotations
 
 import json
 import sys
-from pathlib import Path
 from typing import Any
 
 from chalicelib.vocabulary import Event, Status, Task
+from infra import DEFINITION as DEFINITION
+from infra import INFRA
 
 State = dict[str, Any]
-INFRA = Path(__file__).resolve().parent
-DEFINITION = INFRA / "review.asl.json"
 DIAGRAM = INFRA.parent / "docs" / "workflow.md"
 
 # Filled in by CloudFormation's DefinitionSubstitutions (infra/resources.json), and by the local run.

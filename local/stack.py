@@ -5,15 +5,13 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from chalicelib import aws, settings
+from infra import RESOURCES, definition_text
 
 if TYPE_CHECKING:
     from chalicelib.call import Calls
-
-INFRA = Path(__file__).resolve().parent.parent / "infra"
 
 
 @dataclass(frozen=True)
@@ -64,7 +62,7 @@ def local_template() -> tuple[dict[str, Any], dict[str, Any]]:
     So the state machine declared in the template is created through the Step Functions API
     instead, from the same ASL file and the same DefinitionSubstitutions.
     """
-    template: dict[str, Any] = json.loads((INFRA / "resources.json").read_text())
+    template: dict[str, Any] = json.loads(RESOURCES.read_text())
     template.pop("Globals", None)
     machine: dict[str, Any] = template["Resources"].pop(STATE_MACHINE)["Properties"]
     left_out = {STATE_MACHINE} | {
@@ -137,7 +135,7 @@ def _subscribed_queue(name: str, topic_arn: str) -> str:
 
 def _definition(machine: dict[str, Any], physical: dict[str, str]) -> str:
     """The ASL file with its ${...} substitutions applied, as Step Functions does on AWS."""
-    definition = (INFRA / str(machine["DefinitionS3Location"])).read_text()
+    definition = definition_text(str(machine["DefinitionS3Location"]))
     for key, value in machine["DefinitionSubstitutions"].items():
         definition = definition.replace("${" + key + "}", physical[value["Ref"]])
     return definition

@@ -19,11 +19,11 @@ import pytest
 from jinja2 import ModuleLoader
 from moto import mock_aws
 
-from deploy.package import INFRA, package
+from deploy.package import package
+from infra import DEFINITION as ASL
 from tests.unpacked import run_from, unpacked_read_only, writable
 
 PROJECT = Path(__file__).resolve().parent.parent
-ASL = INFRA / "review.asl.json"
 ASL_VALIDATOR = PROJECT / "node_modules" / ".bin" / "asl-validator"
 REGION = "eu-west-3"
 PARAMETERS = {"Stage": "prod", "SenderAddress": "cfp@example.org", "PublicUrl": "https://cfp.example.org"}

@@ -4,20 +4,20 @@ from __future__ import annotations
 
 import json
 import logging
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from chalicelib import aws, deps
 from chalicelib.tasks import MAX_DELIVERIES
+from infra import DEFINITION, RESOURCES
 from local.outbox import dead_letters
 from tests.support import STORY, CfP
 
 MODERATOR = "moderator@ow2con.example"
 PROGRAMME = "programme@ow2con.example"
 TRACK = "ospo-track@ow2con.example"
-ASL = json.loads((Path(__file__).parent.parent / "infra" / "review.asl.json").read_text())
+ASL = json.loads(DEFINITION.read_text())
 
 
 def subjects_to(cfp: CfP, address: str) -> list[str]:
@@ -57,7 +57,7 @@ def test_ses_throttling_past_the_queues_last_delivery_is_retried_by_the_workflow
 
 
 def test_the_last_delivery_is_the_queues_redrive_limit() -> None:
-    template = json.loads((Path(__file__).parent.parent / "infra" / "resources.json").read_text())
+    template = json.loads(RESOURCES.read_text())
     redrive = template["Resources"]["TaskQueue"]["Properties"]["RedrivePolicy"]
     assert redrive["maxReceiveCount"] == MAX_DELIVERIES
 
@@ -154,7 +154,7 @@ def test_a_poison_message_ends_in_the_dead_letter_queue_where_the_admin_sees_it(
 
 
 def test_on_aws_alarms_watch_both_dead_letter_queues_and_failed_reviews_and_email_the_admin() -> None:
-    template = json.loads((Path(__file__).parent.parent / "infra" / "resources.json").read_text())
+    template = json.loads(RESOURCES.read_text())
     resources = template["Resources"]
     # Failed tasks can be redriven to the task queue; failed stream batches are notes about records
     # and must not be: each has its own queue, and its own alarm that says what to do.

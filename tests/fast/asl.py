@@ -22,13 +22,13 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
-from tests.support import PROJECT
+import infra
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
 State = dict[str, Any]
-DEFINITION: dict[str, Any] = json.loads((PROJECT / "infra" / "review.asl.json").read_text())
+DEFINITION: dict[str, Any] = json.loads(infra.DEFINITION.read_text())
 ENTERED_TIME = "2024-05-20T09:30:00.000Z"
 
 

@@ -25,16 +25,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
-import zipfile
 from collections import defaultdict
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +45,7 @@ from bench.common import (
     story,
     submission_event,
     summary,
+    unpacked_read_only,
 )
 
 CHILD = PROJECT / "bench" / "cold_child.py"
@@ -123,28 +120,6 @@ def stage_environment(template_path: Path) -> dict[str, str]:
     return {name: str(variables[name]) for name in STAGE_VARIABLES if name in variables}
 
 
-@contextmanager
-def unpacked_zip(read_only: bool = True, without_bytecode: bool = False) -> Iterator[Path]:
-    """The dev stage's zip unpacked as Lambda has it in /var/task: read-only."""
-    if not ZIP.exists():
-        subprocess.run([sys.executable, "-m", "deploy.package", "--stage", "dev", "--out", str(OUT)], check=True)
-    with tempfile.TemporaryDirectory(prefix="cfp-task-") as unpacked:
-        root = Path(unpacked) / "task"
-        with zipfile.ZipFile(ZIP) as archive:
-            archive.extractall(root)
-        if without_bytecode:
-            for cache in list(root.rglob("__pycache__")):
-                shutil.rmtree(cache)
-        if read_only:
-            for path in (root, *root.rglob("*")):
-                path.chmod(0o555 if path.is_dir() else 0o444)
-        try:
-            yield root
-        finally:
-            for path in (root, *root.rglob("*")):
-                path.chmod(0o755 if path.is_dir() else 0o644)
-
-
 def interleaved(cases: dict[str, Callable[[], dict[str, Any]]], runs: int) -> dict[str, list[dict[str, Any]]]:
     measured: dict[str, list[dict[str, Any]]] = {name: [] for name in cases}
     for _ in range(runs):
@@ -168,7 +143,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
 
     say(f"… cold starts to the first form, interleaved ({runs} fresh processes each)")
     cold_run(form_get_event(), OFFLINE, PROJECT)  # writes the source tree's bytecode cache once, as a laptop has it
-    with unpacked_zip() as root, unpacked_zip(without_bytecode=True) as bare:
+    with unpacked_read_only(ZIP) as root, unpacked_read_only(ZIP, without_bytecode=True) as bare:
         cases: dict[str, Callable[[], dict[str, Any]]] = {
             "form_from_zip": lambda: cold_run(form_get_event(), deployed, root, no_bytecode=True),
             "form_from_zip_without_bytecode": lambda: cold_run(form_get_event(), deployed, bare, no_bytecode=True),

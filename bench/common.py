@@ -9,9 +9,12 @@ from __future__ import annotations
 import json
 import os
 import platform
+import shutil
 import statistics
 import sys
+import tempfile
 import time
+import zipfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -147,6 +150,26 @@ def save(name: str, result: dict[str, Any]) -> Path:
     path = RESULTS / f"{name}.json"
     path.write_text(json.dumps({"machine": machine()} | result, indent=2, default=str) + "\n")
     return path
+
+
+@contextmanager
+def unpacked_read_only(zip_path: Path, without_bytecode: bool = False) -> Iterator[Path]:
+    """The deployment zip unpacked as Lambda has it in /var/task: read-only (writable again on the way out, so
+    that it can be removed); `without_bytecode`: its __pycache__ folders removed."""
+    with tempfile.TemporaryDirectory(prefix="cfp-task-") as unpacked:
+        root = Path(unpacked) / "task"
+        with zipfile.ZipFile(zip_path) as archive:
+            archive.extractall(root)
+        if without_bytecode:
+            for cache in list(root.rglob("__pycache__")):
+                shutil.rmtree(cache)
+        for path in (root, *root.rglob("*")):
+            path.chmod(0o555 if path.is_dir() else 0o444)
+        try:
+            yield root
+        finally:
+            for path in (root, *root.rglob("*")):
+                path.chmod(0o755 if path.is_dir() else 0o644)
 
 
 def say(message: str) -> None:

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.unpacked import run_from, unpacked_read_only, writable
+from bench.common import unpacked_read_only
+from tests.unpacked import run_from
 
 PROJECT = Path(__file__).resolve().parent.parent
 HEAVY = ("boto3", "botocore", "icalendar", "itsdangerous", "pydantic")
@@ -27,12 +28,9 @@ def test_a_fresh_process_serves_the_form_without_loading_boto3() -> None:
     assert served["loaded"] == ["pydantic"]
 
 
-def test_the_zip_serves_the_same_form_without_pydantic(packaged: Path, tmp_path: Path) -> None:
-    root = unpacked_read_only(packaged / "deployment.zip", tmp_path / "task")
-    try:
+def test_the_zip_serves_the_same_form_without_pydantic(packaged: Path) -> None:
+    with unpacked_read_only(packaged / "deployment.zip") as root:
         served = run_from(root, FIRST_FORM)
-    finally:
-        writable(root)
     assert (served["status"], served["loader"]) == (200, "ModuleLoader")
     assert served["loaded"] == []
     assert served["body"] == run_from(PROJECT, FIRST_FORM)["body"]
@@ -42,27 +40,21 @@ def test_the_zip_serves_the_same_form_without_pydantic(packaged: Path, tmp_path:
     assert 'href="../ow2con24-ospo-heroes/?lang=fr"' in served["body"]  # the language switch, to the call's page
 
 
-def test_the_zip_lists_every_call_without_pydantic(packaged: Path, tmp_path: Path) -> None:
+def test_the_zip_lists_every_call_without_pydantic(packaged: Path) -> None:
     """The root page reads every call from the zip's JSON: no call file is validated on a cold start."""
-    root = unpacked_read_only(packaged / "deployment.zip", tmp_path / "task")
-    try:
+    with unpacked_read_only(packaged / "deployment.zip") as root:
         listed = run_from(root, FIRST_LIST)
-    finally:
-        writable(root)
     assert (listed["status"], listed["loaded"]) == (200, [])
     assert "OSPO, you can be heroes!" in listed["body"] and "Open source in the public sector" in listed["body"]
     assert listed["body"] == run_from(PROJECT, FIRST_LIST)["body"]
 
 
-def test_overrides_other_than_the_packaged_ones_are_validated_when_read(packaged: Path, tmp_path: Path) -> None:
+def test_overrides_other_than_the_packaged_ones_are_validated_when_read(packaged: Path) -> None:
     """The zip's call was validated with the stage's overrides; other ones go through pydantic, as in the local run."""
-    root = unpacked_read_only(packaged / "deployment.zip", tmp_path / "task")
-    try:
+    with unpacked_read_only(packaged / "deployment.zip") as root:
         reopened = run_from(root, FIRST_FORM, CALL_OVERRIDES='{"deadline": "2099-12-31T23:59:00+01:00"}')
         broken = run_from(root, FIRST_FORM, CALL_OVERRIDES='{"guest_slots": 0}')
         closed = run_from(root, FIRST_FORM)
-    finally:
-        writable(root)
     assert (reopened["status"], reopened["loaded"]) == (200, ["pydantic"])
     assert '<form method="post"' in reopened["body"]  # reopened, where the packaged call closed in 2024
     assert "The call is closed" in closed["body"]

@@ -19,9 +19,10 @@ import pytest
 from jinja2 import ModuleLoader
 from moto import mock_aws
 
+from bench.common import unpacked_read_only
 from deploy.package import package
 from infra import DEFINITION as ASL
-from tests.unpacked import run_from, unpacked_read_only, writable
+from tests.unpacked import run_from
 
 PROJECT = Path(__file__).resolve().parent.parent
 ASL_VALIDATOR = PROJECT / "node_modules" / ".bin" / "asl-validator"
@@ -496,18 +497,15 @@ def test_every_shipped_module_has_its_bytecode_for_the_templates_runtime(
         assert orphans <= names
 
 
-def test_the_app_from_the_read_only_zip_compiles_nothing(packaged: Path, tmp_path: Path) -> None:
+def test_the_app_from_the_read_only_zip_compiles_nothing(packaged: Path) -> None:
     """As on Lambda: the unpacked zip read-only, nothing written (-B), every module of chalicelib imported."""
-    root = unpacked_read_only(packaged / "deployment.zip", tmp_path / "task")
-    try:
+    with unpacked_read_only(packaged / "deployment.zip") as root:
         before = sorted(root.rglob("*"))
         loaded = run_from(root, IMPORT_EVERYTHING)
         assert loaded["status"] == 200
         assert loaded["compiled"] == []
         assert loaded["chalicelib_modules"] > 20
         assert sorted(root.rglob("*")) == before
-    finally:
-        writable(root)
 
 
 def test_packaging_is_reproducible(packaged: Path, tmp_path: Path) -> None:

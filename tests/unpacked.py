@@ -1,4 +1,5 @@
-"""The deployment zip as Lambda runs it: unpacked read-only, and a fresh Python with -B that writes nothing."""
+"""The deployment zip as Lambda runs it: unpacked read-only (bench.common.unpacked_read_only), and a fresh Python
+with -B that writes nothing."""
 
 from __future__ import annotations
 
@@ -6,7 +7,6 @@ import json
 import os
 import subprocess
 import sys
-import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -36,20 +36,6 @@ def serve_the_calls():
 def report(found):
     print(json.dumps(found))
 """
-
-
-def unpacked_read_only(zip_path: Path, root: Path) -> Path:
-    with zipfile.ZipFile(zip_path) as archive:
-        archive.extractall(root)
-    for path in (root, *root.rglob("*")):
-        path.chmod(0o555 if path.is_dir() else 0o444)
-    return root
-
-
-def writable(root: Path) -> None:
-    """So that pytest can remove it."""
-    for path in (root, *root.rglob("*")):
-        path.chmod(0o755 if path.is_dir() else 0o644)
 
 
 # The prod stage's call settings, as its template gives them to the functions (.chalice/config.json).

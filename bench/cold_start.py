@@ -47,6 +47,7 @@ from bench.common import (
     summary,
     unpacked_read_only,
 )
+from deploy.package import functions_environment
 
 CHILD = PROJECT / "bench" / "cold_child.py"
 OUT = PROJECT / "out" / "dev"
@@ -113,11 +114,9 @@ def import_breakdown(runs: list[dict[str, Any]], largest: int = 10) -> list[dict
     return [{"package": name, "ms": us / 1000} for name, us in ranked] + [{"package": "(all)", "ms": total / 1000}]
 
 
-def stage_environment(template_path: Path) -> dict[str, str]:
-    """STAGE, CALL_FILE and CALL_OVERRIDES as the template sets them for the API's function."""
-    template = json.loads(template_path.read_text())
-    variables = template["Resources"]["APIHandler"]["Properties"]["Environment"]["Variables"]
-    return {name: str(variables[name]) for name in STAGE_VARIABLES if name in variables}
+def stage_environment(template: dict[str, Any]) -> dict[str, str]:
+    """STAGE, CALL_FILE and CALL_OVERRIDES as the template sets them for its functions (the same for each)."""
+    return {name: value for name in STAGE_VARIABLES if (value := functions_environment(template, name))}
 
 
 def interleaved(cases: dict[str, Callable[[], dict[str, Any]]], runs: int) -> dict[str, list[dict[str, Any]]]:
@@ -138,8 +137,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         peers.prepare()
     if not ZIP.exists():
         subprocess.run([sys.executable, "-m", "deploy.package", "--stage", "dev", "--out", str(OUT)], check=True)
-    deployed = OFFLINE | stage_environment(OUT / "sam.json")
-    results: dict[str, Any] = {"zip_stage_environment": stage_environment(OUT / "sam.json")}
+    zip_environment = stage_environment(json.loads((OUT / "sam.json").read_text()))
+    deployed = OFFLINE | zip_environment
+    results: dict[str, Any] = {"zip_stage_environment": zip_environment}
 
     say(f"… cold starts to the first form, interleaved ({runs} fresh processes each)")
     cold_run(form_get_event(), OFFLINE, PROJECT)  # writes the source tree's bytecode cache once, as a laptop has it
@@ -169,7 +169,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
 
         say(f"… cold start from the zip, first stored submission against the emulator ({runs} fresh processes)")
         with emulated_stack("cold") as stack:
-            environment = stack.environment | stage_environment(OUT / "sam.json")
+            environment = stack.environment | zip_environment
             results["submission_from_zip"] = summarise(
                 [
                     # Each from its own address: the call's hourly limit per address stays out of the way.

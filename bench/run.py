@@ -67,7 +67,6 @@ def main(argv: list[str] | None = None) -> int:
             "cold_import": theirs["import"]["median"],
             "warm_form": theirs_warm,
         }
-        cold["pretalx_warm_form_s"] = theirs_warm
     else:
         pretalx = {name: value for name, (value, _) in PRETALX.items()}
     e2e = end_to_end.main(["--runs", "10" if quick else "50"])
@@ -191,7 +190,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     for case, breakdown in cold["import_breakdown"].items():
         parts = ", ".join(f"{part['package']} {part['ms']:.1f}" for part in breakdown)
-        print(f"imports of {case} (python -X importtime, own ms by top-level package, median of 5): {parts}")
+        runs = cold_start.IMPORTTIME_RUNS
+        print(f"imports of {case} (python -X importtime, own ms by top-level package, median of {runs}): {parts}")
     clients = submission["boto3_clients_built"]
     loaded = ", ".join(submission["heavy_modules_loaded"])
     print(f"first stored submission from the zip: loaded {loaded}; boto3 clients built: {clients}")

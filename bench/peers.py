@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.common import PROJECT, say
+from local import process
 
 VERSION = "2025.2.2"
 PEERS = PROJECT / "bench" / "peers"
@@ -35,7 +36,8 @@ def python() -> Path:
 
 
 def environment() -> dict[str, str]:
-    private = ("AWS_", "TABLE_", "STATE_", "CALL_", "LINK_", "CFP_", "PUBLIC_URL", "PYTHON", "VIRTUAL_ENV")
+    # This project's settings, and its venv's: pretalx runs in a venv of its own.
+    private = (*process.PRIVATE, "PYTHON", "VIRTUAL_ENV")
     base = {k: v for k, v in os.environ.items() if not k.startswith(private)}
     return base | {"PRETALX_CONFIG_FILE": str(CONFIG), "DJANGO_SETTINGS_MODULE": "pretalx.settings"}
 

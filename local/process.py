@@ -16,7 +16,7 @@ from local.emulator import free_port, port_is_free
 
 PROJECT = Path(__file__).resolve().parent.parent
 # Settings of the calling process that must not leak into the run: it makes its own.
-_PRIVATE = ("AWS_", "TABLE_", "STATE_", "CALL_", "LINK_", "CFP_", "PUBLIC_URL")
+PRIVATE = ("AWS_", "TABLE_", "STATE_", "CALL_", "LINK_", "CFP_", "PUBLIC_URL")
 
 
 @dataclass
@@ -78,7 +78,7 @@ def start(environment: Mapping[str, str] | None = None) -> LocalRun:
 def launch(environment: Mapping[str, str] | None = None) -> LocalRun:
     """Start a local run on free ports, without waiting for it."""
     ports = {"PORT": free_port(), "MOTO_PORT": free_port(), "OUTBOX_PORT": free_port()}
-    env = {k: v for k, v in os.environ.items() if not k.startswith(_PRIVATE)}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(PRIVATE)}
     env |= {name: str(port) for name, port in ports.items()} | {"PYTHONPATH": str(PROJECT)} | dict(environment or {})
     process = subprocess.Popen(
         [sys.executable, "-u", "-m", "local.run"],

@@ -21,12 +21,10 @@ from urllib.parse import urljoin
 
 import requests
 
-from bench.common import CALL_ID
+from bench.common import CALL_ID, PROJECT, save
 from local import process
 from local.sample import STORY
 
-PROJECT = Path(__file__).resolve().parent.parent
-RESULTS = PROJECT / "bench" / "results"
 LIGHTHOUSE = PROJECT / "node_modules" / ".bin" / "lighthouse"
 CHROMIUM = Path("/usr/bin/chromium")
 CATEGORIES = ("accessibility", "best-practices", "seo")
@@ -91,8 +89,7 @@ def main(argv: list[str] | None = None) -> int:
                 measured[name] = score(url, Path(reports) / f"{number}.json")
     finally:
         run.stop()
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "lighthouse.json").write_text(json.dumps(measured, indent=2) + "\n")
+    save("lighthouse", measured)
     print(f"\n| Page | {' | '.join(CATEGORIES)} | Audits under 100 |\n| --- |{' --- |' * len(CATEGORIES)} --- |")
     for name, found in measured.items():
         scores = " | ".join(str(found["scores"][c]) for c in CATEGORIES)

@@ -18,20 +18,17 @@ import statistics
 import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 from typing import Any
 
 import requests
 
-from bench.common import CALL_ID
+from bench.common import CALL_ID, CALL_OVERRIDES, save
 from chalicelib import aws
 from local import process
 from local.emulator import aws_environment
 from local.moto_server import SES_MESSAGES_PATH
 
-RESULTS = Path(__file__).parent / "results"
 ORGANISER = "moderator@ow2con.example"
-UNLIMITED = {"submissions_per_address_per_hour": 10**9, "submissions_per_email_per_hour": 10**9}
 
 
 def application(number: int) -> dict[str, str]:
@@ -106,8 +103,7 @@ def main() -> int:
     parser.add_argument("--settle-seconds", type=float, default=900, help="how long to wait for the workflow")
     args = parser.parse_args()
 
-    overrides = {"deadline": "2099-12-31T23:59:00+01:00", **UNLIMITED}
-    run = process.start({"CALL_OVERRIDES": json.dumps(overrides)})
+    run = process.start({"CALL_OVERRIDES": json.dumps(CALL_OVERRIDES)})
     try:
         return measure(run, args.applications, args.clients, args.settle_seconds)
     finally:
@@ -192,8 +188,7 @@ def measure(run: process.LocalRun, total: int, clients: int, settle_seconds: flo
         "requests_per_second": round(total / sending, 1),
         "emulator_read_seconds": reads,
     }
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "load.json").write_text(json.dumps(figures, indent=2) + "\n")
+    save("load", figures)
     print(json.dumps(figures, indent=2))
     ok = (
         stored == executions == organiser_emails == total

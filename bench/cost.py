@@ -169,13 +169,13 @@ def one_application(
     number: int, app: Any, pump: Any, meter: Meter, endpoint: str, accepted: bool = True
 ) -> dict[str, Any]:
     from chalicelib import aws, deps
-    from local.outbox import read_outbox
+    from local.outbox import accepted_count, read_outbox
 
     fields = story(number, "cost")
     context = LambdaContext()
     first_invocation = len(meter.invocations)
     records_before = meter.stream_records
-    messages_before = len(read_outbox(endpoint))
+    messages_before = accepted_count(endpoint)
 
     def api(event: dict[str, Any]) -> Any:
         response = meter.invoke("api_handler", app, event, context)

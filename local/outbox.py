@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 import threading
 import urllib.request
 from dataclasses import asdict, dataclass
@@ -71,6 +72,12 @@ def read_outbox(
     """The messages in the order SES accepted them, those after number `after`; raises EmulatorBusy."""
     page = _accepted(emulator_endpoint, after, timeout)
     return [parse(number, raw) for number, raw in enumerate(page["messages"], start=after + 1)]
+
+
+def accepted_count(emulator_endpoint: str, timeout: float = EMULATOR_TIMEOUT_SECONDS) -> int:
+    """How many messages SES accepted so far: the route's total, without fetching any message (none is after
+    the last possible number); raises EmulatorBusy."""
+    return int(_accepted(emulator_endpoint, sys.maxsize, timeout)["total"])
 
 
 class Outbox:

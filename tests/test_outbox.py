@@ -20,7 +20,7 @@ from chalicelib import aws
 from chalicelib.mailer import Mailer
 from chalicelib.rendering import Email
 from local.emulator import free_port
-from local.outbox import EmulatorBusy, Outbox, read_outbox, serve
+from local.outbox import EmulatorBusy, Outbox, accepted_count, read_outbox, serve
 from tests.support import CfP
 
 SENDER = "OW2con'24 CfP <cfp@ow2con.example>"
@@ -42,6 +42,7 @@ def test_the_outbox_reads_only_what_is_new_and_starts_again_after_a_reset(cfp: C
     ]
     assert [(m.number, m.recipients) for m in read_outbox(endpoint, after=2)] == [(3, ["speaker2@example.org"])]
     assert read_outbox(endpoint, after=3) == []
+    assert accepted_count(endpoint) == 3
 
     outbox = Outbox(endpoint)
     assert len(outbox.messages()) == 3

@@ -23,6 +23,7 @@ from chalicelib.call import load_calls
 from chalicelib.models import EMAIL_PATTERN
 from chalicelib.settings import CALL_FILE, CALL_OVERRIDES, DEFAULT_CALL_FILE
 from chalicelib.stores.revocations import RevocationStore
+from deploy.stack import NoStack, stack_outputs
 
 PROJECT = Path(__file__).resolve().parent.parent
 
@@ -41,13 +42,10 @@ def stage_default_call_id(stage: str) -> str:
 
 
 def table_of(stage: str) -> str:
-    from botocore.exceptions import ClientError
-
     try:
-        stacks = aws.client("cloudformation").describe_stacks(StackName=f"cfp-{stage}")["Stacks"]
-    except ClientError as exc:
-        raise RevocationFailed(f"no stack cfp-{stage} here: {exc.response.get('Error', {}).get('Message')}") from exc
-    outputs = {output["OutputKey"]: output["OutputValue"] for output in stacks[0].get("Outputs", [])}
+        outputs = stack_outputs(stage)
+    except NoStack as exc:
+        raise RevocationFailed(str(exc)) from exc
     if "TableName" not in outputs:
         raise RevocationFailed(f"the stack cfp-{stage} has no TableName output yet")
     return str(outputs["TableName"])
@@ -69,9 +67,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"✗ {organiser!r} is not an email address: give the organiser's, as in the call's file", file=sys.stderr)
         return 1
     if args.stage == "local":
-        from local.emulator import aws_environment
+        from local.emulator import aws_environment, run_endpoint
 
-        os.environ.update(aws_environment(f"http://127.0.0.1:{os.environ.get('MOTO_PORT', '5000')}"))
+        os.environ.update(aws_environment(run_endpoint()))
     from botocore.exceptions import BotoCoreError
 
     try:

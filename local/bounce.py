@@ -18,7 +18,8 @@ from typing import Any
 
 from chalicelib import aws
 from chalicelib.stores.table import application_from_item, application_key
-from local.emulator import aws_environment
+from deploy.stack import NoStack, stack_outputs
+from local.emulator import aws_environment, run_endpoint
 
 
 def notification(application_id: str, address: str, kind: str = "bounce") -> dict[str, Any]:
@@ -73,20 +74,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--complaint", action="store_true", help="a complaint instead of a permanent bounce")
     parser.add_argument("--stage", default="local")
     arguments = parser.parse_args(argv)
-    os.environ.update(aws_environment(f"http://127.0.0.1:{os.environ.get('MOTO_PORT', '5000')}"))
+    os.environ.update(aws_environment(run_endpoint()))
     try:
-        topics = [t["TopicArn"] for t in aws.client("sns").list_topics()["Topics"]]
+        outputs = stack_outputs(arguments.stage)
+    except NoStack:
+        outputs = {}
     except Exception as exc:  # the emulator is not running: say so, not a traceback
         print(
             f"✗ no emulator answers on {os.environ['AWS_ENDPOINT_URL']}: start `make run` first ({type(exc).__name__})"
         )
         return 1
-    topic = next((t for t in topics if t.endswith(f":cfp-{arguments.stage}-email-events")), None)
-    item = (
-        aws.dynamodb()
-        .get_item(TableName=f"cfp-{arguments.stage}-applications", Key=application_key(arguments.reference))
-        .get("Item")
-    )
+    topic, table = outputs.get("EmailEventsTopicArn"), outputs.get("TableName")
+    key = application_key(arguments.reference)
+    item = aws.dynamodb().get_item(TableName=table, Key=key).get("Item") if table else None
     if topic is None or item is None:
         print(
             f"✗ no application {arguments.reference} in the {arguments.stage} run: copy its reference from the outbox"

@@ -1,4 +1,4 @@
-"""moto in server mode on loopback: start it, switch on Step Functions execution, reset it."""
+"""moto in server mode on loopback: start it, switch on Step Functions execution, reset it; where `make run`'s is."""
 
 from __future__ import annotations
 
@@ -122,3 +122,13 @@ class Emulator:
             self.process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             self.process.kill()
+
+
+def run_port() -> int:
+    """The port of `make run`'s emulator: MOTO_PORT, 5000 by default."""
+    return int(os.environ.get("MOTO_PORT", "5000"))
+
+
+def run_endpoint() -> str:
+    """Where `make run`'s emulator answers, for the commands that reach it (make bounce, make revoke-overview)."""
+    return Emulator(run_port()).endpoint

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 from chalicelib.i18n import LANGUAGES, SOURCE_LANGUAGE, catalogue
 from chalicelib.settings import CALL_FILE, CALL_OVERRIDES, CFP_FAULTS, DEFAULT_CALL_FILE
 from local import stack
-from local.emulator import Emulator, EmulatorError, aws_environment, port_is_free
+from local.emulator import Emulator, EmulatorError, aws_environment, port_is_free, run_port
 from local.gateway import local_server
 from local.outbox import serve as serve_outbox
 from local.pump import Pump
@@ -33,7 +33,7 @@ def say(message: str) -> None:
 def main() -> int:
     host = "127.0.0.1"
     port = int(os.environ.get("PORT", "8000"))
-    moto_port = int(os.environ.get("MOTO_PORT", "5000"))
+    moto_port = run_port()
     outbox_port = int(os.environ.get("OUTBOX_PORT", str(port + 1)))
     for name, value in (("PORT", port), ("OUTBOX_PORT", outbox_port), ("MOTO_PORT", moto_port)):
         if not port_is_free(value):

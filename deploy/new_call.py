@@ -68,8 +68,7 @@ def main(argv: list[str] | None = None) -> int:
     except NewCallRefused as exc:
         print(f"✗ {exc}", file=sys.stderr)
         return 1
-    shown = path.relative_to(CALLS_DIR.parent.parent)
-    print(f"✓ wrote {shown}: edit each of its settings (each is commented), then")
+    print(f"✓ wrote {call_file.shown(path)}: edit each of its settings (each is commented), then")
     print(f"  make run              it is at http://127.0.0.1:8000/{arguments.id.strip()}/ beside the other calls")
     print("  make package          checks every call file again and packs them all into the zip")
     print('  make deploy STAGE=…   serves it from the deployment (README, "Configuration")')

@@ -21,6 +21,7 @@ import subprocess
 import sys
 import tempfile
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -77,26 +78,28 @@ def package(stage: str, out: Path) -> Path:
 
 def python_runtime(template: dict[str, Any]) -> str:
     """The one Python runtime the template's functions run on, e.g. "python3.11"."""
-    runtimes = {
-        resource["Properties"].get("Runtime", template.get("Globals", {}).get("Function", {}).get("Runtime"))
-        for resource in template["Resources"].values()
-        if resource.get("Type") == "AWS::Serverless::Function"
-    }
-    if len(runtimes) != 1:
-        raise PackagingFailed(f"the functions must share one Python runtime, not {sorted(map(str, runtimes))}")
-    [runtime] = runtimes
-    return str(runtime)
+    default = template.get("Globals", {}).get("Function", {}).get("Runtime")
+    return _shared(template, "Python runtime", lambda properties: str(properties.get("Runtime", default)))
 
 
 def functions_environment(template: dict[str, Any], name: str) -> str:
     """An environment variable the stage gives its functions, which must all have the same."""
+    return _shared(
+        template,
+        name,
+        lambda properties: str(properties.get("Environment", {}).get("Variables", {}).get(name, "")).strip(),
+    )
+
+
+def _shared(template: dict[str, Any], what: str, value_of: Callable[[dict[str, Any]], str]) -> str:
+    """What `value_of` reads in each function's properties, which must be the same for every function."""
     values = {
-        str(resource["Properties"].get("Environment", {}).get("Variables", {}).get(name, "")).strip()
+        value_of(resource["Properties"])
         for resource in template["Resources"].values()
         if resource.get("Type") == "AWS::Serverless::Function"
     }
     if len(values) != 1:
-        raise PackagingFailed(f"the functions must share one {name}, not {sorted(values)}")
+        raise PackagingFailed(f"the functions must share one {what}, not {sorted(values)}")
     [value] = values
     return value
 

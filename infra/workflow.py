@@ -177,6 +177,12 @@ def fail(error: str, cause: str) -> State:
     return {"Type": "Fail", "Error": error, "Cause": cause}
 
 
+def failure(error: str, cause: str, next_state: str, comment: str | None = None) -> State:
+    """An error of the workflow's own, written in $.failure as a caught one is (failed()), then `next_state`."""
+    state: State = {"Type": "Pass"} | ({"Comment": comment} if comment else {})
+    return state | {"Result": {"Error": error, "Cause": cause}, "ResultPath": "$.failure", "Next": next_state}
+
+
 SUCCEED: State = {"Type": "Succeed"}
 OFFER: dict[str, Any] = {"SS.$": "States.Array($.application_id)"}
 
@@ -304,13 +310,12 @@ REVIEW: dict[str, State] = {
             failed(),
         ],
     },
-    "ReviewEndedUnexpectedly": {
-        "Type": "Pass",
-        "Comment": "Each branch ends with an error; a review that ended without one is a failure.",
-        "Result": {"Error": "Review.NoDecision", "Cause": "The review ended without a decision."},
-        "ResultPath": "$.failure",
-        "Next": "RecordFailure",
-    },
+    "ReviewEndedUnexpectedly": failure(
+        "Review.NoDecision",
+        "The review ended without a decision.",
+        "RecordFailure",
+        "Each branch ends with an error; a review that ended without one is a failure.",
+    ),
 }
 
 SLOT: dict[str, State] = {
@@ -329,17 +334,35 @@ SLOT: dict[str, State] = {
 # Every state that holds a slot fails through the release path, so the slot goes to the waitlist first.
 HOLDING = [catch("Withdrawn", "WithdrawWithSlot"), failed("OfferSlot")]
 
-CONFIRMATION: dict[str, State] = {
-    "Accept": task(
-        Task.ANNOUNCE_ACCEPTANCE,
-        "Emails the speaker 'Action required' with 'I'll be there' and 'I can't make it' links, then "
-        "waits for the answer until the next reminder is due.",
+
+def awaiting_attendance(
+    name: Task, comment: str, record: tuple[Status | None, Event], message: dict[str, str] | None = None
+) -> State:
+    """An email to the speaker that then waits for their answer (Attendance) until the next reminder is due."""
+    return task(
+        name,
+        comment,
         "Attendance",
-        record=(Status.ACCEPTED, Event.SLOT_TAKEN),
+        record=record,
         waits=True,
         timeout="$.confirmation.reminder_seconds",
         result_path="$.attendance",
         catches=[catch("States.Timeout", "SpeakerReminderDue"), *HOLDING],
+        message=message,
+    )
+
+
+def handing_on(name: Task, comment: str, record: tuple[Status, Event]) -> State:
+    """The speaker's last email about a slot they held, which then goes to the waitlist (OfferSlot)."""
+    return task(name, comment, "OfferSlot", record=record, catches=[failed("OfferSlot")])
+
+
+CONFIRMATION: dict[str, State] = {
+    "Accept": awaiting_attendance(
+        Task.ANNOUNCE_ACCEPTANCE,
+        "Emails the speaker 'Action required' with 'I'll be there' and 'I can't make it' links, then "
+        "waits for the answer until the next reminder is due.",
+        (Status.ACCEPTED, Event.SLOT_TAKEN),
     ),
     "SpeakerReminderDue": choice(
         "No answer yet: remind the speaker while reminders are left, then release the slot.",
@@ -353,15 +376,10 @@ CONFIRMATION: dict[str, State] = {
         "Release",
     ),
     "CountSpeakerReminder": count("speaker_reminders", "RemindSpeaker"),
-    "RemindSpeaker": task(
+    "RemindSpeaker": awaiting_attendance(
         Task.REMIND_SPEAKER,
         "Reminds the speaker, unless they answered meanwhile, and waits for the answer again.",
-        "Attendance",
-        record=(None, Event.SPEAKER_REMINDED),
-        waits=True,
-        timeout="$.confirmation.reminder_seconds",
-        result_path="$.attendance",
-        catches=[catch("States.Timeout", "SpeakerReminderDue"), *HOLDING],
+        (None, Event.SPEAKER_REMINDED),
         message={"round.$": "$.speaker_reminders.sent"},
     ),
     "Attendance": choice(
@@ -372,12 +390,7 @@ CONFIRMATION: dict[str, State] = {
         ],
         "UnknownAnswer",
     ),
-    "UnknownAnswer": {
-        "Type": "Pass",
-        "Result": {"Error": "UnknownAnswer", "Cause": "The attendance answer was neither yes nor no."},
-        "ResultPath": "$.failure",
-        "Next": "OfferSlot",
-    },
+    "UnknownAnswer": failure("UnknownAnswer", "The attendance answer was neither yes nor no.", "OfferSlot"),
     "Confirm": task(
         Task.ANNOUNCE_CONFIRMATION,
         "Emails the speaker the confirmation with its invitation.ics, and tells every organiser.",
@@ -440,37 +453,29 @@ SESSION: dict[str, State] = {
         ],
     },
     "SessionHeld": SUCCEED,
-    "CancelAfterConfirming": task(
+    "CancelAfterConfirming": handing_on(
         Task.ANNOUNCE_SPEAKER_CANCELLATION,
         "A confirmed speaker cancelled: they get the calendar's cancellation, the organisers the reason; "
         "then the slot is handed on.",
-        "OfferSlot",
-        record=(Status.CANCELLED, Event.CANCELLED_AFTER_CONFIRMING),
-        catches=[failed("OfferSlot")],
+        (Status.CANCELLED, Event.CANCELLED_AFTER_CONFIRMING),
     ),
 }
 
 RELEASE: dict[str, State] = {
-    "Cancel": task(
+    "Cancel": handing_on(
         Task.ANNOUNCE_CANCELLATION,
         "The speaker cannot come: tell them, then hand the slot on.",
-        "OfferSlot",
-        record=(Status.CANCELLED, Event.CANCELLED_BY_SPEAKER),
-        catches=[failed("OfferSlot")],
+        (Status.CANCELLED, Event.CANCELLED_BY_SPEAKER),
     ),
-    "Release": task(
+    "Release": handing_on(
         Task.ANNOUNCE_RELEASE,
         "No answer in the confirmation window: tell the speaker, then hand the slot on.",
-        "OfferSlot",
-        record=(Status.RELEASED, Event.CONFIRMATION_MISSED),
-        catches=[failed("OfferSlot")],
+        (Status.RELEASED, Event.CONFIRMATION_MISSED),
     ),
-    "WithdrawWithSlot": task(
+    "WithdrawWithSlot": handing_on(
         Task.ANNOUNCE_WITHDRAWAL,
         "The speaker withdrew while holding a slot: tell them, then hand the slot on.",
-        "OfferSlot",
-        record=(Status.WITHDRAWN, Event.WITHDRAWN),
-        catches=[failed("OfferSlot")],
+        (Status.WITHDRAWN, Event.WITHDRAWN),
     ),
     "OfferSlot": slots(
         "The slot stays taken while it is offered to the head of the waitlist, so an application approved "

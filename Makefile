@@ -62,8 +62,8 @@ typecheck: install
 # then every other test once: the flows through the real state machine on the emulator.
 FAST_TESTS := tests/fast
 
-test: lint typecheck node translations
-	PYTHONPATH=. $(BIN)/pytest $(FAST_TESTS)
+# Prerequisites run in the order written (make without -j): the checks, then the fast layer, then the rest.
+test: lint typecheck node translations test-fast
 	PYTHONPATH=. $(BIN)/pytest --ignore=$(FAST_TESTS)
 
 test-fast: install translations

@@ -182,8 +182,9 @@ def erasure_store(dynamodb: DynamoDBClient, table: str) -> ErasureStore:
 
 
 @pytest.fixture
-def revocations(dynamodb: DynamoDBClient, table: str) -> RevocationStore:
-    return RevocationStore(dynamodb, table)
+def revocations(dynamodb: DynamoDBClient, table: str, calls: Calls) -> RevocationStore:
+    """As chalicelib/deps.py builds it: it still reads the default call's one-call revocations."""
+    return RevocationStore(dynamodb, table, calls.default_id)
 
 
 def item(dynamodb: DynamoDBClient, key: dict[str, Any]) -> dict[str, Any] | None:

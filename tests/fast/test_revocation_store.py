@@ -4,37 +4,17 @@ revocations a one-call version wrote, still in force."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
-import boto3
-import pytest
-from moto import mock_aws
-
+from chalicelib.call import Call
 from chalicelib.stores.revocations import RevocationStore, one_call_revocation_key
-from local.emulator import REGION
+from tests.support import MODERATOR, PROGRAMME
 
-CALL = "ow2con24-ospo-heroes"
-MODERATOR, PROGRAMME = "moderator@ow2con.example", "programme@ow2con.example"
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
 NOON = datetime(2024, 5, 30, 12, 0, 0, 500_000, tzinfo=UTC)
-
-
-@pytest.fixture
-def revocations(monkeypatch: pytest.MonkeyPatch) -> Iterator[RevocationStore]:
-    """The store on a table of the deploy's shape (pk, sk), in an in-process moto account."""
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    with mock_aws():
-        client = boto3.client("dynamodb", region_name=REGION)
-        client.create_table(
-            TableName="applications",
-            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-            AttributeDefinitions=[
-                {"AttributeName": "pk", "AttributeType": "S"},
-                {"AttributeName": "sk", "AttributeType": "S"},
-            ],
-            BillingMode="PAY_PER_REQUEST",
-        )
-        yield RevocationStore(client, "applications", CALL)
 
 
 def test_links_signed_before_a_revocation_are_refused_and_later_ones_work(revocations: RevocationStore) -> None:
@@ -62,12 +42,15 @@ def test_a_revocation_only_moves_forward(revocations: RevocationStore) -> None:
     assert revocations.revoke(MODERATOR, later + timedelta(days=1)) == later + timedelta(days=1)
 
 
-def test_a_revocation_of_a_one_call_version_stays_in_force(revocations: RevocationStore) -> None:
-    """One-call versions revoked an organiser's links under their call's key; after the upgrade those links,
-    and that organiser's links of every call signed before, stay refused."""
-    revocations._client.put_item(
-        TableName="applications",
-        Item=one_call_revocation_key(CALL, MODERATOR) | {"revoked_at": {"N": str(NOON.timestamp())}},
+def test_a_revocation_of_a_one_call_version_stays_in_force(
+    revocations: RevocationStore, dynamodb: DynamoDBClient, table: str, call: Call
+) -> None:
+    """One-call versions revoked an organiser's links under their call's key (the default call's, the only
+    call then); after the upgrade those links, and that organiser's links of every call signed before, stay
+    refused."""
+    dynamodb.put_item(
+        TableName=table,
+        Item=one_call_revocation_key(call.id, MODERATOR) | {"revoked_at": {"N": str(NOON.timestamp())}},
     )
     assert not revocations.allows(MODERATOR, NOON - timedelta(seconds=1))
     assert revocations.allows(MODERATOR, NOON + timedelta(seconds=1))

@@ -21,16 +21,13 @@ from chalicelib.mailer import carries_address, display_name, mime_message
 from chalicelib.models import Application, ExperienceKind, HistoryEvent
 from chalicelib.rendering import Email
 from chalicelib.vocabulary import Status
-from tests.gallery import EMAIL_CONTEXT
+from tests.gallery import EMAIL_CONTEXT, email_templates
 from tests.support import CfP
 
 SENDER = "OW2con'24 CfP <cfp@ow2con.example>"
 APPLICANT = "mj@example.org"
 OSPO_NAME = 'María-José "MJ" O\'Neil, Head of OSPO, Example Organisation International'
 CALL = load_call("ow2con24-ospo-heroes.toml")
-EMAILS = sorted(
-    path.stem for path in (rendering.TEMPLATES_DIR / "emails").glob("*.txt") if not path.name.startswith("_")
-)
 
 # What a name can hold that an address header must not take for its own syntax.
 tricky = st.sampled_from(
@@ -151,7 +148,7 @@ words = st.text(alphabet=st.sampled_from("aeiouéèàçœ«»“”‘’\"' -,:
 @example(title="“Open source first”: how the board learnt to say ‘yes’ — in 18 months", name=OSPO_NAME)
 def test_every_subject_reads_back_word_for_word(language: Language, title: str, name: str) -> None:
     applicant = application(" ".join(name.split()), " ".join(title.split()), "Example Organisation International")
-    for template in EMAILS:
+    for template in email_templates():
         email = rendered(template, language, applicant)
         raw = mime_message(SENDER, APPLICANT, email, applicant.name)
         parsed = headers(raw)

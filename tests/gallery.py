@@ -26,7 +26,7 @@ from chalicelib.models import Answer, Application, ExperienceKind, HistoryEvent,
 from chalicelib.overview import CallSummary, Entry, OrganiserCalls, Overview, OverviewQuery
 from chalicelib.review import ReviewView
 from chalicelib.vocabulary import Status
-from tests.support import DEFAULT_CALL, MODERATOR, OPEN_UNTIL, PROGRAMME, SECOND_CALL, STORY
+from tests.support import DEFAULT_CALL, MODERATOR, OPEN_UNTIL, PROGRAMME, SECOND_CALL, STORY, token_of
 
 TEMPLATES = Path(rendering.TEMPLATES_DIR)
 # Both example calls, open; the default one is the call of every page but the lists of calls.
@@ -94,10 +94,6 @@ def application(status: Status = Status.IN_REVIEW, language: Language = "en", **
     return base.model_copy(update=changes)
 
 
-def token(url: str) -> str:
-    return url.rsplit("/", 1)[1]
-
-
 def page(name: str, template: str, language: Language, **context: object) -> Rendered:
     """As web.html renders it, for a page of the call, two levels below the app's root (/<call>/status/<token>)."""
     html = rendering.page(template, language, root="../../", **({"call": CALL, "session_started": False} | context))
@@ -112,7 +108,7 @@ def callless_page(name: str, template: str, language: Language, root: str, **con
 def pages(language: Language) -> list[Rendered]:
     ada = application()
     status_url = LINKS.status_url(CALL.id, ada.id)
-    status_token = token(status_url)
+    status_token = token_of(status_url)
     try:
         read_form(STORY | {"email": "ada.example.org", "kind": "", "consent": "", "title": ""}, CALL, language)
         raise AssertionError("the form with mistakes was accepted")

@@ -31,13 +31,23 @@ from local.sample import STORY as STORY  # the tests import it from here
 
 PROJECT = Path(__file__).resolve().parent.parent
 OPEN_UNTIL = "2099-12-31T23:59:00+01:00"
+# The default call's organisers, in the order of its file.
 MODERATOR = "moderator@ow2con.example"
 PROGRAMME = "programme@ow2con.example"
+TRACK = "ospo-track@ow2con.example"
+# Applicants beside STORY's, to the default call.
+GRACE = STORY | {"name": "Grace Hopper", "email": "grace@example.org", "title": "The OSPO that debugged procurement"}
+LINUS = STORY | {"name": "Linus", "email": "linus@example.org", "title": "The OSPO that maintained a kernel"}
 # The default call (CALL_FILE), and the second example call beside it, with organisers of its own
 # (the programme committee sits on both).
 DEFAULT_CALL = "ow2con24-ospo-heroes"
 SECOND_CALL = "ow2con24-public-sector"
 CHAIR = "public-sector-chair@ow2con.example"
+
+
+def token_of(url: str) -> str:
+    """The signed part of an emailed link."""
+    return url.rsplit("/", 1)[1]
 
 
 def configure_call(**overrides: Any) -> None:

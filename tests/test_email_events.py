@@ -9,11 +9,8 @@ import logging
 import pytest
 
 from local.bounce import notification, publish
-from tests.support import STORY, CfP
+from tests.support import MODERATOR, PROGRAMME, STORY, TRACK, CfP
 
-MODERATOR = "moderator@ow2con.example"
-PROGRAMME = "programme@ow2con.example"
-TRACK = "ospo-track@ow2con.example"
 ORGANISERS = (MODERATOR, PROGRAMME, TRACK)
 BOUNCE_NOTICE = f"Emails to an applicant bounce: “{STORY['title']}”"
 

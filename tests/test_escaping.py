@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from tests.support import STORY, CfP
+from tests.support import MODERATOR, STORY, CfP
 
-MODERATOR = "moderator@ow2con.example"
 PAYLOADS = {
     "name": '<script>alert("name")</script>',
     "organisation": '"><img src=x onerror=alert("org")>',

@@ -12,11 +12,8 @@ from chalicelib import aws, deps
 from chalicelib.tasks import MAX_DELIVERIES
 from infra import DEFINITION, RESOURCES
 from local.outbox import dead_letters
-from tests.support import STORY, CfP
+from tests.support import MODERATOR, PROGRAMME, STORY, TRACK, CfP
 
-MODERATOR = "moderator@ow2con.example"
-PROGRAMME = "programme@ow2con.example"
-TRACK = "ospo-track@ow2con.example"
 ASL = json.loads(DEFINITION.read_text())
 
 

@@ -19,11 +19,9 @@ import pytest
 from botocore.client import BaseClient
 
 from local.bounce import notification, publish
-from tests.support import PROJECT, STORY, CfP
+from tests.support import GRACE, MODERATOR, PROJECT, STORY, CfP
 
 HANDLERS = PROJECT / "chalicelib" / "handlers"
-MODERATOR = "moderator@ow2con.example"
-GRACE = STORY | {"name": "Grace Hopper", "email": "grace@example.org", "title": "The OSPO that debugged procurement"}
 LINUS = STORY | {"name": "Linus", "email": "linus@example.org", "title": "A story withdrawn under review"}
 # botocore's service id -> IAM's service prefix.
 IAM_PREFIX = {"dynamodb": "dynamodb", "sfn": "states", "sesv2": "ses", "ssm": "ssm"}

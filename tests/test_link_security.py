@@ -11,10 +11,7 @@ import itsdangerous
 import itsdangerous.signer
 
 from chalicelib import deps
-from tests.support import STORY, CfP
-
-MODERATOR, PROGRAMME, TRACK = "moderator@ow2con.example", "programme@ow2con.example", "ospo-track@ow2con.example"
-GRACE = STORY | {"name": "Grace Hopper", "email": "grace@example.org", "title": "The OSPO that debugged procurement"}
+from tests.support import GRACE, MODERATOR, PROGRAMME, STORY, TRACK, CfP
 
 
 def token_parts(path: str) -> tuple[str, str, str, str]:

@@ -12,18 +12,15 @@ import pytest
 
 from chalicelib.links import ApplicantClaim, LinkExpired, LinkInvalid, LinkLifetimes, Links
 from chalicelib.models import Outcome
+from tests.support import token_of
 
 WEEK = LinkLifetimes(review=timedelta(days=8), attendance=timedelta(days=8), overview=timedelta(days=365))
 LINKS = Links("a-secret", "https://cfp.example", WEEK)
 
 
-def token(url: str) -> str:
-    return url.rsplit("/", 1)[1]
-
-
 def payload(url: str) -> dict[str, object]:
     """What anyone who sees a link can read in it: its payload is signed, not hidden."""
-    encoded = token(url).split(".")[0]
+    encoded = token_of(url).split(".")[0]
     decoded: dict[str, object] = json.loads(base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4)))
     return decoded
 
@@ -31,7 +28,7 @@ def payload(url: str) -> dict[str, object]:
 def test_a_review_link_says_which_call_application_organiser_and_decision() -> None:
     url = LINKS.review_url("call1", "app1", 1, Outcome.REJECT)
     assert url.startswith("https://cfp.example/call1/review/")
-    claim = LINKS.read_review(token(url))
+    claim = LINKS.read_review(token_of(url))
     assert (claim.call_id, claim.application_id, claim.organiser_index, claim.outcome) == (
         "call1",
         "app1",
@@ -41,12 +38,12 @@ def test_a_review_link_says_which_call_application_organiser_and_decision() -> N
 
 
 def test_attendance_status_and_overview_links_round_trip() -> None:
-    attendance = LINKS.read_attendance(token(LINKS.attendance_url("call1", "app1", "no")))
+    attendance = LINKS.read_attendance(token_of(LINKS.attendance_url("call1", "app1", "no")))
     assert (attendance.call_id, attendance.application_id, attendance.answer) == ("call1", "app1", "no")
-    assert LINKS.read_status(token(LINKS.status_url("call1", "app1"))) == ApplicantClaim("app1", "call1")
+    assert LINKS.read_status(token_of(LINKS.status_url("call1", "app1"))) == ApplicantClaim("app1", "call1")
     overview = LINKS.overview_url("Programme@ow2con.example")
     assert overview.startswith("https://cfp.example/overview/")
-    assert LINKS.read_overview(token(overview)).organiser == LINKS.organiser_key("programme@ow2con.example")
+    assert LINKS.read_overview(token_of(overview)).organiser == LINKS.organiser_key("programme@ow2con.example")
 
 
 def test_an_overview_link_does_not_show_whose_it_is() -> None:
@@ -79,15 +76,15 @@ def test_each_call_s_links_last_as_long_as_its_own_windows() -> None:
     brief, long = links.review_url("brief", "a", 0, Outcome.APPROVE), links.review_url("long", "a", 0, Outcome.APPROVE)
     time.sleep(1.1)  # itsdangerous stamps whole seconds
     with pytest.raises(LinkExpired):
-        links.read_review(token(brief))
-    assert links.read_review(token(long)).call_id == "long"
+        links.read_review(token_of(brief))
+    assert links.read_review(token_of(long)).call_id == "long"
 
 
 def test_a_changed_link_is_refused() -> None:
-    good = token(LINKS.review_url("call1", "app1", 0, Outcome.APPROVE))
+    good = token_of(LINKS.review_url("call1", "app1", 0, Outcome.APPROVE))
     signed, stamp, signature = good.split(".")
-    forged = token(LINKS.review_url("call1", "app2", 0, Outcome.APPROVE)).split(".")[0]
-    other_call = token(LINKS.review_url("call2", "app1", 0, Outcome.APPROVE)).split(".")[0]
+    forged = token_of(LINKS.review_url("call1", "app2", 0, Outcome.APPROVE)).split(".")[0]
+    other_call = token_of(LINKS.review_url("call2", "app1", 0, Outcome.APPROVE)).split(".")[0]
     flipped = "B" if signature[0] == "A" else "A"
     for bad in (
         f"{forged}.{stamp}.{signature}",
@@ -105,12 +102,12 @@ def test_a_changed_link_is_refused() -> None:
 def test_a_link_signed_with_another_secret_is_refused() -> None:
     other = Links("another-secret", "https://cfp.example", WEEK)
     with pytest.raises(LinkInvalid):
-        LINKS.read_review(token(other.review_url("call1", "app1", 0, Outcome.APPROVE)))
+        LINKS.read_review(token_of(other.review_url("call1", "app1", 0, Outcome.APPROVE)))
 
 
 def test_one_kind_of_link_cannot_be_used_as_another() -> None:
-    status = token(LINKS.status_url("call1", "app1"))
-    review = token(LINKS.review_url("call1", "app1", 0, Outcome.APPROVE))
+    status = token_of(LINKS.status_url("call1", "app1"))
+    review = token_of(LINKS.review_url("call1", "app1", 0, Outcome.APPROVE))
     with pytest.raises(LinkInvalid):
         LINKS.read_review(status)
     with pytest.raises(LinkInvalid):
@@ -129,9 +126,9 @@ def test_old_links_have_expired_status_links_too() -> None:
     status = short.status_url("call1", "app1")
     time.sleep(1.1)  # itsdangerous stamps whole seconds
     with pytest.raises(LinkExpired):
-        short.read_review(token(review))
+        short.read_review(token_of(review))
     with pytest.raises(LinkExpired):
-        short.read_attendance(token(attendance))
+        short.read_attendance(token_of(attendance))
     # A status link withdraws and deletes: it too ends, with the call's retention of personal data.
     with pytest.raises(LinkExpired):
-        short.read_status(token(status))
+        short.read_status(token_of(status))

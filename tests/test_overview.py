@@ -16,10 +16,9 @@ import pytest
 
 from chalicelib import deps
 from deploy import revoke
-from tests.support import MODERATOR, PROGRAMME, STORY, CfP
+from tests.support import MODERATOR, PROGRAMME, STORY, TRACK, CfP, token_of
 
 # The third organiser of the default call, and of no other: their overview is that call's applications.
-TRACK = "ospo-track@ow2con.example"
 
 GRACE = STORY | {"name": "Grace Hopper", "email": "grace@example.org", "title": "Procurement, debugged", "kind": "good"}
 LINUS = STORY | {"name": "Linus", "email": "linus@example.org", "title": "The CLA that nobody signed", "kind": "bad"}
@@ -82,7 +81,7 @@ def test_an_organiser_works_in_the_overview(cfp: CfP) -> None:
     assert STORY["summary"] in linus_row
     approve = re.search(r'<a class="vote approve" href="([^"]+)"', linus_row)
     assert approve
-    claim = deps.links().read_review(approve.group(1).rsplit("/", 1)[1])
+    claim = deps.links().read_review(token_of(approve.group(1)))
     assert (claim.application_id, claim.organiser_index, claim.outcome) == (linus.id, 2, "approve")
     review = cfp.client.http.get(cfp.path(approve.group(1))).body.decode()
     assert f"You are voting as {TRACK}" in review and "Vote to approve" in review

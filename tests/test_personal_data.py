@@ -10,9 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from chalicelib import aws, deps
-from tests.support import STORY, CfP
-
-MODERATOR = "moderator@ow2con.example"
+from tests.support import MODERATOR, STORY, CfP
 
 
 def test_with_double_opt_in_the_review_starts_only_after_the_address_is_confirmed(cfp: CfP) -> None:

@@ -5,13 +5,9 @@ The default call has three organisers; two approvals accept, two rejections decl
 
 from __future__ import annotations
 
-from tests.support import STORY, CfP
+from tests.support import MODERATOR, PROGRAMME, STORY, TRACK, CfP
 
-MODERATOR, PROGRAMME, TRACK = ORGANISERS = (
-    "moderator@ow2con.example",
-    "programme@ow2con.example",
-    "ospo-track@ow2con.example",
-)
+ORGANISERS = (MODERATOR, PROGRAMME, TRACK)
 
 
 def submit(cfp: CfP) -> str:

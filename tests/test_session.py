@@ -10,12 +10,9 @@ from zoneinfo import ZoneInfo
 from icalendar import Calendar
 
 from chalicelib import deps
-from tests.support import STORY, CfP
+from tests.support import GRACE, MODERATOR, PROGRAMME, STORY, CfP
 
-MODERATOR = "moderator@ow2con.example"
-PROGRAMME = "programme@ow2con.example"
 ORGANISERS = (MODERATOR, PROGRAMME, "ospo-track@ow2con.example")
-GRACE = STORY | {"name": "Grace Hopper", "email": "grace@example.org", "title": "The OSPO that debugged procurement"}
 PARIS = ZoneInfo("Europe/Paris")
 
 

@@ -6,7 +6,7 @@ import json
 from datetime import UTC, datetime, timedelta
 
 from chalicelib.i18n import html_datetime, moment
-from tests.support import DEFAULT_CALL, STORY, CfP, configure_call
+from tests.support import DEFAULT_CALL, STORY, CfP, configure_call, token_of
 
 JSON = {"Content-Type": "application/json"}
 FORM, API = f"/{DEFAULT_CALL}/", f"/{DEFAULT_CALL}/applications"
@@ -130,7 +130,7 @@ def test_a_sent_form_redirects_to_a_thank_you_page_that_reloading_does_not_send_
 
     # The thank-you page says whether the application was new: a repeat's page cannot be made to show
     # the status link by changing the link, which is signed.
-    token = location.rsplit("/", 1)[1]
+    token = token_of(location)
     payload, stamp, signature = token.split(".")
     for changed in (f"{payload[:-2]}xx.{stamp}.{signature}", "not-a-link"):
         refused = cfp.client.http.get(f"/{DEFAULT_CALL}/thanks/{changed}")

@@ -13,12 +13,11 @@ from chalicelib.stores.applications import ApplicationStore, CannotWithdraw
 from chalicelib.stores.table import ApplicationNotFound, application_key
 from chalicelib.vocabulary import WITHDRAWABLE, Event, Status
 from tests.fast.conftest import NOW, Submit, item, sort_keys
-from tests.support import STORY
+from tests.support import GRACE
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
-GRACE = STORY | {"name": "Grace Hopper", "email": "grace@example.org", "title": "The OSPO that debugged procurement"}
 AT = NOW.isoformat()
 
 

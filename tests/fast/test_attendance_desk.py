@@ -18,12 +18,12 @@ from chalicelib.vocabulary import Event, Status, WaitKind
 from chalicelib.workflow import WaitEnded, execution_input
 from tests.fast import asl
 from tests.fast.conftest import NOW, KeepWait, RecordingWorkflow, Submit
-from tests.support import DEFAULT_CALL
+from tests.support import DEFAULT_CALL, token_of
 
 
 def attendance_token(links: Links, application_id: str, answer: AttendanceAnswer) -> str:
     """The token of an "I'll be there" or "I can't make it" link."""
-    return links.attendance_url(DEFAULT_CALL, application_id, answer).rsplit("/", 1)[1]
+    return token_of(links.attendance_url(DEFAULT_CALL, application_id, answer))
 
 
 @pytest.mark.parametrize(("answer", "next_state"), [("yes", "Confirm"), ("no", "Cancel")])

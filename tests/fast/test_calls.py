@@ -26,7 +26,7 @@ from chalicelib.tasks import TaskWorker
 from chalicelib.vocabulary import Status
 from tests.fast.conftest import NOW, TABLE_NAME, Clock, Outbox, RecordingWorkflow, Submit, item
 from tests.fast.test_worker import message
-from tests.support import CHAIR, DEFAULT_CALL, MODERATOR, OPEN_UNTIL, PROGRAMME, SECOND_CALL, STORY
+from tests.support import CHAIR, DEFAULT_CALL, MODERATOR, OPEN_UNTIL, PROGRAMME, SECOND_CALL, STORY, token_of
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -54,10 +54,6 @@ def bea(applications: ApplicationStore, second: Call) -> Application:
     application = Application.from_form(form, second.id, NOW, second.expiry_of(NOW))
     stored, _ = applications.submit(application.model_copy(update={"status": Status.IN_REVIEW}))
     return stored
-
-
-def token_of(url: str) -> str:
-    return url.rsplit("/", 1)[1]
 
 
 def one_call_link(kind: str, payload: dict[str, object]) -> str:

@@ -15,7 +15,7 @@ from chalicelib.vocabulary import Status, WaitKind
 from chalicelib.workflow import execution_input
 from tests.fast import asl
 from tests.fast.conftest import KeepWait, RecordingWorkflow, Submit
-from tests.support import DEFAULT_CALL
+from tests.support import DEFAULT_CALL, token_of
 
 MODERATOR, PROGRAMME, TRACK = 0, 1, 2
 
@@ -24,7 +24,7 @@ def review_token(
     links: Links, application_id: str, organiser: int, outcome: Outcome, call_id: str = DEFAULT_CALL
 ) -> str:
     """The token of the link in an organiser's review email."""
-    return links.review_url(call_id, application_id, organiser, outcome).rsplit("/", 1)[1]
+    return token_of(links.review_url(call_id, application_id, organiser, outcome))
 
 
 def test_opening_a_review_link_shows_what_a_vote_would_do_and_changes_nothing(

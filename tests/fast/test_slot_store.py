@@ -6,9 +6,8 @@ from __future__ import annotations
 from chalicelib.call import Call
 from chalicelib.stores.slots import SlotStore
 from tests.fast.conftest import Submit
-from tests.support import STORY
+from tests.support import GRACE
 
-GRACE = STORY | {"name": "Grace Hopper", "email": "grace@example.org", "title": "The OSPO that debugged procurement"}
 EARLIER, LATER, LATER_STILL = "2024-05-20T09:30:00+00:00", "2024-05-20T10:00:00+00:00", "2024-05-21T08:00:00+00:00"
 
 

@@ -16,11 +16,11 @@ from chalicelib.stores.table import application_key
 from chalicelib.stores.votes import AlreadyVoted, ReviewOver, VoteStore
 from chalicelib.vocabulary import Status
 from tests.fast.conftest import NOW, TABLE_NAME, Submit, client, item, sort_keys
+from tests.support import MODERATOR, PROGRAMME, TRACK
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
-MODERATOR, PROGRAMME, TRACK = "moderator@ow2con.example", "programme@ow2con.example", "ospo-track@ow2con.example"
 ORGANISERS = (MODERATOR, PROGRAMME, TRACK)
 # The default call: two approvals accept, two rejections decline.
 QUORUM = {"approvals_needed": 2, "rejections_needed": 2}

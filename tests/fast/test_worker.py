@@ -27,14 +27,11 @@ from chalicelib.vocabulary import Status, WaitKind
 from chalicelib.workflow import execution_input
 from tests.fast import asl
 from tests.fast.conftest import NOW, TABLE_NAME, Clock, Outbox, RecordingWorkflow, Submit, client
-from tests.support import STORY
+from tests.support import GRACE, LINUS, MODERATOR, PROGRAMME, STORY, TRACK, token_of
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
-MODERATOR, PROGRAMME, TRACK = "moderator@ow2con.example", "programme@ow2con.example", "ospo-track@ow2con.example"
-GRACE = STORY | {"name": "Grace Hopper", "email": "grace@example.org", "title": "The OSPO that debugged procurement"}
-LINUS = STORY | {"name": "Linus", "email": "linus@example.org", "title": "The OSPO that maintained a kernel"}
 QUEUE_TASKS = sorted(
     name
     for name, state in asl.states().items()
@@ -62,11 +59,6 @@ def waits_for_someone(state: str) -> bool:
 def every_slot_taken(dynamodb: DynamoDBClient, table: str, call: Call) -> None:
     """The call's slots are all taken: a waitlisted application waits."""
     dynamodb.put_item(TableName=table, Item=call_key(call.id, SLOTS) | {"taken": {"N": str(call.guest_slots)}})
-
-
-def token_of(url: str) -> str:
-    """The signed part of an emailed link."""
-    return url.rsplit("/", 1)[1]
 
 
 def subjects_to(outbox: Outbox, address: str) -> list[str]:

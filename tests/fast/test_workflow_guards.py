@@ -17,13 +17,10 @@ from chalicelib.vocabulary import Status
 from chalicelib.workflow import execution_input
 from tests.fast import asl
 from tests.fast.conftest import Submit, item
-from tests.support import STORY
+from tests.support import GRACE, LINUS, STORY
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
-
-GRACE = STORY | {"name": "Grace Hopper", "email": "grace@example.org", "title": "The OSPO that debugged procurement"}
-LINUS = STORY | {"name": "Linus", "email": "linus@example.org", "title": "The OSPO that maintained a kernel"}
 
 
 @pytest.fixture

@@ -30,7 +30,7 @@ from chalicelib.callbacks import Callbacks
 from chalicelib.correspondence import Correspondence
 from chalicelib.links import LinkLifetimes, Links
 from chalicelib.mailer import Mailer
-from chalicelib.models import Application, ApplicationForm, Wait
+from chalicelib.models import Application, ApplicationForm, TaskMessage, Wait
 from chalicelib.review import ReviewDesk
 from chalicelib.settings import DEFAULT_CALL_FILE
 from chalicelib.stores.applications import ApplicationStore
@@ -40,12 +40,14 @@ from chalicelib.stores.erasure import ErasureStore
 from chalicelib.stores.rates import RateLimits
 from chalicelib.stores.revocations import RevocationStore
 from chalicelib.stores.slots import SlotStore
+from chalicelib.stores.table import SLOTS, call_key
 from chalicelib.stores.votes import VoteStore
 from chalicelib.tasks import TaskWorker, WorkerStores
 from chalicelib.vocabulary import WaitKind
-from chalicelib.workflow import WaitEnded, Workflow
+from chalicelib.workflow import WaitEnded, Workflow, execution_input
 from local.emulator import REGION
 from local.outbox import OutboxMessage, parse
+from tests.fast import asl
 from tests.support import OPEN_UNTIL, PROJECT, STORY
 
 if TYPE_CHECKING:
@@ -53,6 +55,8 @@ if TYPE_CHECKING:
     from mypy_boto3_sesv2 import SESV2Client
 
 TABLE_NAME = "cfp-fast-applications"
+# What the `links` fixture signs with.
+SECRET = "fast-test-secret"
 # The moment the tests start, for the services that take a clock.
 NOW = datetime(2024, 5, 20, 9, 30, tzinfo=UTC)
 
@@ -138,9 +142,9 @@ def calls(call: Call) -> Calls:
 
 
 @pytest.fixture
-def links(call: Call) -> Links:
+def links() -> Links:
     week = timedelta(days=7)
-    return Links("fast-test-secret", "http://testserver", LinkLifetimes(review=week, attendance=week, overview=week))
+    return Links(SECRET, "http://testserver", LinkLifetimes(review=week, attendance=week, overview=week))
 
 
 # The stores ----------------------------------------------------------------------------------
@@ -212,9 +216,10 @@ Submit = Callable[..., Application]
 @pytest.fixture
 def submitted(applications: ApplicationStore, call: Call) -> Submit:
     """Store an application as the API would, then in the state a test needs:
-    `submitted(status=Status.IN_REVIEW, approvals=1)`, `submitted(GRACE)`."""
+    `submitted(status=Status.IN_REVIEW, approvals=1)`, `submitted(GRACE)`; to the default call, or
+    `submitted(BEA, call=second)`."""
 
-    def store(story: dict[str, str] = STORY, **state: Any) -> Application:
+    def store(story: dict[str, str] = STORY, *, call: Call = call, **state: Any) -> Application:
         form = ApplicationForm.model_validate(story | {"consent": True})
         application = Application.from_form(form, call.id, NOW, call.expiry_of(NOW)).model_copy(update=state)
         stored, created = applications.submit(application)
@@ -222,6 +227,25 @@ def submitted(applications: ApplicationStore, call: Call) -> Submit:
         return stored
 
     return store
+
+
+def take_every_slot(dynamodb: DynamoDBClient, call: Call) -> None:
+    """The call's slots are all taken: a waitlisted application of it waits."""
+    dynamodb.put_item(TableName=TABLE_NAME, Item=call_key(call.id, SLOTS) | {"taken": {"N": str(call.guest_slots)}})
+
+
+@pytest.fixture
+def every_slot_taken(dynamodb: DynamoDBClient, table: str, call: Call) -> None:
+    take_every_slot(dynamodb, call)
+
+
+def message(state: str, application: Application | str, call: Call, **results: Any) -> TaskMessage:
+    """The message the task state puts on the queue for this application, with the state's name as its token."""
+    application_id = application if isinstance(application, str) else application.id
+    document = execution_input(application_id, call) | {"tally": {"approvals": 0, "rejections": 0}}
+    # What a Catch leaves in $.failure on the way to RecordFailure and ReportFailure.
+    document |= {"failure": {"Error": "EmailRejected", "Cause": "SES refused it."}} | results
+    return TaskMessage.model_validate(asl.message(state, document, f"{state}:{application_id}"))
 
 
 KeepWait = Callable[[str, WaitKind, str], None]

@@ -14,25 +14,23 @@ import pytest
 from chalicelib.applications import ApplicantLinks
 from chalicelib.call import Call, Calls, load_calls
 from chalicelib.links import LinkInvalid, LinkOfAnotherCall, Links
-from chalicelib.models import Application, ApplicationForm, Outcome
+from chalicelib.models import Application, Outcome
 from chalicelib.overview import NotTheirCall, OrganiserCalls, Overview, OverviewDesk, OverviewQuery
 from chalicelib.review import ReviewDesk
 from chalicelib.stores.applications import ApplicationStore
 from chalicelib.stores.calls import CallRecords
 from chalicelib.stores.revocations import RevocationStore
 from chalicelib.stores.slots import SlotStore
-from chalicelib.stores.table import CALL_RECORD, SLOTS, call_key
+from chalicelib.stores.table import CALL_RECORD, call_key
 from chalicelib.tasks import TaskWorker
 from chalicelib.vocabulary import Status
-from tests.fast.conftest import NOW, TABLE_NAME, Clock, Outbox, RecordingWorkflow, Submit, item
-from tests.fast.test_worker import message
+from tests.fast.conftest import NOW, SECRET, Clock, Outbox, RecordingWorkflow, Submit, item, message, take_every_slot
 from tests.support import CHAIR, DEFAULT_CALL, MODERATOR, OPEN_UNTIL, PROGRAMME, SECOND_CALL, STORY, token_of
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
 BEA = STORY | {"name": "Bea", "email": "bea@example.org", "title": "Procurement, the public way"}
-SECRET = "fast-test-secret"  # the fixture `links`'s
 
 
 @pytest.fixture
@@ -48,12 +46,9 @@ def second(calls: Calls) -> Call:
 
 
 @pytest.fixture
-def bea(applications: ApplicationStore, second: Call) -> Application:
+def bea(submitted: Submit, second: Call) -> Application:
     """An application to the second call."""
-    form = ApplicationForm.model_validate(BEA | {"consent": True})
-    application = Application.from_form(form, second.id, NOW, second.expiry_of(NOW))
-    stored, _ = applications.submit(application.model_copy(update={"status": Status.IN_REVIEW}))
-    return stored
+    return submitted(BEA, call=second, status=Status.IN_REVIEW)
 
 
 def one_call_link(kind: str, payload: dict[str, object]) -> str:
@@ -164,6 +159,7 @@ def test_a_freed_slot_goes_to_the_waitlist_of_its_own_call(
     worker: TaskWorker,
     workflow: RecordingWorkflow,
     slots: SlotStore,
+    applications: ApplicationStore,
     dynamodb: DynamoDBClient,
     calls: Calls,
     second: Call,
@@ -172,7 +168,7 @@ def test_a_freed_slot_goes_to_the_waitlist_of_its_own_call(
     clock: Clock,
 ) -> None:
     for call in calls:
-        dynamodb.put_item(TableName=TABLE_NAME, Item=call_key(call.id, SLOTS) | {"taken": {"N": str(call.guest_slots)}})
+        take_every_slot(dynamodb, call)
     ada = submitted(status=Status.APPROVED)
     ada_waits = message("JoinWaitlist", ada, calls.default)
     worker.run(ada_waits)
@@ -181,7 +177,7 @@ def test_a_freed_slot_goes_to_the_waitlist_of_its_own_call(
     bea_waits = message("JoinWaitlist", bea.model_copy(update={"status": Status.APPROVED}), second)
     worker.run(bea_waits)
     leaving = bea.model_copy(update={"id": "secondcallspeaker", "status": Status.CANCELLED})
-    ApplicationStore(dynamodb, TABLE_NAME).submit(leaving)
+    applications.submit(leaving)
 
     worker.run(message("PromoteNext", leaving, second))
 

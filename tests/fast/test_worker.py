@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pytest
 
@@ -21,16 +21,12 @@ from chalicelib.stores.applications import ApplicationStore
 from chalicelib.stores.callbacks import CallbackStore
 from chalicelib.stores.emails import EmailMarkers
 from chalicelib.stores.slots import SlotStore
-from chalicelib.stores.table import SLOTS, call_key
 from chalicelib.tasks import MAX_DELIVERIES, TaskWorker
 from chalicelib.vocabulary import Status, WaitKind
 from chalicelib.workflow import execution_input
 from tests.fast import asl
-from tests.fast.conftest import NOW, TABLE_NAME, Clock, Outbox, RecordingWorkflow, Submit, client
+from tests.fast.conftest import NOW, TABLE_NAME, Clock, Outbox, RecordingWorkflow, Submit, client, message
 from tests.support import GRACE, LINUS, MODERATOR, PROGRAMME, STORY, TRACK, token_of
-
-if TYPE_CHECKING:
-    from mypy_boto3_dynamodb import DynamoDBClient
 
 QUEUE_TASKS = sorted(
     name
@@ -39,26 +35,11 @@ QUEUE_TASKS = sorted(
 )
 
 
-def message(state: str, application: Application | str, call: Call, **results: Any) -> TaskMessage:
-    """The message the task state puts on the queue for this application, with the state's name as its token."""
-    application_id = application if isinstance(application, str) else application.id
-    document = execution_input(application_id, call) | {"tally": {"approvals": 0, "rejections": 0}}
-    # What a Catch leaves in $.failure on the way to RecordFailure and ReportFailure.
-    document |= {"failure": {"Error": "EmailRejected", "Cause": "SES refused it."}} | results
-    return TaskMessage.model_validate(asl.message(state, document, f"{state}:{application_id}"))
-
-
 def waits_for_someone(state: str) -> bool:
     """A task state the definition does not send again when it times out: it waits for a person, or for
     another application's workflow, to answer."""
     retried = {error for rule in asl.state(state)["Retry"] for error in rule["ErrorEquals"]}
     return "States.Timeout" not in retried
-
-
-@pytest.fixture
-def every_slot_taken(dynamodb: DynamoDBClient, table: str, call: Call) -> None:
-    """The call's slots are all taken: a waitlisted application waits."""
-    dynamodb.put_item(TableName=table, Item=call_key(call.id, SLOTS) | {"taken": {"N": str(call.guest_slots)}})
 
 
 def subjects_to(outbox: Outbox, address: str) -> list[str]:

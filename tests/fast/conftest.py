@@ -28,6 +28,7 @@ from chalicelib.attendance import AttendanceDesk
 from chalicelib.call import Call, Calls, load_call
 from chalicelib.callbacks import Callbacks
 from chalicelib.correspondence import Correspondence
+from chalicelib.faults import Fault, attach
 from chalicelib.links import LinkLifetimes, Links
 from chalicelib.mailer import Mailer
 from chalicelib.models import Application, ApplicationForm, TaskMessage, Wait
@@ -86,6 +87,14 @@ def _session() -> boto3.session.Session:
 def client(service: str) -> Any:
     """A boto3 client that reaches moto's in-process backends while `mocked_aws` is active."""
     return _session().client(service)  # type: ignore[call-overload]
+
+
+def faulty_client(service: str, *faults: Fault) -> Any:
+    """A client of its own that raises these faults before the calls they name (chalicelib.faults.attach, as
+    CFP_FAULTS does in the product); the fixtures' clients stay sound. A fault counts what it `raised`."""
+    faulty = client(service)
+    attach(faulty, list(faults))
+    return faulty
 
 
 @pytest.fixture

@@ -3,17 +3,14 @@ speaker's answer, taken once."""
 
 from __future__ import annotations
 
-import json
-from typing import Any
-
 import pytest
 
 from chalicelib.callbacks import Callbacks
-from chalicelib.faults import attach, parse
+from chalicelib.faults import Fault
 from chalicelib.models import Answer, Wait
 from chalicelib.stores.callbacks import AlreadyAnswered, AnswerChanging, CallbackStore
 from chalicelib.vocabulary import WaitKind
-from tests.fast.conftest import NOW, TABLE_NAME, RecordingWorkflow, client
+from tests.fast.conftest import NOW, TABLE_NAME, RecordingWorkflow, faulty_client
 
 AT = NOW.isoformat()
 
@@ -56,8 +53,7 @@ def test_the_speakers_answer_is_taken_once(callback_store: CallbackStore) -> Non
 
 def test_an_answer_released_before_it_could_be_read_is_told_apart(table: str) -> None:
     # The claim finds an answer in place, which the other request releases before it is read.
-    racing: Any = client("dynamodb")
-    attach(racing, parse(json.dumps([{"operation": "dynamodb.PutItem", "error": "ConditionalCheckFailedException"}])))
+    racing = faulty_client("dynamodb", Fault("dynamodb.PutItem", "ConditionalCheckFailedException"))
     store = CallbackStore(racing, TABLE_NAME)
     with pytest.raises(AnswerChanging):
         store.claim_answer("ada", Answer(answer="yes", at=AT))

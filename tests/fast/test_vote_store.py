@@ -4,18 +4,17 @@ checks would: the transaction's conditions are the last word."""
 
 from __future__ import annotations
 
-import json
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pytest
 
-from chalicelib.faults import attach, parse
+from chalicelib.faults import Fault
 from chalicelib.models import Application, Outcome, Vote
 from chalicelib.stores.applications import ApplicationStore
 from chalicelib.stores.table import application_key
 from chalicelib.stores.votes import AlreadyVoted, ReviewOver, VoteStore
 from chalicelib.vocabulary import Status
-from tests.fast.conftest import NOW, TABLE_NAME, Submit, client, item, sort_keys
+from tests.fast.conftest import NOW, TABLE_NAME, Submit, faulty_client, item, sort_keys
 from tests.support import MODERATOR, PROGRAMME, TRACK
 
 if TYPE_CHECKING:
@@ -110,21 +109,10 @@ def test_a_vote_after_a_withdrawal_counts_nothing(
 
 def test_a_vote_cancelled_by_a_passing_conflict_is_tried_again_and_counted_once(submitted: Submit) -> None:
     ada = submitted(status=Status.IN_REVIEW)
-    conflicted: Any = client("dynamodb")
-    faults = parse(
-        json.dumps(
-            [
-                {
-                    "operation": "dynamodb.TransactWriteItems",
-                    "error": "TransactionCanceledException",
-                    "reasons": ["None", "TransactionConflict"],
-                    "times": 2,
-                }
-            ]
-        )
+    conflict = Fault(
+        "dynamodb.TransactWriteItems", "TransactionCanceledException", times=2, reasons=("None", "TransactionConflict")
     )
-    attach(conflicted, faults)
 
-    counted = vote(VoteStore(conflicted, TABLE_NAME), ada, 0, Outcome.APPROVE)
-    assert faults[0].raised == 2
+    counted = vote(VoteStore(faulty_client("dynamodb", conflict), TABLE_NAME), ada, 0, Outcome.APPROVE)
+    assert conflict.raised == 2
     assert tally(counted) == (1, 0, [(MODERATOR, "approve")])

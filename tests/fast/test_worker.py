@@ -7,13 +7,12 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import Any
 
 import pytest
 
 from chalicelib.call import Call
 from chalicelib.correspondence import Correspondence
-from chalicelib.faults import attach, parse
+from chalicelib.faults import Fault
 from chalicelib.links import AttendanceClaim, Links
 from chalicelib.mailer import EmailThrottled, Mailer
 from chalicelib.models import Answer, Application, Outcome, TaskMessage, Vote
@@ -25,7 +24,17 @@ from chalicelib.tasks import MAX_DELIVERIES, TaskWorker
 from chalicelib.vocabulary import Status, WaitKind
 from chalicelib.workflow import execution_input
 from tests.fast import asl
-from tests.fast.conftest import NOW, TABLE_NAME, Clock, Outbox, RecordingWorkflow, Submit, client, message
+from tests.fast.conftest import (
+    NOW,
+    TABLE_NAME,
+    Clock,
+    Outbox,
+    RecordingWorkflow,
+    Submit,
+    client,
+    faulty_client,
+    message,
+)
 from tests.support import GRACE, LINUS, MODERATOR, PROGRAMME, STORY, TRACK, token_of
 
 QUEUE_TASKS = sorted(
@@ -478,8 +487,7 @@ def test_an_address_ses_refuses_fails_the_task_by_name(
 
 
 def throttled_worker(worker: TaskWorker, workflow: RecordingWorkflow, call: Call, links: Links) -> TaskWorker:
-    sesv2: Any = client("sesv2")
-    attach(sesv2, parse(json.dumps([{"operation": "sesv2.SendEmail", "error": "TooManyRequestsException"}])))
+    sesv2 = faulty_client("sesv2", Fault("sesv2.SendEmail", "TooManyRequestsException"))
     markers = EmailMarkers(client("dynamodb"), TABLE_NAME)
     letters = Correspondence(markers, Mailer(sesv2, call.sender), links, worker.call_of, lambda: NOW)
     return TaskWorker(worker.stores, letters, workflow, links, worker.call_of, lambda: NOW)

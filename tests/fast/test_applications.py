@@ -167,26 +167,26 @@ def test_once_the_session_has_started_a_confirmed_speaker_cannot_cancel(
 # Erasure -------------------------------------------------------------------------------------
 
 
-def test_deleting_ones_data_under_review_withdraws_first(
-    erasure: Erasure, workflow: RecordingWorkflow, submitted: Submit, keep_wait: KeepWait
+@pytest.mark.parametrize(
+    ("status", "waits", "task_token"),
+    [(Status.IN_REVIEW, WaitKind.VOTE, "review-request"), (Status.CONFIRMED, WaitKind.SESSION, "the-session")],
+    ids=["under-review", "confirmed-speaker-before-the-session-cancels"],
+)
+def test_deleting_ones_data_while_the_workflow_waits_withdraws_first(
+    status: Status,
+    waits: WaitKind,
+    task_token: str,
+    erasure: Erasure,
+    workflow: RecordingWorkflow,
+    submitted: Submit,
+    keep_wait: KeepWait,
 ) -> None:
-    ada = submitted(status=Status.IN_REVIEW)
-    keep_wait(ada.id, WaitKind.VOTE, "review-request")
+    ada = submitted(status=status)
+    keep_wait(ada.id, waits, task_token)
 
     erased = erasure.erase(ada)
     assert erased.erased and erased.withdraw_requested and (erased.name, erased.email) == ("", "")
-    assert workflow.errors_to("review-request") == ["Withdrawn"]
-
-
-def test_deleting_ones_data_as_a_confirmed_speaker_before_the_session_cancels(
-    erasure: Erasure, workflow: RecordingWorkflow, submitted: Submit, keep_wait: KeepWait
-) -> None:
-    ada = submitted(status=Status.CONFIRMED)
-    keep_wait(ada.id, WaitKind.SESSION, "the-session")
-
-    erased = erasure.erase(ada)
-    assert erased.erased and erased.withdraw_requested
-    assert workflow.errors_to("the-session") == ["Withdrawn"]
+    assert workflow.errors_to(task_token) == ["Withdrawn"]
 
 
 @pytest.mark.parametrize("status", [Status.DECLINED, Status.NOT_SELECTED])

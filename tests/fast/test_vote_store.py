@@ -83,26 +83,29 @@ def test_a_vote_after_the_quorum_counts_nothing(
     assert sort_keys(dynamodb, f"APP#{ada.id}") == {"APPLICATION"}
 
 
-@pytest.mark.parametrize("status", [Status.SUBMITTED, Status.APPROVED, Status.DECLINED, Status.EXPIRED])
+@pytest.mark.parametrize(
+    ("status", "withdraw_requested"),
+    [
+        # Before the acknowledgement opened the review, or after it expired.
+        *((status, False) for status in (Status.SUBMITTED, Status.APPROVED, Status.DECLINED, Status.EXPIRED)),
+        # The applicant withdrew; the workflow has not yet recorded it, so the status is still in review.
+        (Status.IN_REVIEW, True),
+    ],
+    ids=["submitted", "approved", "declined", "expired", "withdrawn-still-in-review"],
+)
 def test_a_vote_outside_the_review_counts_nothing(
-    status: Status, votes: VoteStore, applications: ApplicationStore, dynamodb: DynamoDBClient, submitted: Submit
+    status: Status,
+    withdraw_requested: bool,
+    votes: VoteStore,
+    applications: ApplicationStore,
+    dynamodb: DynamoDBClient,
+    submitted: Submit,
 ) -> None:
-    # Before the acknowledgement opened the review, or after it expired, with one approval short of the quorum.
-    ada = submitted(status=status, approvals=1)
+    # One approval short of the quorum.
+    ada = submitted(status=status, approvals=1, withdraw_requested=withdraw_requested)
     with pytest.raises(ReviewOver) as over:
         vote(votes, ada, 1, Outcome.APPROVE)
     assert over.value.application.status == status
-    assert applications.get(ada.id).approvals == 1
-    assert sort_keys(dynamodb, f"APP#{ada.id}") == {"APPLICATION"}
-
-
-def test_a_vote_after_a_withdrawal_counts_nothing(
-    votes: VoteStore, applications: ApplicationStore, dynamodb: DynamoDBClient, submitted: Submit
-) -> None:
-    # The applicant withdrew; the workflow has not yet recorded it, so the status is still in review.
-    ada = submitted(status=Status.IN_REVIEW, approvals=1, withdraw_requested=True)
-    with pytest.raises(ReviewOver):
-        vote(votes, ada, 1, Outcome.APPROVE)
     assert applications.get(ada.id).approvals == 1
     assert sort_keys(dynamodb, f"APP#{ada.id}") == {"APPLICATION"}
 

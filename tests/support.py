@@ -287,6 +287,35 @@ class CfP:
         """Every link in the emails sent to an address, in order."""
         return [url for message in self.emails_to(address) for _, url in message.links]
 
+    def status_link(self, story: dict[str, str]) -> str:
+        """The status page's path, from the acknowledgement."""
+        acknowledgement = self.wait_for_email(story["email"], "We received your application")
+        return self.path(self.link(acknowledgement, "Follow its status here"))
+
+    def overview_link(self, organiser: str) -> str:
+        """The organiser's overview link, as their emails carry it, without the call it opens at (?call=)."""
+        return self.path(next(url for url in self.links_of(organiser) if "/overview/" in url)).partition("?")[0]
+
+    # A story along the workflow (for calls where one approval is a quorum) ---------------
+
+    def accept(self, story: dict[str, str]) -> str:
+        """Submit a story and vote it through; its application's id."""
+        assert self.submit(story).status_code == 303
+        self.vote(MODERATOR, "Approve", title=story["title"])
+        return next(a.id for a in self.applications() if a.title == story["title"])
+
+    def confirm(self, story: dict[str, str]) -> None:
+        """The speaker answers "I'll be there" to the request to confirm."""
+        self.wait_for_email(story["email"], "Action required")
+        assert "You are confirmed" in self.post(self.attendance_link("yes", story["email"])).body.decode()
+
+    def confirmed_speaker(self, story: dict[str, str]) -> str:
+        """Accept a story and confirm that the speaker comes, until they are told so; its application's id."""
+        application_id = self.accept(story)
+        self.confirm(story)
+        self.wait_for_email(story["email"], "Confirmed")
+        return application_id
+
     @staticmethod
     def path(url: str) -> str:
         """A link from an email, as a path the test client can request."""

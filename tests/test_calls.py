@@ -20,11 +20,6 @@ GRACE = STORY | {"name": "Grace Hopper", "email": "grace@example.org", "title": 
 BEA = STORY | {"name": "Bea", "email": "bea@example.org", "title": "The town hall that forked its website"}
 
 
-def overview_of(cfp: CfP, organiser: str) -> str:
-    """The organiser's overview link, as their emails carry it, without the call it opens at."""
-    return cfp.path(next(url for url in cfp.links_of(organiser) if "/overview/" in url)).partition("?")[0]
-
-
 def exported_titles(cfp: CfP, overview: str, call_id: str) -> list[str]:
     response = cfp.client.http.get(f"{overview}?call={call_id}&format=csv")
     assert response.status_code == 200, response.body
@@ -94,7 +89,7 @@ def test_two_calls_keep_their_own_slots_waitlists_organisers_and_exports(cfp: Cf
     assert cfp.application(grace_id).status == "waitlisted"
 
     # The moderator organises the OSPO breakout only: the second call is neither shown nor exported to them.
-    moderator = overview_of(cfp, MODERATOR)
+    moderator = cfp.overview_link(MODERATOR)
     page = cfp.client.http.get(moderator).body.decode()
     assert STORY["title"] in page and BEA["title"] not in page
     for query in (f"?call={SECOND_CALL}", f"?call={SECOND_CALL}&format=csv", f"?call={SECOND_CALL}&format=json"):
@@ -102,7 +97,7 @@ def test_two_calls_keep_their_own_slots_waitlists_organisers_and_exports(cfp: Cf
         assert refused.status_code == 403, query
         assert "Not one of your calls" in refused.body.decode() and BEA["title"] not in refused.body.decode()
     # The programme committee organises both: one link, both calls, each export its own call's only.
-    programme = overview_of(cfp, PROGRAMME)
+    programme = cfp.overview_link(PROGRAMME)
     listed = cfp.client.http.get(programme).body.decode()
     assert "Your calls" in listed and listed.count('<section class="call-summary"') == 2
     assert "2 applications · 1 of 1 slot taken" in listed and "1 application · 0 of 1 slot taken" in listed

@@ -25,21 +25,6 @@ LINUS = STORY | {"name": "Linus", "email": "linus@example.org", "title": "The CL
 EMILE = STORY | {"name": "Émile Zola", "email": "emile@example.org", "title": "J'accuse the licence", "kind": "good"}
 
 
-def confirmed_speaker(cfp: CfP, story: dict[str, str]) -> str:
-    """Submit a story, approve it (one approval is a quorum here), and confirm that the speaker comes."""
-    cfp.submit(story)
-    cfp.vote(MODERATOR, "Approve", title=story["title"])
-    cfp.wait_for_email(story["email"], "Action required")
-    cfp.post(cfp.attendance_link("yes", story["email"]))
-    cfp.wait_for_email(story["email"], "Confirmed")
-    return next(a.id for a in cfp.applications() if a.title == story["title"])
-
-
-def overview_link(cfp: CfP, organiser: str) -> str:
-    """The organiser's overview link, without the call an email opens it at (?call=)."""
-    return cfp.path(next(url for url in cfp.links_of(organiser) if "/overview/" in url)).partition("?")[0]
-
-
 def rows(page: str) -> list[str]:
     return re.findall(r"<tr>\s*<td class=\"story-cell\">.*?</tr>", page, flags=re.S)
 
@@ -48,7 +33,7 @@ def test_an_organiser_works_in_the_overview(cfp: CfP) -> None:
     cfp = cfp.with_call(guest_slots=3, approvals_needed=1, rejections_needed=1)
     # Ada applied first, Grace second; Grace confirmed first, so she opens the programme.
     cfp.submit(STORY)
-    grace = confirmed_speaker(cfp, GRACE)
+    grace = cfp.confirmed_speaker(GRACE)
     cfp.vote(MODERATOR, "Approve")
     cfp.wait_for_email(STORY["email"], "Action required")
     cfp.post(cfp.attendance_link("yes"))
@@ -62,7 +47,7 @@ def test_an_organiser_works_in_the_overview(cfp: CfP) -> None:
     cfp.wait_for_execution(applications["(deleted)"].id, "SUCCEEDED")  # the withdrawal the deletion asked for
     linus = applications[LINUS["title"]]
 
-    link = overview_link(cfp, TRACK)
+    link = cfp.overview_link(TRACK)
     page = cfp.client.http.get(link).body.decode()
     assert 'class="page full"' in page  # as wide as the screen on a desktop
     assert '<meta name="robots" content="noindex">' in page
@@ -86,7 +71,7 @@ def test_an_organiser_works_in_the_overview(cfp: CfP) -> None:
     review = cfp.client.http.get(cfp.path(approve.group(1))).body.decode()
     assert f"You are voting as {TRACK}" in review and "Vote to approve" in review
     # The moderator voted on Ada's story: their overview says so, and links to the review without a button.
-    moderator_page = cfp.client.http.get(overview_link(cfp, MODERATOR)).body.decode()
+    moderator_page = cfp.client.http.get(cfp.overview_link(MODERATOR)).body.decode()
     [ada_row] = [row for row in rows(moderator_page) if STORY["title"] in row]
     assert "You voted to approve." in ada_row and 'class="vote' not in ada_row
     seen = re.search(r'<a href="([^"]+)">See the review', ada_row)
@@ -125,7 +110,7 @@ def test_one_organiser_s_links_are_revoked_alone(cfp: CfP) -> None:
     ada_status = cfp.path(cfp.link(cfp.wait_for_email(STORY["email"], "We received"), "Follow its status here"))
     moderator_reject = cfp.review_link(MODERATOR, "Reject")
     cfp.wait_for_email(PROGRAMME, "New application to review")
-    moderator_overview, programme_overview = overview_link(cfp, MODERATOR), overview_link(cfp, PROGRAMME)
+    moderator_overview, programme_overview = cfp.overview_link(MODERATOR), cfp.overview_link(PROGRAMME)
     stage = cfp.resources.table_name.removeprefix("cfp-").removesuffix("-applications")
 
     assert revoke.main(["--stage", stage, "--organiser", MODERATOR]) == 0

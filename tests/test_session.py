@@ -28,22 +28,6 @@ def session_in(seconds: float, reminder_seconds_before: float) -> dict[str, obje
     }
 
 
-def accept(cfp: CfP, story: dict[str, str]) -> str:
-    assert cfp.submit(story).status_code == 303
-    cfp.vote(MODERATOR, "Approve", title=story["title"])
-    return next(a.id for a in cfp.applications() if a.title == story["title"])
-
-
-def confirm(cfp: CfP, story: dict[str, str]) -> None:
-    cfp.wait_for_email(story["email"], "Action required")
-    assert "You are confirmed" in cfp.post(cfp.attendance_link("yes", story["email"])).body.decode()
-
-
-def status_link(cfp: CfP, story: dict[str, str]) -> str:
-    acknowledgement = cfp.wait_for_email(story["email"], "We received your application")
-    return cfp.path(cfp.link(acknowledgement, "Follow its status here"))
-
-
 def event_of(ics: str) -> dict[str, str]:
     [event] = Calendar.from_ical(ics).walk("VEVENT")
     return {key: str(event[key]) for key in ("UID", "SEQUENCE", "STATUS")} | {
@@ -53,10 +37,10 @@ def event_of(ics: str) -> dict[str, str]:
 
 def test_a_confirmed_speaker_cancels_the_waitlist_gets_the_slot_and_everyone_is_told(cfp: CfP) -> None:
     cfp = cfp.with_call(guest_slots=1, approvals_needed=1, rejections_needed=1, **session_in(3600, 60))
-    ada = accept(cfp, STORY)
-    confirm(cfp, STORY)
+    ada = cfp.accept(STORY)
+    cfp.confirm(STORY)
     confirmation = cfp.wait_for_email(STORY["email"], "Confirmed: you speak at")
-    grace = accept(cfp, GRACE)
+    grace = cfp.accept(GRACE)
     cfp.wait_for_email(GRACE["email"], "You are on the waitlist")
     [(_, _, invitation)] = confirmation.attachments
     assert event_of(invitation) == {
@@ -67,7 +51,7 @@ def test_a_confirmed_speaker_cancels_the_waitlist_gets_the_slot_and_everyone_is_
     }
     assert cfp.link(confirmation, "I can no longer come").startswith("http://testserver/ow2con24-ospo-heroes/status/")
 
-    status = status_link(cfp, STORY)
+    status = cfp.status_link(STORY)
     assert "Cancel my talk…" in cfp.client.http.get(status).body.decode()
     asking = cfp.client.http.get(f"{status}/withdraw").body.decode()
     assert "Cancel your talk?" in asking and "Your reason, for the organisers (optional)" in asking
@@ -104,8 +88,8 @@ def test_a_confirmed_speaker_cancels_the_waitlist_gets_the_slot_and_everyone_is_
 def test_the_day_before_the_speaker_is_reminded_and_after_the_start_nobody_can_cancel(cfp: CfP) -> None:
     # The session starts 14 s from now; its reminder is due 10 s before it.
     cfp = cfp.with_call(approvals_needed=1, rejections_needed=1, **session_in(14, 10))
-    ada = accept(cfp, STORY)
-    confirm(cfp, STORY)
+    ada = cfp.accept(STORY)
+    cfp.confirm(STORY)
     cfp.wait_for_email(STORY["email"], "Confirmed: you speak at")
 
     reminder = cfp.wait_for_email(STORY["email"], "Reminder: ")
@@ -118,7 +102,7 @@ def test_the_day_before_the_speaker_is_reminded_and_after_the_start_nobody_can_c
     # The session has started (the emulator's Wait may end a fraction of a second early): the page
     # offers no cancellation, and a POST changes nothing.
     time.sleep(max(0.0, (deps.call().starts_at - datetime.now(PARIS)).total_seconds()))
-    status = status_link(cfp, STORY)
+    status = cfp.status_link(STORY)
     assert "Cancel my talk" not in cfp.client.http.get(status).body.decode()
     late = cfp.post(f"{status}/withdraw", reason="Too late")
     assert late.status_code == 409
@@ -127,13 +111,13 @@ def test_the_day_before_the_speaker_is_reminded_and_after_the_start_nobody_can_c
 
 def test_deleting_ones_data_after_confirming_hands_the_slot_on(cfp: CfP) -> None:
     cfp = cfp.with_call(guest_slots=1, approvals_needed=1, rejections_needed=1, **session_in(3600, 60))
-    ada = accept(cfp, STORY)
-    confirm(cfp, STORY)
+    ada = cfp.accept(STORY)
+    cfp.confirm(STORY)
     cfp.wait_for_email(STORY["email"], "Confirmed: you speak at")
-    accept(cfp, GRACE)
+    cfp.accept(GRACE)
     cfp.wait_for_email(GRACE["email"], "You are on the waitlist")
 
-    assert "Your data is deleted" in cfp.post(f"{status_link(cfp, STORY)}/delete").body.decode()
+    assert "Your data is deleted" in cfp.post(f"{cfp.status_link(STORY)}/delete").body.decode()
 
     cfp.wait_for_email(GRACE["email"], "Action required")
     cfp.wait_for_email(MODERATOR, "Cancelled: , “(deleted)”")

@@ -16,34 +16,21 @@ from chalicelib.overview import CSV_COLUMNS
 from tests.support import GRACE, LINUS, MODERATOR, PROGRAMME, STORY, CfP, token_of
 
 
-def accept(cfp: CfP, story: dict[str, str]) -> str:
-    """Submit a story and vote it through (these calls need one approval)."""
-    assert cfp.submit(story).status_code == 303
-    cfp.vote(MODERATOR, "Approve", title=story["title"])
-    return next(a.id for a in cfp.applications() if a.title == story["title"])
-
-
 def ada_holds_the_one_slot_and_grace_waits(cfp: CfP) -> tuple[CfP, str, str]:
     """A call of one slot: Ada's story takes it and she is asked to confirm; Grace's waits for it."""
     cfp = cfp.with_call(guest_slots=1, approvals_needed=1, rejections_needed=1)
-    ada = accept(cfp, STORY)
+    ada = cfp.accept(STORY)
     cfp.wait_for_email(STORY["email"], "Action required")
-    grace = accept(cfp, GRACE)
+    grace = cfp.accept(GRACE)
     cfp.wait_for_email(GRACE["email"], "You are on the waitlist")
     return cfp, ada, grace
 
 
-def status_link(cfp: CfP, story: dict[str, str]) -> str:
-    """The status page's path, from the acknowledgement."""
-    acknowledgement = cfp.wait_for_email(story["email"], "We received your application")
-    return cfp.path(cfp.link(acknowledgement, "Follow its status here"))
-
-
 def test_when_the_slots_are_full_the_next_waits_and_is_promoted_when_a_speaker_cancels(cfp: CfP) -> None:
     cfp = cfp.with_call(guest_slots=1, approvals_needed=1, rejections_needed=1)
-    ada = accept(cfp, STORY)
+    ada = cfp.accept(STORY)
     cfp.wait_for_email(STORY["email"], "Action required")
-    grace = accept(cfp, GRACE)
+    grace = cfp.accept(GRACE)
 
     waitlist = cfp.wait_for_email(GRACE["email"], "You are on the waitlist")
     assert "the session's only guest slot is taken for now" in waitlist.text
@@ -102,9 +89,9 @@ def test_a_missed_confirmation_is_reminded_once_then_releases_the_slot_to_the_wa
         confirmation_window_hours=0.002,
         confirmation_reminders=1,
     )
-    ada = accept(cfp, STORY)
+    ada = cfp.accept(STORY)
     cfp.wait_for_email(STORY["email"], "Action required: confirm")
-    grace = accept(cfp, GRACE)
+    grace = cfp.accept(GRACE)
     cfp.wait_for_email(GRACE["email"], "You are on the waitlist")
 
     reminder = cfp.wait_for_email(STORY["email"], "Action required: please confirm")
@@ -133,7 +120,7 @@ def test_a_speaker_who_answered_while_a_reminder_was_on_its_way_is_not_reminded(
         approvals_needed=1, rejections_needed=1, confirmation_window_hours=0.002, confirmation_reminders=1
     )
     with cfp.holding_back("remind_speaker") as held:
-        ada = accept(cfp, STORY)
+        ada = cfp.accept(STORY)
         cfp.wait_for_email(STORY["email"], "Action required: confirm")
         cfp.pump.run_until(lambda: bool(held))  # the reminder is due, and its worker is slow
         assert "You are confirmed" in cfp.post(cfp.attendance_link("yes")).body.decode()
@@ -147,9 +134,9 @@ def test_a_speaker_who_answered_while_a_reminder_was_on_its_way_is_not_reminded(
 def test_a_refused_acceptance_email_fails_the_application_and_hands_its_slot_to_the_waitlist(cfp: CfP) -> None:
     cfp = cfp.with_call(guest_slots=1, approvals_needed=1, rejections_needed=1)
     with cfp.holding_back("announce_acceptance") as held:
-        ada = accept(cfp, STORY)
+        ada = cfp.accept(STORY)
         cfp.pump.run_until(lambda: bool(held))  # Ada holds the slot; her acceptance is on its way
-        grace = accept(cfp, GRACE)
+        grace = cfp.accept(GRACE)
         cfp.wait_for_email(GRACE["email"], "You are on the waitlist")
         # SES refuses Ada's address for good.
         cfp.inject({"operation": "sesv2.SendEmail", "error": "MessageRejected", "times": 1})
@@ -174,7 +161,7 @@ def test_a_refused_acceptance_email_fails_the_application_and_hands_its_slot_to_
         assert report.subject == f"Action needed: the application “{STORY['title']}” could not be handled"
         assert f"reference {ada}" in report.text and "SES refused one of its emails for good" in report.text
     # The applicant's status page says what is true: something went wrong, and the organisers know.
-    page = cfp.client.http.get(status_link(cfp, STORY)).body.decode()
+    page = cfp.client.http.get(cfp.status_link(STORY)).body.decode()
     assert "Something went wrong on our side while we handled your application. The organisers have been told." in page
 
 
@@ -207,7 +194,7 @@ def test_withdrawing_under_review_ends_the_workflow_cleanly(cfp: CfP) -> None:
 def test_withdrawing_while_holding_a_slot_hands_it_to_the_waitlist(cfp: CfP) -> None:
     cfp, ada, grace = ada_holds_the_one_slot_and_grace_waits(cfp)
 
-    status = status_link(cfp, STORY)
+    status = cfp.status_link(STORY)
     assert "your slot goes to the next on the waitlist" in cfp.client.http.get(status).body.decode()
     assert "released your slot" in cfp.post(f"{status}/withdraw").body.decode()
 
@@ -220,7 +207,7 @@ def test_withdrawing_while_holding_a_slot_hands_it_to_the_waitlist(cfp: CfP) -> 
 
 def test_deleting_ones_data_after_withdrawing_still_hands_the_slot_to_the_waitlist(cfp: CfP) -> None:
     cfp, ada, grace = ada_holds_the_one_slot_and_grace_waits(cfp)
-    status = status_link(cfp, STORY)
+    status = cfp.status_link(STORY)
 
     with cfp.holding_back("announce_withdrawal") as held:
         assert "released your slot" in cfp.post(f"{status}/withdraw").body.decode()
@@ -238,10 +225,10 @@ def test_deleting_ones_data_after_withdrawing_still_hands_the_slot_to_the_waitli
 def test_a_withdrawal_between_two_waits_gets_no_acceptance_and_frees_the_slot(cfp: CfP) -> None:
     cfp = cfp.with_call(guest_slots=1, approvals_needed=1, rejections_needed=1)
     with cfp.holding_back("announce_acceptance") as held:
-        ada = accept(cfp, STORY)
+        ada = cfp.accept(STORY)
         cfp.pump.run_until(lambda: bool(held))  # the slot is taken, the acceptance not sent yet
         assert cfp.store_slots_taken() == 1
-        status = status_link(cfp, STORY)
+        status = cfp.status_link(STORY)
         # Nobody told the applicant of the slot yet: the page speaks of the review only.
         assert "We have stopped the review" in cfp.post(f"{status}/withdraw").body.decode()
 
@@ -254,7 +241,7 @@ def test_a_withdrawal_between_two_waits_gets_no_acceptance_and_frees_the_slot(cf
 
 def test_an_answer_racing_the_release_of_another_gets_the_conflict_page_and_can_be_given_again(cfp: CfP) -> None:
     cfp = cfp.with_call(approvals_needed=1, rejections_needed=1)
-    ada = accept(cfp, STORY)
+    ada = cfp.accept(STORY)
     cfp.wait_for_email(STORY["email"], "Action required")
     # The claim finds an answer in place, released again before it can be read (the emulator
     # cannot time that race, so the claim's conditional put is refused as DynamoDB would).
@@ -270,7 +257,7 @@ def test_an_answer_racing_the_release_of_another_gets_the_conflict_page_and_can_
 
 def test_the_invitation_holds_the_sessions_date_time_room_and_time_zone(cfp: CfP) -> None:
     cfp = cfp.with_call(approvals_needed=1, rejections_needed=1)
-    accept(cfp, STORY)
+    cfp.accept(STORY)
     cfp.wait_for_email(STORY["email"], "Action required")
     cfp.post(cfp.attendance_link("yes"))
     confirmation = cfp.wait_for_email(STORY["email"], "Confirmed")
@@ -290,9 +277,9 @@ def test_the_invitation_holds_the_sessions_date_time_room_and_time_zone(cfp: CfP
 
 def test_the_overview_lists_every_application_and_exports_csv_and_json(cfp: CfP) -> None:
     cfp = cfp.with_call(guest_slots=1, approvals_needed=1, rejections_needed=1)
-    accept(cfp, STORY)
+    cfp.accept(STORY)
     cfp.wait_for_email(STORY["email"], "Action required")
-    accept(cfp, GRACE)
+    cfp.accept(GRACE)
     cfp.wait_for_email(GRACE["email"], "You are on the waitlist")
     cfp.submit(STORY | {"title": "A story still in review", "email": "linus@example.org"})
     cfp.wait_for_email(MODERATOR, "A story still in review")

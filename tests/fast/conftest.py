@@ -6,8 +6,8 @@ refuses a callback it was told is gone, as Step Functions does. Everything else 
 moto: DynamoDB (with its condition expressions) and SES v2 (whose sent messages `outbox` reads).
 
 A test of the email markers takes `email_markers`, `worker` and `outbox`: a redelivered task is
-`worker.run(message, delivery=2)`, a later one moves `clock` on, and SES faults are attached to a
-client of its own (chalicelib.faults.attach), as tests/fast/test_worker.py does for throttling.
+`worker.run(message, delivery=2)`, a later one moves `clock` on, and SES faults go on a client of its
+own (`faulty_client`), as tests/fast/test_worker.py does for throttling.
 """
 
 from __future__ import annotations

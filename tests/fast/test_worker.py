@@ -7,15 +7,17 @@ from __future__ import annotations
 
 import json
 import logging
+from dataclasses import replace
 
 import pytest
 
-from chalicelib.call import Call
+from chalicelib.call import Call, load_call
 from chalicelib.correspondence import Correspondence
 from chalicelib.faults import Fault
 from chalicelib.links import AttendanceClaim, Links
 from chalicelib.mailer import EmailThrottled, Mailer
 from chalicelib.models import Answer, Application, Outcome, TaskMessage, Vote
+from chalicelib.settings import DEFAULT_CALL_FILE
 from chalicelib.stores.applications import ApplicationStore
 from chalicelib.stores.callbacks import CallbackStore
 from chalicelib.stores.emails import EmailMarkers
@@ -232,7 +234,12 @@ def test_a_decline_carries_the_organisers_notes(
 
 
 def test_organisers_are_not_asked_to_vote_once_the_review_has_ended(
-    worker: TaskWorker, outbox: Outbox, workflow: RecordingWorkflow, call: Call, submitted: Submit
+    worker: TaskWorker,
+    outbox: Outbox,
+    workflow: RecordingWorkflow,
+    applications: ApplicationStore,
+    call: Call,
+    submitted: Submit,
 ) -> None:
     # The quorum was reached while the reminder waited on the queue.
     ada = submitted(status=Status.IN_REVIEW, approvals=2)
@@ -240,6 +247,8 @@ def test_organisers_are_not_asked_to_vote_once_the_review_has_ended(
     worker.run(reminder)
     assert outbox() == []
     assert workflow.answers_to(reminder.task_token) == [{"done": "remind_organisers"}]
+    # A step that only says an email went is not recorded when none went.
+    assert [e.event for e in applications.get(ada.id).history] == ["submitted"]
 
 
 def test_reminders_go_only_to_the_organisers_who_have_not_voted(
@@ -271,14 +280,82 @@ def test_a_speaker_who_answered_is_not_reminded(
     assert asl.choose("Attendance", execution_input(ada.id, call) | {"attendance": answer}) == "Confirm"
 
 
-@pytest.mark.parametrize(("state", "told"), [("Decline", False), ("Expire", False), ("Withdraw", True)])
+@pytest.mark.parametrize(
+    ("state", "told"),
+    [
+        ("Decline", None),
+        ("Expire", None),
+        ("Withdraw", "Your application “{title}” is withdrawn"),
+        # The notices of what the withdrawal did to a slot.
+        ("Release", "Your slot at “{session}” has been released"),
+        ("CancelAfterConfirming", "Cancelled: your story at “{session}”"),
+    ],
+)
 def test_an_applicant_who_withdrew_hears_only_about_the_withdrawal(
-    state: str, told: bool, worker: TaskWorker, outbox: Outbox, call: Call, submitted: Submit
+    state: str, told: str | None, worker: TaskWorker, outbox: Outbox, call: Call, submitted: Submit
 ) -> None:
     ada = submitted(status=Status.IN_REVIEW, withdraw_requested=True)
     worker.run(message(state, ada, call))
-    expected = [f"Your application “{STORY['title']}” is withdrawn"] if told else []
+    expected = [told.format(title=STORY["title"], session=call.title)] if told else []
     assert subjects_to(outbox, STORY["email"]) == expected
+
+
+@pytest.mark.parametrize(
+    ("state", "organisers_read"), [("Acknowledge", []), ("Withdraw", [f"Withdrawn: “{STORY['title']}”"])]
+)
+def test_an_address_that_bounced_is_written_to_no_more(
+    state: str,
+    organisers_read: list[str],
+    worker: TaskWorker,
+    outbox: Outbox,
+    applications: ApplicationStore,
+    call: Call,
+    submitted: Submit,
+) -> None:
+    # SES reported the address as undeliverable: not even the notice of a withdrawal goes there.
+    ada = submitted(withdraw_requested=state == "Withdraw", email_bounced="bounce")
+    task = message(state, ada, call)
+    worker.run(task)
+    assert subjects_to(outbox, STORY["email"]) == []
+    assert subjects_to(outbox, MODERATOR) == organisers_read
+    # A step that changes the status is recorded all the same.
+    assert task.record is not None and applications.get(ada.id).status == task.record.status
+
+
+def test_a_reminder_of_the_session_that_comes_once_it_started_is_not_sent(
+    worker: TaskWorker, outbox: Outbox, workflow: RecordingWorkflow, call: Call, submitted: Submit, clock: Clock
+) -> None:
+    ada, grace = submitted(status=Status.CONFIRMED), submitted(GRACE, status=Status.CONFIRMED)
+    worker.run(message("RemindBeforeSession", ada, call))
+    clock.now = call.starts_at  # Grace's execution caught up late
+    late = message("RemindBeforeSession", grace, call)
+    worker.run(late)
+
+    [reminder] = subjects_to(outbox, STORY["email"])
+    assert reminder.startswith("Reminder: ") and reminder.endswith(f"your story at “{call.title}”")
+    assert subjects_to(outbox, GRACE["email"]) == []
+    assert workflow.answers_to(late.task_token) == [{"done": "remind_before_session"}]
+
+
+def test_a_slot_taken_from_the_waitlist_is_news_to_the_organisers(
+    worker: TaskWorker, outbox: Outbox, call: Call, submitted: Submit, clock: Clock, every_slot_taken: None
+) -> None:
+    # A first acceptance is no change to the programme (the accepted speaker's test above); this is.
+    grace = submitted(GRACE, status=Status.APPROVED)
+    waitlisted(worker, call, grace, clock)
+    worker.run(message("Accept", grace, call))
+    assert subjects_to(outbox, MODERATOR) == [f"Promoted from the waitlist: “{GRACE['title']}”"]
+
+
+@pytest.mark.parametrize("call", [replace(load_call(DEFAULT_CALL_FILE), tell_organisers=("withdrawal",))])
+def test_organisers_hear_only_of_the_changes_their_call_tells(
+    call: Call, worker: TaskWorker, outbox: Outbox, submitted: Submit
+) -> None:
+    ada, grace = submitted(status=Status.ACCEPTED, withdraw_requested=True), submitted(GRACE, status=Status.ACCEPTED)
+    worker.run(message("Withdraw", ada, call))
+    worker.run(message("Cancel", grace, call))
+    assert subjects_to(outbox, MODERATOR) == [f"Withdrawn: “{STORY['title']}”"]
+    assert subjects_to(outbox, GRACE["email"]) == [f"Your slot at “{call.title}” is released"]
 
 
 def test_an_applicant_who_deleted_their_data_is_written_to_no_more(

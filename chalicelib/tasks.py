@@ -1,9 +1,12 @@
 """The task queue's worker: does what a workflow task asks (records its step, keeps its callback,
 sends its emails), then reports back to the workflow.
 
-What each task does is the table DUTIES, at the bottom. The few decisions the worker takes for the
-workflow, in Python, are together under "Decisions taken for the workflow", each next to the state
-it serves.
+What each task does is one row of the table DUTIES, at the bottom. The decisions the worker takes for the
+workflow, in Python, are small functions just above the table, named in the rows they serve: who still reads
+each email (an Email's `read_if`), what already answers a wait (a Waiting's `answered_meanwhile`), and who
+gets a freed slot (PromoteNext's `decides`). Two rules hold for every task, in TaskWorker: a withdrawal
+ends any wait at once, and a step that only says an email went is not recorded when none of its emails
+had a reader.
 """
 
 from __future__ import annotations
@@ -56,22 +59,33 @@ UNEXPECTED_FAILURE = N_("An unexpected error; the execution's history in Step Fu
 
 
 class Audience(Enum):
+    """Whom an email is addressed to; whether they still read it is its `read_if`."""
+
     APPLICANT = "applicant"
-    # Organisers asked for their vote, with their review links; not once the review is over.
+    # Organisers asked for their vote, with their review links.
     REVIEWERS = "every organiser, asked to vote"
     REVIEWERS_YET_TO_VOTE = "the organisers who have not voted"
     # Organisers told of a change.
     ORGANISERS = "every organiser"
 
 
+# Template values beyond the application, the call and the status link.
+Extras = Callable[["TaskWorker", Application, TaskMessage], Context]
+# Whether an email still has a reader when its task runs; one that has none is moot, and not sent.
+ReadIf = Callable[["TaskWorker", Application, "Email"], bool]
+# The workflow's answer to a wait from what happened before its callback was kept; None if nothing did.
+AnsweredMeanwhile = Callable[["TaskWorker", Application, TaskMessage], "Output | None"]
+
+
 @dataclass(frozen=True)
 class Email:
-    """One email a task sends: its template (emails/<template>.txt and .html) and who reads it."""
+    """One email a task sends: its template (emails/<template>.txt and .html), whom it is addressed to, and
+    whether they still read it."""
 
     template: str
     to: Audience
-    # Template values beyond the application, the call and the status link.
-    extras: Callable[[TaskWorker, Application, TaskMessage], Context] | None = None
+    read_if: ReadIf
+    extras: Extras | None = None
     attachments: Callable[[TaskWorker, Application], tuple[rendering.Attachment, ...]] | None = None
     # With the applicant's name in To; the verification goes to an address anyone may have typed.
     named: bool = True
@@ -80,12 +94,21 @@ class Email:
 
 
 @dataclass(frozen=True)
+class Waiting:
+    """The callback a task keeps for a person, or another application's workflow, to answer later."""
+
+    kind: WaitKind
+    # What answers it at once, having happened before the callback was kept (besides a withdrawal, which
+    # ends every wait); None for a wait nothing can have answered meanwhile.
+    answered_meanwhile: AnsweredMeanwhile | None = None
+
+
+@dataclass(frozen=True)
 class Duty:
     """What the worker does for one task, in this order: keep the callback, send the emails, decide."""
 
     emails: tuple[Email, ...] = ()
-    # The callback kept for a person, or another application's workflow, to answer later.
-    waits: WaitKind | None = None
+    waits: Waiting | None = None
     # The worker's own answer to the workflow, for the one task that asks it to decide.
     decides: Callable[[TaskWorker, Application, TaskMessage], Output] | None = None
 
@@ -125,34 +148,13 @@ class TaskWorker:
 
         `lifetime` is how long this invocation may still run (Lambda's remaining time): the lease of
         the emails it claims."""
-        lease = (lifetime or DEFAULT_LIFETIME) + LEASE_MARGIN
         duty = DUTIES[message.task]
-        try:
-            application = self.stores.applications.get(message.application_id)
-            self.call_for(application)  # known before anything is done: the emails and decisions need it
-        except ApplicationNotFound:
-            self._workflow.task_failed(message.task_token, "ApplicationMissing", message.application_id)
+        application = self._application_of(message)
+        if application is None:
             return
-        except UnknownCall as exc:  # neither its file nor the table's record of it is left
-            self._workflow.task_failed(message.task_token, "CallMissing", exc.call_id)
-            return
-        due = [email for email in duty.emails if self.still_due(application, message.task, email)]
-        # A step that only says an email went (an event without a status) is not recorded when every
-        # one of its emails is moot: the history tells what happened.
-        if message.record is not None and (message.record.status or due or not duty.emails):
-            # Before the work: a redelivered message finds it recorded and does not record it twice.
-            self.stores.applications.record_step(application.id, message.record, message.round, self._now())
-        for moot in (email for email in duty.emails if email not in due):
-            logs.event("email_moot", task=message.task, application=application.id, email=moot.template)
+        due = self._due(application, message, duty)
         try:
-            queued = self._keep(application, message, duty.waits) if duty.waits else None
-            self._send(application, message, due, lease)
-            if duty.waits is not None:
-                self._answer_from_facts(application.id, message, duty.waits, queued)
-                return  # answered later, by a person or by another application's workflow
-            output: Output = {"done": message.task.value}
-            if duty.decides is not None:
-                output |= duty.decides(self, application, message)
+            output = self._perform(application, message, duty, due, (lifetime or DEFAULT_LIFETIME) + LEASE_MARGIN)
         except EmailRejected as exc:
             self._workflow.task_failed(message.task_token, "EmailRejected", str(exc))
             return
@@ -163,61 +165,79 @@ class TaskWorker:
             # the task state's Retry sends the task again later, with its backoff.
             self._workflow.task_failed(message.task_token, "EmailThrottled", str(exc))
             return
-        self._report(message, output)
+        if output is not None:
+            self._report(message, output)
 
     def call_for(self, application: Application) -> Call:
         """The application's call; raises UnknownCall."""
         return self.call_of(application.call_id)
 
-    # Decisions taken for the workflow ----------------------------------------------------------
+    def _application_of(self, message: TaskMessage) -> Application | None:
+        """The task's application, its call known before anything is done (the emails and decisions need
+        it); None when either is gone, and the task is failed by name."""
+        try:
+            application = self.stores.applications.get(message.application_id)
+            self.call_for(application)
+        except ApplicationNotFound:
+            self._workflow.task_failed(message.task_token, "ApplicationMissing", message.application_id)
+            return None
+        except UnknownCall as exc:  # neither its file nor the table's record of it is left
+            self._workflow.task_failed(message.task_token, "CallMissing", exc.call_id)
+            return None
+        return application
 
-    def still_due(self, application: Application, task: Task, email: Email) -> bool:
-        """Whether an email still has a reader. Serves RequestReview and RemindOrganisers (organisers
-        are not asked once the review has ended or the applicant withdrew), RemindSpeaker (not once
-        the speaker answered), and every applicant email (an applicant who withdrew hears only about
-        the withdrawal and the release; one whose address bounced, nothing), and RemindBeforeSession (not
-        once the session has started). A task whose emails are
-        moot still reports done: the workflow moves on, and its next wait sees the withdrawal."""
-        call = self.call_for(application)
-        if email.to in (Audience.REVIEWERS, Audience.REVIEWERS_YET_TO_VOTE):
-            return application.review_is_open(call.approvals_needed, call.rejections_needed)
-        if email.to is Audience.ORGANISERS:
-            if email.change == "promotion" and not application.was_waitlisted():
-                return False  # a first acceptance is no change to the programme
-            return email.change is None or email.change in call.tell_organisers
-        if application.email_bounced:
-            return False  # SES reported the address as undeliverable, or its owner complained
-        if application.withdraw_requested:
-            return task in (Task.ANNOUNCE_WITHDRAWAL, Task.ANNOUNCE_RELEASE, Task.ANNOUNCE_SPEAKER_CANCELLATION)
-        if task is Task.REMIND_SPEAKER:
-            return self.stores.callbacks.answer(application.id) is None
-        if task is Task.REMIND_BEFORE_SESSION:
-            return not call.session_started(self.clock())  # an execution that caught up late: too late
-        return True
+    def _due(self, application: Application, message: TaskMessage, duty: Duty) -> list[Email]:
+        """The task's emails that still have a reader, its step recorded (before the work: a redelivered
+        message finds it recorded and does not record it twice) and the moot ones logged."""
+        due = [email for email in duty.emails if email.read_if(self, application, email)]
+        self._record_step(application, message, duty, due)
+        for moot in (email for email in duty.emails if email not in due):
+            logs.event("email_moot", task=message.task, application=application.id, email=moot.template)
+        return due
+
+    def _record_step(self, application: Application, message: TaskMessage, duty: Duty, due: list[Email]) -> None:
+        """A step that only says an email went (an event without a status) is not recorded when every one of
+        its emails is moot: the history tells what happened."""
+        if message.record is None:
+            return
+        if message.record.status or due or not duty.emails:
+            self.stores.applications.record_step(application.id, message.record, message.round, self._now())
+
+    def _perform(
+        self, application: Application, message: TaskMessage, duty: Duty, due: list[Email], lease: timedelta
+    ) -> Output | None:
+        """Keep the callback, send the emails that still have a reader, then decide: the report to the
+        workflow, or None for a task a person or another application's workflow answers later. A task whose
+        emails are all moot still reports done: the workflow moves on, and its next wait sees a withdrawal."""
+        queued = self._keep(application, message, duty.waits.kind) if duty.waits is not None else None
+        self._send(application, message, due, lease)
+        if duty.waits is not None:
+            self._answer_from_facts(application.id, message, duty.waits, queued)
+            return None
+        output: Output = {"done": message.task.value}
+        if duty.decides is not None:
+            output |= duty.decides(self, application, message)
+        return output
+
+    # Decisions taken for the workflow (each email's and each wait's own are beside DUTIES) -------
 
     def _answer_from_facts(
-        self, application_id: str, message: TaskMessage, kind: WaitKind, queued: WaitlistEntry | None
+        self, application_id: str, message: TaskMessage, waiting: Waiting, queued: WaitlistEntry | None
     ) -> None:
-        """What happened before the callback was kept, which nobody could answer then. Serves every
-        waiting state: a withdrawal (all of them), votes counted meanwhile (RequestReview, AwaitVote),
-        an answer given meanwhile (Accept, RemindSpeaker) and a slot freed meanwhile (JoinWaitlist).
-        The API writes its fact before it looks for the callback, and this reads the facts after
-        keeping it, so neither side can miss the other."""
+        """What happened before the callback was kept, which nobody could answer then: a withdrawal ends
+        every wait, then the wait's own `answered_meanwhile` says. The API writes its fact before it looks
+        for the callback, and this reads the facts after keeping it, so neither side can miss the other."""
         current = self.stores.applications.get(application_id)
-        call = self.call_for(current)
-        answer = self.stores.callbacks.answer(application_id) if kind is WaitKind.CONFIRMATION else None
         try:
             if current.withdraw_requested:
                 self._workflow.task_failed(message.task_token, "Withdrawn", "The applicant withdrew.")
-            elif kind is WaitKind.VOTE and current.approvals + current.rejections != message.votes_seen:
-                self._workflow.task_succeeded(message.task_token, current.tally())
-            elif answer is not None:
-                self._workflow.task_succeeded(message.task_token, {"answer": answer.answer})
-            elif kind is WaitKind.PROMOTION and self.stores.slots.slots_taken(call.id) < call.guest_slots:
-                # A slot was freed before this application joined the queue: it tries for it now.
-                self._workflow.task_succeeded(message.task_token, {"promoted": True})
-                if queued is not None:
-                    self.stores.slots.leave_waitlist(call.id, queued)
+                return
+            answer = waiting.answered_meanwhile(self, current, message) if waiting.answered_meanwhile else None
+            if answer is None:
+                return
+            self._workflow.task_succeeded(message.task_token, answer)
+            if queued is not None:  # answered at once, it no longer waits in the queue it joined
+                self.stores.slots.leave_waitlist(current.call_id, queued)
         except WaitEnded:
             pass  # the workflow moved on meanwhile; nothing is waiting for this answer
 
@@ -327,55 +347,139 @@ def cancellation_reason(worker: TaskWorker, application: Application, message: T
     return {"reason": application.withdraw_reason or ""}
 
 
-def _to_organisers(
-    change: ProgrammeChange, extras: Callable[[TaskWorker, Application, TaskMessage], Context] | None = None
-) -> Email:
-    return Email("programme_change", Audience.ORGANISERS, extras, change=change)
+# Decisions taken for the workflow: who still reads each email ---------------------------------------
 
 
-def _to_applicant(
-    template: str, extras: Callable[[TaskWorker, Application, TaskMessage], Context] | None = None
-) -> Email:
-    return Email(template, Audience.APPLICANT, extras)
+def applicant_follows(worker: TaskWorker, application: Application, email: Email) -> bool:
+    """Every email to the applicant but the notices of a withdrawal: not once they withdrew, nor once
+    their address is unreachable."""
+    return not application.withdraw_requested and applicant_reachable(worker, application, email)
 
+
+def applicant_reachable(worker: TaskWorker, application: Application, email: Email) -> bool:
+    """The withdrawal, the release and the speaker's cancellation reach an applicant who withdrew; nothing
+    reaches an address SES reported as undeliverable, or whose owner complained."""
+    return not application.email_bounced
+
+
+def speaker_yet_to_answer(worker: TaskWorker, application: Application, email: Email) -> bool:
+    """RemindSpeaker: not once the speaker answered."""
+    return applicant_follows(worker, application, email) and worker.stores.callbacks.answer(application.id) is None
+
+
+def session_yet_to_start(worker: TaskWorker, application: Application, email: Email) -> bool:
+    """RemindBeforeSession: not once the session started (an execution that caught up late is too late)."""
+    started = worker.call_for(application).session_started(worker.clock())
+    return applicant_follows(worker, application, email) and not started
+
+
+def review_is_open(worker: TaskWorker, application: Application, email: Email) -> bool:
+    """RequestReview, RemindOrganisers: organisers are asked to vote only while a vote still counts, not
+    once a quorum was reached or the applicant withdrew."""
+    call = worker.call_for(application)
+    return application.review_is_open(call.approvals_needed, call.rejections_needed)
+
+
+def organisers_always(worker: TaskWorker, application: Application, email: Email) -> bool:
+    """A confirmed speaker and a failed workflow are news to the organisers whatever else happened."""
+    return True
+
+
+def change_is_told(worker: TaskWorker, application: Application, email: Email) -> bool:
+    """A change to the programme, unless the call's `tell_organisers` leaves it out."""
+    return email.change is not None and email.change in worker.call_for(application).tell_organisers
+
+
+def promotion_is_told(worker: TaskWorker, application: Application, email: Email) -> bool:
+    """Accept: a first acceptance is no change to the programme; a slot taken from the waitlist is."""
+    return application.was_waitlisted() and change_is_told(worker, application, email)
+
+
+# Decisions taken for the workflow: what answered a wait before its callback was kept ----------------
+
+
+def votes_counted_meanwhile(worker: TaskWorker, application: Application, message: TaskMessage) -> Output | None:
+    """RequestReview, AwaitVote: votes the workflow has not seen yet answer with the tally."""
+    if application.approvals + application.rejections == message.votes_seen:
+        return None
+    return dict(application.tally())
+
+
+def answer_given_meanwhile(worker: TaskWorker, application: Application, message: TaskMessage) -> Output | None:
+    """Accept, RemindSpeaker: the speaker's answer, given before the wait was kept."""
+    answer = worker.stores.callbacks.answer(application.id)
+    return None if answer is None else {"answer": answer.answer}
+
+
+def slot_freed_meanwhile(worker: TaskWorker, application: Application, message: TaskMessage) -> Output | None:
+    """JoinWaitlist: a slot freed before the application joined the queue; it tries for it now."""
+    call = worker.call_for(application)
+    return {"promoted": True} if worker.stores.slots.slots_taken(call.id) < call.guest_slots else None
+
+
+# The table ---------------------------------------------------------------------------------------------
+
+
+def _to_organisers(change: ProgrammeChange, extras: Extras | None = None, read_if: ReadIf = change_is_told) -> Email:
+    """A change to the programme, told to every organiser unless their call leaves it out."""
+    return Email("programme_change", Audience.ORGANISERS, read_if, extras, change=change)
+
+
+def _to_applicant(template: str, read_if: ReadIf, extras: Extras | None = None) -> Email:
+    return Email(template, Audience.APPLICANT, read_if, extras)
+
+
+VOTES = Waiting(WaitKind.VOTE, votes_counted_meanwhile)
+ATTENDANCE = Waiting(WaitKind.CONFIRMATION, answer_given_meanwhile)
 
 DUTIES: dict[Task, Duty] = {
     Task.AWAIT_VERIFICATION: Duty(
-        (Email("verification", Audience.APPLICANT, verification_link, named=False),), waits=WaitKind.VERIFICATION
+        (Email("verification", Audience.APPLICANT, applicant_follows, verification_link, named=False),),
+        waits=Waiting(WaitKind.VERIFICATION),
     ),
-    Task.ACKNOWLEDGE: Duty((_to_applicant("acknowledge"),)),
-    Task.REQUEST_REVIEW: Duty((Email("review_request", Audience.REVIEWERS),), waits=WaitKind.VOTE),
-    Task.AWAIT_VOTE: Duty(waits=WaitKind.VOTE),
-    Task.REMIND_ORGANISERS: Duty((Email("review_reminder", Audience.REVIEWERS_YET_TO_VOTE),)),
+    Task.ACKNOWLEDGE: Duty((_to_applicant("acknowledge", applicant_follows),)),
+    Task.REQUEST_REVIEW: Duty((Email("review_request", Audience.REVIEWERS, review_is_open),), waits=VOTES),
+    Task.AWAIT_VOTE: Duty(waits=VOTES),
+    Task.REMIND_ORGANISERS: Duty((Email("review_reminder", Audience.REVIEWERS_YET_TO_VOTE, review_is_open),)),
     Task.ANNOUNCE_ACCEPTANCE: Duty(
-        (_to_applicant("acceptance", attendance_links), _to_organisers("promotion")), waits=WaitKind.CONFIRMATION
+        (
+            _to_applicant("acceptance", applicant_follows, attendance_links),
+            _to_organisers("promotion", read_if=promotion_is_told),
+        ),
+        waits=ATTENDANCE,
     ),
-    Task.REMIND_SPEAKER: Duty((_to_applicant("confirmation_reminder", attendance_links),), waits=WaitKind.CONFIRMATION),
+    Task.REMIND_SPEAKER: Duty(
+        (_to_applicant("confirmation_reminder", speaker_yet_to_answer, attendance_links),), waits=ATTENDANCE
+    ),
     Task.ANNOUNCE_CONFIRMATION: Duty(
         (
-            Email("confirmation", Audience.APPLICANT, attachments=calendar_invitation),
-            Email("speaker_confirmed", Audience.ORGANISERS),
+            Email("confirmation", Audience.APPLICANT, applicant_follows, attachments=calendar_invitation),
+            Email("speaker_confirmed", Audience.ORGANISERS, organisers_always),
         )
     ),
-    Task.ANNOUNCE_CANCELLATION: Duty((_to_applicant("cancellation"), _to_organisers("cancellation"))),
-    Task.ANNOUNCE_RELEASE: Duty((_to_applicant("release"), _to_organisers("release"))),
-    Task.ANNOUNCE_WITHDRAWAL: Duty((_to_applicant("withdrawal"), _to_organisers("withdrawal"))),
+    Task.ANNOUNCE_CANCELLATION: Duty(
+        (_to_applicant("cancellation", applicant_follows), _to_organisers("cancellation"))
+    ),
+    Task.ANNOUNCE_RELEASE: Duty((_to_applicant("release", applicant_reachable), _to_organisers("release"))),
+    Task.ANNOUNCE_WITHDRAWAL: Duty((_to_applicant("withdrawal", applicant_reachable), _to_organisers("withdrawal"))),
     Task.PROMOTE_NEXT: Duty(decides=TaskWorker.promote_next),
-    Task.JOIN_WAITLIST: Duty((_to_applicant("waitlist"),), waits=WaitKind.PROMOTION),
-    Task.ANNOUNCE_WAITLIST_CLOSED: Duty((_to_applicant("waitlist_closed"),)),
-    Task.ANNOUNCE_DECLINE: Duty((_to_applicant("decline", decline_notes),)),
-    Task.ANNOUNCE_EXPIRY: Duty((_to_applicant("expiry"), _to_organisers("expiry"))),
-    Task.REPORT_FAILURE: Duty((Email("failure", Audience.ORGANISERS, failure_reason),)),
-    Task.REMIND_BEFORE_SESSION: Duty((_to_applicant("session_reminder"),)),
-    Task.AWAIT_SESSION: Duty(waits=WaitKind.SESSION),
+    Task.JOIN_WAITLIST: Duty(
+        (_to_applicant("waitlist", applicant_follows),), waits=Waiting(WaitKind.PROMOTION, slot_freed_meanwhile)
+    ),
+    Task.ANNOUNCE_WAITLIST_CLOSED: Duty((_to_applicant("waitlist_closed", applicant_follows),)),
+    Task.ANNOUNCE_DECLINE: Duty((_to_applicant("decline", applicant_follows, decline_notes),)),
+    Task.ANNOUNCE_EXPIRY: Duty((_to_applicant("expiry", applicant_follows), _to_organisers("expiry"))),
+    Task.REPORT_FAILURE: Duty((Email("failure", Audience.ORGANISERS, organisers_always, failure_reason),)),
+    Task.REMIND_BEFORE_SESSION: Duty((_to_applicant("session_reminder", session_yet_to_start),)),
+    Task.AWAIT_SESSION: Duty(waits=Waiting(WaitKind.SESSION)),
     Task.ANNOUNCE_SPEAKER_CANCELLATION: Duty(
         (
-            Email("speaker_cancellation", Audience.APPLICANT, attachments=calendar_cancellation),
+            Email("speaker_cancellation", Audience.APPLICANT, applicant_reachable, attachments=calendar_cancellation),
             _to_organisers("cancellation", cancellation_reason),
         )
     ),
     # Executions started before the workflow was shortened.
-    Task.AWAIT_CONFIRMATION: Duty(waits=WaitKind.CONFIRMATION),
-    Task.ANNOUNCE_WAITLIST: Duty((_to_applicant("waitlist"),)),
-    Task.TELL_ORGANISERS: Duty((Email("speaker_confirmed", Audience.ORGANISERS),)),
+    Task.AWAIT_CONFIRMATION: Duty(waits=ATTENDANCE),
+    Task.ANNOUNCE_WAITLIST: Duty((_to_applicant("waitlist", applicant_follows),)),
+    Task.TELL_ORGANISERS: Duty((Email("speaker_confirmed", Audience.ORGANISERS, organisers_always),)),
 }

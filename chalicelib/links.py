@@ -22,6 +22,8 @@ from chalicelib.i18n import N_
 from chalicelib.models import Application, Outcome
 
 AttendanceAnswer = Literal["yes", "no"]
+# An organiser's overview link lasts a year, whatever their calls: it lists every call they organise.
+OVERVIEW_LINK_LIFETIME = timedelta(days=365)
 
 
 class LinkError(Exception):

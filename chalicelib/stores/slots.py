@@ -3,9 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from chalicelib.models import Application
-from chalicelib.stores.table import SLOTS, WAITLIST, TableStore, application_key, call_key, to_item
+from chalicelib.stores.table import (
+    SLOTS,
+    WAITLIST,
+    TableStore,
+    application_key,
+    call_key,
+    to_item,
+    waitlist_key,
+)
 
 
 @dataclass(frozen=True)
@@ -13,6 +22,9 @@ class WaitlistEntry:
     key: str
     application_id: str
     task_token: str
+    # Written by a version that kept the queue under CALL#<call id>, beside the slot counter, where the worker
+    # may no longer write: it is read, and skipped once its callback is gone, never removed.
+    earlier: bool = False
 
 
 class SlotStore(TableStore):
@@ -21,7 +33,8 @@ class SlotStore(TableStore):
         return int(item.get("taken", 0)) if item else 0
 
     def join_waitlist(self, application: Application, now: str, task_token: str) -> WaitlistEntry:
-        """Queue the application with the callback that promotes it; one that comes back keeps its place."""
+        """Queue the application with the callback that promotes it; one that comes back keeps its place. The
+        entry expires with the application."""
         response = self._client.update_item(
             TableName=self._table,
             Key=application_key(application.id),
@@ -30,32 +43,49 @@ class SlotStore(TableStore):
             ReturnValues="ALL_NEW",
         )
         since = response["Attributes"]["waitlisted_at"]["S"]
-        entry = WaitlistEntry(f"{WAITLIST}{since}#{application.id}", application.id, task_token)
+        entry = WaitlistEntry(f"{since}#{application.id}", application.id, task_token)
         self._client.put_item(
             TableName=self._table,
-            Item=call_key(application.call_id, entry.key)
-            | to_item({"application_id": application.id, "task_token": task_token}),
+            Item=waitlist_key(application.call_id, entry.key)
+            | to_item(
+                {"application_id": application.id, "task_token": task_token, "expires_at": application.expires_at}
+            ),
         )
         return entry
 
     def waitlist(self, call_id: str) -> list[WaitlistEntry]:
-        """The queue, first come first."""
-        response = self._client.query(
-            TableName=self._table,
-            KeyConditionExpression="pk = :pk AND begins_with(sk, :prefix)",
-            ExpressionAttributeValues={":pk": {"S": f"CALL#{call_id}"}, ":prefix": {"S": WAITLIST}},
-            ConsistentRead=True,
-        )
-        return [
+        """The queue, first come first, with the entries an earlier version wrote."""
+        entries = [
             WaitlistEntry(item["sk"]["S"], item["application_id"]["S"], item["task_token"]["S"])
-            for item in response["Items"]
+            for item in self._query(f"{WAITLIST}{call_id}")
         ]
+        entries += [
+            WaitlistEntry(
+                item["sk"]["S"].removeprefix(WAITLIST), item["application_id"]["S"], item["task_token"]["S"], True
+            )
+            for item in self._query(f"CALL#{call_id}", WAITLIST)
+        ]
+        return sorted(entries, key=lambda entry: entry.key)
 
     def leave_waitlist(self, call_id: str, entry: WaitlistEntry) -> bool:
-        """Take an entry off the queue; False if it is gone, or was replaced by a newer wait."""
+        """Take an entry off the queue; False if it is gone, was replaced by a newer wait, or is an earlier
+        version's (which stays, and is skipped once its callback is gone)."""
+        if entry.earlier:
+            return False
         return self._delete_if(
-            call_key(call_id, entry.key),
+            waitlist_key(call_id, entry.key),
             "#token = :token",
             {"#token": "task_token"},
             {":token": {"S": entry.task_token}},
         )
+
+    def _query(self, partition: str, prefix: str = "") -> list[dict[str, Any]]:
+        condition = "pk = :pk AND begins_with(sk, :prefix)" if prefix else "pk = :pk"
+        values = {":pk": {"S": partition}} | ({":prefix": {"S": prefix}} if prefix else {})
+        response = self._client.query(
+            TableName=self._table,
+            KeyConditionExpression=condition,
+            ExpressionAttributeValues=values,
+            ConsistentRead=True,
+        )
+        return list(response["Items"])

@@ -20,6 +20,8 @@ VOTE = "VOTE#"
 EMAIL = "EMAIL#"
 SLOTS = "SLOTS"
 CALL_RECORD = "CALL"
+# The waitlist's entries have a partition per call, apart from CALL#<call id>: IAM's dynamodb:LeadingKeys reads
+# the partition key only, and the worker, which writes them, must not reach the call's slot counter.
 WAITLIST = "WAITLIST#"
 REVOKED = "REVOKED#"
 LINKS = "LINKS"
@@ -40,6 +42,10 @@ def application_key(application_id: str, sort_key: str = APPLICATION) -> dict[st
 
 def call_key(call_id: str, sort_key: str) -> dict[str, Any]:
     return {"pk": {"S": f"CALL#{call_id}"}, "sk": {"S": sort_key}}
+
+
+def waitlist_key(call_id: str, sort_key: str) -> dict[str, Any]:
+    return {"pk": {"S": f"{WAITLIST}{call_id}"}, "sk": {"S": sort_key}}
 
 
 @cache

@@ -116,12 +116,19 @@ class Submissions:
 
 class ApplicantLinks:
     """The application an applicant's link leads to, checked to belong to the call at whose address it was
-    opened (`route_call_id`; None at the addresses of the one-call versions). Raises a LinkError, or
-    ApplicationNotFound once the application is gone."""
+    opened (`route_call_id`; None: wherever it is). Raises a LinkError, or ApplicationNotFound once the
+    application is gone."""
 
     def __init__(self, store: ApplicationStore, links: Links) -> None:
         self._store = store
         self._links = links
+
+    def call_of(self, kind: str, token: str) -> str:
+        """The call of any link about an application (review, attendance, status, verify, thanks): the one it
+        names, or, in a link signed before calls had ids, its application's. A link that is not ours raises a
+        LinkError before anything is read."""
+        application_id, call_id = self._links.named_by(kind, token)
+        return call_id or self._store.get(application_id).call_id
 
     def status(self, token: str, route_call_id: str | None) -> Application:
         claim = self._links.read_status(token)

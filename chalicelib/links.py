@@ -103,8 +103,8 @@ class AttendanceClaim:
 def belonging(claim_call_id: str | None, application: Application, route_call_id: str | None) -> str:
     """The call of a link about `application`: the one the link names, or, in a link signed before calls had
     ids, the application's. Raises LinkInvalid if the link names another call than its application's, and
-    LinkOfAnotherCall if it was opened at another call's address (`route_call_id`: None at the addresses
-    of the one-call versions, which take the link's own call)."""
+    LinkOfAnotherCall if it was opened at another call's address (`route_call_id`; None: wherever it is
+    opened, it takes the link's own call)."""
     call_id = claim_call_id or application.call_id
     if call_id != application.call_id:
         raise LinkInvalid(N_("This link points to an application of another call."))
@@ -212,6 +212,19 @@ class Links:
         if not isinstance(payload.get("a"), str) or not isinstance(payload.get("n"), bool):
             raise LinkInvalid(N_("This link is not valid: it may have been cut or changed."))
         return ThanksClaim(payload["a"], payload["n"], call_id)
+
+    def named_by(self, kind: str, token: str) -> tuple[str, str | None]:
+        """The application a link of an application names (its kind: review, attendance, status, verify or
+        thanks), and its call (None in a link signed before calls had ids). Raises a LinkError."""
+        readers: dict[str, Callable[[str], ReviewClaim | AttendanceClaim | ApplicantClaim | ThanksClaim]] = {
+            "review": self.read_review,
+            "attendance": self.read_attendance,
+            "status": self.read_status,
+            "verify": self.read_verification,
+            "thanks": self.read_thanks,
+        }
+        claim = readers[kind](token)
+        return claim.application_id, claim.call_id
 
     def _url(self, call_id: str, kind: str, payload: dict[str, Any]) -> str:
         return f"{self._public_url}/{call_id}/{kind}/{self._signers[kind].dumps(payload | {'c': call_id})}"

@@ -19,7 +19,7 @@ from chalicelib.applications import InvalidApplication, read_form
 from chalicelib.attendance import AttendanceView
 from chalicelib.call import Call, load_calls
 from chalicelib.fields import FIELD_LABELS
-from chalicelib.handlers.calls import PLEASE_WAIT, TOO_MANY_PER_ADDRESS
+from chalicelib.handlers.refusals import PLEASE_WAIT, TOO_MANY_PER_ADDRESS
 from chalicelib.i18n import LANGUAGES, Language, minutes, translate
 from chalicelib.links import AttendanceClaim, LinkLifetimes, Links, ReviewClaim
 from chalicelib.models import Answer, Application, ExperienceKind, HistoryEvent, Outcome, Vote

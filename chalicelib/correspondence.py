@@ -12,8 +12,9 @@ from chalicelib.call import Call, CallOf
 from chalicelib.i18n import Language
 from chalicelib.links import Links
 from chalicelib.mailer import EmailRejected, EmailThrottled, Mailer
-from chalicelib.models import Application, Outcome
+from chalicelib.models import Application
 from chalicelib.stores.emails import EmailMarkers
+from chalicelib.vocabulary import Outcome
 
 Context = dict[str, object]
 

@@ -19,7 +19,8 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from chalicelib.clock import utc_now
 from chalicelib.i18n import N_
-from chalicelib.models import Application, Outcome
+from chalicelib.models import Application
+from chalicelib.vocabulary import Outcome
 
 AttendanceAnswer = Literal["yes", "no"]
 

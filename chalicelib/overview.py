@@ -19,11 +19,11 @@ from urllib.parse import urlencode
 from chalicelib.call import Call, Calls
 from chalicelib.i18n import N_, as_datetime
 from chalicelib.links import LinkInvalid, LinkRevoked, Links, OverviewClaim
-from chalicelib.models import Application, ExperienceKind, Outcome, Vote
+from chalicelib.models import Application, Vote
 from chalicelib.stores.applications import ApplicationStore
 from chalicelib.stores.revocations import RevocationStore
 from chalicelib.stores.slots import SlotStore
-from chalicelib.vocabulary import Event, Status
+from chalicelib.vocabulary import Event, ExperienceKind, Outcome, Status
 
 CSV_COLUMNS = (
     "reference",
@@ -86,21 +86,27 @@ class Entry:
         return None if self.application.erased else self.application.kind
 
 
-SORTS: dict[str, Callable[[Entry], Any]] = {
-    "submitted": lambda e: e.application.submitted_at,
-    "newest": lambda e: -e.application.submitted_at.timestamp(),
-    "title": lambda e: e.application.title.casefold(),
-    "status": lambda e: (STATUS_ORDER[e.application.status], e.application.submitted_at),
-    "kind": lambda e: (KIND_ORDER[e.kind] if e.kind else len(KIND_ORDER), e.application.submitted_at),
-    "votes": lambda e: (-e.application.approvals, e.application.rejections, e.application.submitted_at),
-}
-SORT_LABELS = {
-    "submitted": N_("Oldest first"),
-    "newest": N_("Newest first"),
-    "title": N_("Title"),
-    "status": N_("Status"),
-    "kind": N_("Kind of experience"),
-    "votes": N_("Most approvals first"),
+@dataclass(frozen=True)
+class Order:
+    """An order the overview offers (?sort=<its name>): what the page calls it, and how it sorts."""
+
+    label: str
+    key: Callable[[Entry], Any]
+
+
+SORTS: dict[str, Order] = {
+    "submitted": Order(N_("Oldest first"), lambda e: e.application.submitted_at),
+    "newest": Order(N_("Newest first"), lambda e: -e.application.submitted_at.timestamp()),
+    "title": Order(N_("Title"), lambda e: e.application.title.casefold()),
+    "status": Order(N_("Status"), lambda e: (STATUS_ORDER[e.application.status], e.application.submitted_at)),
+    "kind": Order(
+        N_("Kind of experience"),
+        lambda e: (KIND_ORDER[e.kind] if e.kind else len(KIND_ORDER), e.application.submitted_at),
+    ),
+    "votes": Order(
+        N_("Most approvals first"),
+        lambda e: (-e.application.approvals, e.application.rejections, e.application.submitted_at),
+    ),
 }
 
 
@@ -176,7 +182,12 @@ class Overview:
 
     def shown(self) -> list[Entry]:
         """The entries the query selects, in its order."""
-        return sorted((e for e in self.entries if self.query.shows(e)), key=SORTS[self.query.sort])
+        return sorted((e for e in self.entries if self.query.shows(e)), key=SORTS[self.query.sort].key)
+
+    @property
+    def orders(self) -> dict[str, Order]:
+        """The orders the page offers, by the name the query gives them."""
+        return SORTS
 
     def counts_by_status(self) -> list[tuple[Status, int]]:
         return by_status(e.application for e in self.entries)

@@ -24,13 +24,13 @@ from chalicelib.i18n import N_
 from chalicelib.invitation import CONTENT_TYPE, cancellation, invitation
 from chalicelib.links import Links
 from chalicelib.mailer import EmailRejected, EmailThrottled
-from chalicelib.models import Application, Outcome, TaskMessage, Wait
+from chalicelib.models import Application, TaskMessage, Wait
 from chalicelib.stores.applications import ApplicationStore
 from chalicelib.stores.callbacks import CallbackStore
 from chalicelib.stores.emails import EmailBeingSent
 from chalicelib.stores.slots import SlotStore, WaitlistEntry
 from chalicelib.stores.table import ApplicationNotFound
-from chalicelib.vocabulary import Task, WaitKind
+from chalicelib.vocabulary import Outcome, Task, WaitKind
 from chalicelib.workflow import WaitEnded, Workflow
 
 # The task queue's redrive policy (maxReceiveCount in infra/resources.json): after this many

@@ -22,10 +22,10 @@ from chalicelib.fields import FIELD_LABELS
 from chalicelib.handlers.calls import PLEASE_WAIT, TOO_MANY_PER_ADDRESS
 from chalicelib.i18n import LANGUAGES, Language, minutes, translate
 from chalicelib.links import AttendanceClaim, LinkLifetimes, Links, ReviewClaim
-from chalicelib.models import Answer, Application, ExperienceKind, HistoryEvent, Outcome, Vote
+from chalicelib.models import Answer, Application, HistoryEvent, Vote
 from chalicelib.overview import CallSummary, Entry, OrganiserCalls, Overview, OverviewQuery
 from chalicelib.review import ReviewView
-from chalicelib.vocabulary import Status
+from chalicelib.vocabulary import ExperienceKind, Outcome, Status
 from tests.support import DEFAULT_CALL, MODERATOR, OPEN_UNTIL, PROGRAMME, SECOND_CALL, STORY, token_of
 
 TEMPLATES = Path(rendering.TEMPLATES_DIR)

@@ -11,7 +11,7 @@ import itsdangerous
 import pytest
 
 from chalicelib.links import ApplicantClaim, LinkExpired, LinkInvalid, LinkLifetimes, Links
-from chalicelib.models import Outcome
+from chalicelib.vocabulary import Outcome
 from tests.support import token_of
 
 WEEK = LinkLifetimes(review=timedelta(days=8), attendance=timedelta(days=8), overview=timedelta(days=365))

@@ -15,14 +15,14 @@ from chalicelib.correspondence import Correspondence
 from chalicelib.i18n import LANGUAGES, translate
 from chalicelib.links import LinkLifetimes, Links
 from chalicelib.mailer import Mailer
-from chalicelib.models import Application, ApplicationForm, Outcome, TaskMessage, Vote
+from chalicelib.models import Application, ApplicationForm, TaskMessage, Vote
 from chalicelib.settings import DEFAULT_CALL_FILE
 from chalicelib.stores.applications import ApplicationStore
 from chalicelib.stores.callbacks import CallbackStore
 from chalicelib.stores.emails import EmailMarkers
 from chalicelib.stores.slots import SlotStore
 from chalicelib.tasks import DUTIES, Audience, Email, TaskWorker, WorkerStores
-from chalicelib.vocabulary import EVENT_LABELS, NEXT_STEPS, STATUS_LABELS, Event, Status, Task
+from chalicelib.vocabulary import EVENT_LABELS, NEXT_STEPS, STATUS_LABELS, Event, Outcome, Status, Task, withdrawable
 from chalicelib.workflow import Workflow
 from infra import workflow
 from tests.fast.asl import states
@@ -120,6 +120,24 @@ def test_every_status_reads_as_words_on_the_status_page_in_both_languages() -> N
             assert translate(language, NEXT_STEPS[status]) in page
             shown_raw = {name for name in raw_names if name in page}
             assert not shown_raw, f"shown raw on the {language} status page of a {status} application: {shown_raw}"
+
+
+@pytest.mark.parametrize("session_started", [False, True], ids=["before-the-session", "after-its-start"])
+@pytest.mark.parametrize("status", list(Status))
+def test_the_status_page_offers_to_withdraw_while_the_applicant_may(
+    status: Status, session_started: bool
+) -> None:
+    """The page's offer (withdraw, or a confirmed speaker's cancel) and the store's condition read one set."""
+    page = rendering.page(
+        "status.html",
+        "en",
+        root="../",
+        call=load_call(DEFAULT_CALL_FILE),
+        application=sample_application().model_copy(update={"status": status}),
+        token="t",
+        session_started=session_started,
+    )
+    assert ('href="t/withdraw"' in page) is (status in withdrawable(session_started)), status
 
 
 @pytest.mark.parametrize(

@@ -6,9 +6,9 @@ import time
 from typing import TYPE_CHECKING
 
 from chalicelib.aws import error_code
-from chalicelib.models import Application, Outcome, Vote
+from chalicelib.models import Application, Vote
 from chalicelib.stores.table import VOTE, StorageError, TableStore, application_key, to_item
-from chalicelib.vocabulary import Status
+from chalicelib.vocabulary import Outcome, Status
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef

@@ -14,7 +14,7 @@ import pytest
 from chalicelib.applications import ApplicantLinks
 from chalicelib.call import Call, Calls, load_calls
 from chalicelib.links import LinkInvalid, LinkOfAnotherCall, Links
-from chalicelib.models import Application, Outcome
+from chalicelib.models import Application
 from chalicelib.overview import NotTheirCall, OrganiserCalls, Overview, OverviewDesk, OverviewQuery
 from chalicelib.review import ReviewDesk
 from chalicelib.stores.applications import ApplicationStore
@@ -23,7 +23,7 @@ from chalicelib.stores.revocations import RevocationStore
 from chalicelib.stores.slots import SlotStore
 from chalicelib.stores.table import CALL_RECORD, call_key
 from chalicelib.tasks import TaskWorker
-from chalicelib.vocabulary import Status
+from chalicelib.vocabulary import Outcome, Status
 from tests.fast.conftest import NOW, SECRET, Clock, Outbox, RecordingWorkflow, Submit, item, message, take_every_slot
 from tests.support import CHAIR, DEFAULT_CALL, MODERATOR, OPEN_UNTIL, PROGRAMME, SECOND_CALL, STORY, token_of
 

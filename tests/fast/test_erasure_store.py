@@ -8,12 +8,12 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from chalicelib.models import Answer, Outcome, Vote
+from chalicelib.models import Answer, Vote
 from chalicelib.stores.callbacks import CallbackStore
 from chalicelib.stores.erasure import ErasureStore
 from chalicelib.stores.table import ApplicationNotFound, application_key
 from chalicelib.stores.votes import VoteStore
-from chalicelib.vocabulary import Status
+from chalicelib.vocabulary import Outcome, Status
 from tests.fast.conftest import NOW, Submit, sort_keys
 from tests.support import STORY
 

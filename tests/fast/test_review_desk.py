@@ -7,11 +7,10 @@ import pytest
 
 from chalicelib.call import Call
 from chalicelib.links import LinkInvalid, Links
-from chalicelib.models import Outcome
 from chalicelib.review import ReviewDesk
 from chalicelib.stores.applications import ApplicationStore
 from chalicelib.stores.votes import AlreadyVoted, ReviewOver
-from chalicelib.vocabulary import Status, WaitKind
+from chalicelib.vocabulary import Outcome, Status, WaitKind
 from chalicelib.workflow import execution_input
 from tests.fast import asl
 from tests.fast.conftest import KeepWait, RecordingWorkflow, Submit

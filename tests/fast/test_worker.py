@@ -16,14 +16,14 @@ from chalicelib.correspondence import Correspondence
 from chalicelib.faults import Fault
 from chalicelib.links import AttendanceClaim, Links
 from chalicelib.mailer import EmailThrottled, Mailer
-from chalicelib.models import Answer, Application, Outcome, TaskMessage, Vote
+from chalicelib.models import Answer, Application, TaskMessage, Vote
 from chalicelib.settings import DEFAULT_CALL_FILE
 from chalicelib.stores.applications import ApplicationStore
 from chalicelib.stores.callbacks import CallbackStore
 from chalicelib.stores.emails import EmailMarkers
 from chalicelib.stores.slots import SlotStore
 from chalicelib.tasks import MAX_DELIVERIES, TaskWorker
-from chalicelib.vocabulary import Status, WaitKind
+from chalicelib.vocabulary import Outcome, Status, WaitKind
 from chalicelib.workflow import execution_input
 from tests.fast import asl
 from tests.fast.conftest import (

@@ -5,6 +5,7 @@ application's call (its sender's display name), with that call's words and links
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import asdict
 from datetime import datetime, timedelta
 
 from chalicelib import logs, rendering
@@ -14,7 +15,6 @@ from chalicelib.links import Links
 from chalicelib.mailer import EmailRejected, EmailThrottled, Mailer
 from chalicelib.models import Application
 from chalicelib.stores.emails import EmailMarkers
-from chalicelib.vocabulary import Outcome
 
 Context = dict[str, object]
 
@@ -65,11 +65,8 @@ class Correspondence:
         for index, organiser in enumerate(call.organisers):
             if only_yet_to_vote and organiser in voted:
                 continue
-            links: Context = {
-                "approve_url": self._links.review_url(call.id, application.id, index, Outcome.APPROVE),
-                "reject_url": self._links.review_url(call.id, application.id, index, Outcome.REJECT),
-                "overview_url": self._links.overview_url(organiser, call.id),
-            }
+            review = self._links.review_links(call.id, application.id, index)
+            links: Context = asdict(review) | {"overview_url": self._links.overview_url(organiser, call.id)}
             to = (organiser, "")
             try:
                 self._send(application, call, template, to, round_, call.language, context | links, lease)

@@ -67,6 +67,17 @@ class ReviewClaim:
 
 
 @dataclass(frozen=True)
+class ReviewLinks:
+    """An organiser's two links about one application, as their emails and their overview show them."""
+
+    approve_url: str
+    reject_url: str
+
+    def of(self, outcome: Outcome) -> str:
+        return self.approve_url if outcome is Outcome.APPROVE else self.reject_url
+
+
+@dataclass(frozen=True)
 class OverviewClaim:
     """Whose overview: `organiser`, a keyed hash of their address (Links.organiser_key), or, in a link
     signed before calls had ids, `organiser_index`, their place in the default call's list."""
@@ -151,8 +162,13 @@ class Links:
         digest = hmac.new(self._organiser_key, address.strip().casefold().encode(), hashlib.sha256).digest()
         return base64.urlsafe_b64encode(digest[:16]).decode().rstrip("=")
 
-    def review_url(self, call_id: str, application_id: str, organiser_index: int, outcome: Outcome) -> str:
-        return self._url(call_id, "review", {"a": application_id, "o": organiser_index, "d": outcome.value})
+    def review_links(self, call_id: str, application_id: str, organiser_index: int) -> ReviewLinks:
+        """The links that approve and reject the application as organiser `organiser_index` of its call."""
+        approve, reject = (
+            self._url(call_id, "review", {"a": application_id, "o": organiser_index, "d": outcome.value})
+            for outcome in (Outcome.APPROVE, Outcome.REJECT)
+        )
+        return ReviewLinks(approve, reject)
 
     def read_review(self, token: str) -> ReviewClaim:
         payload, issued_at, call_id = self._load("review", token, lambda lifetimes: lifetimes.review)

@@ -18,12 +18,12 @@ from urllib.parse import urlencode
 
 from chalicelib.call import Call, Calls
 from chalicelib.i18n import N_, as_datetime
-from chalicelib.links import LinkInvalid, LinkRevoked, Links, OverviewClaim
+from chalicelib.links import LinkInvalid, LinkRevoked, Links, OverviewClaim, ReviewLinks
 from chalicelib.models import Application, Vote
 from chalicelib.stores.applications import ApplicationStore
 from chalicelib.stores.revocations import RevocationStore
 from chalicelib.stores.slots import SlotStore
-from chalicelib.vocabulary import Event, ExperienceKind, Outcome, Status
+from chalicelib.vocabulary import Event, ExperienceKind, Status
 
 CSV_COLUMNS = (
     "reference",
@@ -77,8 +77,7 @@ class Entry:
     can_vote: bool
     # The reader's own review links, signed as in their emails: each page shows the application and the
     # votes, and the vote button while the reader has not voted and the review is open.
-    approve_url: str
-    reject_url: str
+    review: ReviewLinks
 
     @property
     def kind(self) -> ExperienceKind | None:
@@ -323,6 +322,5 @@ class OverviewDesk:
             programme=programme,
             my_vote=my_vote,
             can_vote=my_vote is None and application.review_is_open(call.approvals_needed, call.rejections_needed),
-            approve_url=self._links.review_url(call.id, application.id, index, Outcome.APPROVE),
-            reject_url=self._links.review_url(call.id, application.id, index, Outcome.REJECT),
+            review=self._links.review_links(call.id, application.id, index),
         )

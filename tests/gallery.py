@@ -9,7 +9,7 @@ EMAIL_CONTEXT; one that needs more fails here until its context is added.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -308,8 +308,7 @@ def overview() -> Overview:
             programme={"galleryfirst": 1, "gallerysecond": 2}.get(a.id),
             my_vote=a.vote_of(MODERATOR),
             can_vote=a.status is Status.IN_REVIEW and a.vote_of(MODERATOR) is None,
-            approve_url=LINKS.review_url(CALL.id, a.id, 0, Outcome.APPROVE),
-            reject_url=LINKS.review_url(CALL.id, a.id, 0, Outcome.REJECT),
+            review=LINKS.review_links(CALL.id, a.id, 0),
         )
         for a in rows
     ]
@@ -320,8 +319,7 @@ EMAIL_CONTEXT: dict[str, Any] = {
     "status_url": LINKS.status_url(CALL.id, "galleryinreview"),
     "yes_url": LINKS.attendance_url(CALL.id, "galleryinreview", "yes"),
     "no_url": LINKS.attendance_url(CALL.id, "galleryinreview", "no"),
-    "approve_url": LINKS.review_url(CALL.id, "galleryinreview", 0, Outcome.APPROVE),
-    "reject_url": LINKS.review_url(CALL.id, "galleryinreview", 0, Outcome.REJECT),
+    **asdict(LINKS.review_links(CALL.id, "galleryinreview", 0)),
     "overview_url": LINKS.overview_url(MODERATOR),
     "verify_url": LINKS.verification_url(CALL.id, "galleryinreview"),
     "notes": ["Great story, but we have three like it.", "Please bring it to the OSPO meetup!"],

@@ -3,6 +3,7 @@ the worker's duties, the labels in both languages, and every email a task sends.
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -33,6 +34,8 @@ TEMPLATES = PROJECT / "chalicelib" / "templates"
 FRENCH = PROJECT / "chalicelib" / "locale" / "fr" / "LC_MESSAGES" / "messages.po"
 # Each email each task sends, one case apiece: a task that sends none (await_vote...) has no case that
 # would check nothing. Should none be left, the last test here fails: every template would be unsent.
+WEEK = timedelta(days=7)
+LINKS = Links("secret", "http://x", LinkLifetimes(review=WEEK, attendance=WEEK, overview=WEEK))
 SENT_EMAILS = [(task, email) for task in sorted(DUTIES) for email in DUTIES[task].emails]
 
 
@@ -124,9 +127,7 @@ def test_every_status_reads_as_words_on_the_status_page_in_both_languages() -> N
 
 @pytest.mark.parametrize("session_started", [False, True], ids=["before-the-session", "after-its-start"])
 @pytest.mark.parametrize("status", list(Status))
-def test_the_status_page_offers_to_withdraw_while_the_applicant_may(
-    status: Status, session_started: bool
-) -> None:
+def test_the_status_page_offers_to_withdraw_while_the_applicant_may(status: Status, session_started: bool) -> None:
     """The page's offer (withdraw, or a confirmed speaker's cancel) and the store's condition read one set."""
     page = rendering.page(
         "status.html",
@@ -151,7 +152,7 @@ def test_every_email_a_task_sends_renders_in_both_languages(task: Task, email: E
     task_message = TaskMessage(task=task, application_id=application.id, task_token="t", failure="EmailRejected")
     context = worker.context(email, application, task_message)
     if email.to is not Audience.APPLICANT:
-        context |= {"approve_url": "http://x/a", "reject_url": "http://x/r", "overview_url": "http://x/o"}
+        context |= asdict(LINKS.review_links(application.call_id, application.id, 0)) | {"overview_url": "http://x/o"}
     for language in LANGUAGES:
         message = rendering.email(
             email.template,
@@ -196,8 +197,7 @@ def sample_worker() -> TaskWorker:
     calls = Calls.of_one(load_call(DEFAULT_CALL_FILE))
     call = calls.default
     client = aws.dynamodb()
-    week = timedelta(days=7)
-    links = Links("secret", "http://x", LinkLifetimes(review=week, attendance=week, overview=week))
+    links = LINKS
     return TaskWorker(
         WorkerStores(ApplicationStore(client, "unused"), CallbackStore(client, "unused"), SlotStore(client, "unused")),
         Correspondence(EmailMarkers(client, "unused"), Mailer(aws.sesv2(), call.sender), links, calls.of, utc_now),

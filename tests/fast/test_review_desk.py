@@ -21,7 +21,7 @@ MODERATOR, PROGRAMME, TRACK = 0, 1, 2
 
 def review_token(links: Links, application_id: str, organiser: int, outcome: Outcome) -> str:
     """The token of the link in an organiser's review email."""
-    return token_of(links.review_url(DEFAULT_CALL, application_id, organiser, outcome))
+    return token_of(links.review_links(DEFAULT_CALL, application_id, organiser).of(outcome))
 
 
 def test_opening_a_review_link_shows_what_a_vote_would_do_and_changes_nothing(

@@ -110,7 +110,7 @@ class Submissions:
     def _limit(self, scope: str, key: str, per_hour: int, now: datetime) -> None:
         """Each call counts its own: its limits are its own."""
         window_end = (int(now.timestamp()) // HOUR + 1) * HOUR
-        if self._rate_limits.count_hit(f"{scope}#{self._call.id}#{key}", window_end) > per_hour:
+        if self._rate_limits.count_hit(scope, self._call.id, key, window_end) > per_hour:
             raise RateLimited(scope, window_end - int(now.timestamp()))
 
 
@@ -178,17 +178,24 @@ class Erasure:
     and write to nobody: the worker sends nothing to an erased application.
     """
 
-    def __init__(self, store: ApplicationStore, erasure: ErasureStore, withdrawals: Withdrawals) -> None:
+    def __init__(
+        self,
+        store: ApplicationStore,
+        erasure: ErasureStore,
+        withdrawals: Withdrawals,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
         self._store = store
         self._erasure = erasure
         self._withdrawals = withdrawals
+        self._clock = clock
 
     def erase(self, application: Application) -> Application:
         """`application` as its status link just read it."""
         if application.status in WITHDRAWABLE and not application.withdraw_requested:
             with suppress(CannotWithdraw):  # it reached an end meanwhile: nothing waits to be ended
                 self._withdrawals.withdraw(application)
-        return self._erasure.erase(application.id)
+        return self._erasure.erase(application.id, self._clock())
 
 
 class Verifications:

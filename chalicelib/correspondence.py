@@ -15,6 +15,7 @@ from chalicelib.links import Links
 from chalicelib.mailer import EmailRejected, EmailThrottled, Mailer
 from chalicelib.models import Application
 from chalicelib.stores.emails import EmailMarkers
+from chalicelib.stores.table import email_marker
 
 Context = dict[str, object]
 
@@ -106,7 +107,7 @@ class Correspondence:
             **context,
         )
         recipient, name = to
-        marker = f"{template}#{round_}"
+        marker = email_marker(template, round_)
         # Claimed for as long as the sender may live: one that dies before SES answers leaves a claim
         # that the redelivered task takes over once its lease has run out.
         if not self._markers.claim(application.id, marker, recipient, self._clock(), lease):

@@ -427,5 +427,7 @@ def withdrawals(applications: ApplicationStore, callbacks: Callbacks, calls: Cal
 
 
 @pytest.fixture
-def erasure(applications: ApplicationStore, erasure_store: ErasureStore, withdrawals: Withdrawals) -> Erasure:
-    return Erasure(applications, erasure_store, withdrawals)
+def erasure(
+    applications: ApplicationStore, erasure_store: ErasureStore, withdrawals: Withdrawals, clock: Clock
+) -> Erasure:
+    return Erasure(applications, erasure_store, withdrawals, clock)

@@ -18,7 +18,7 @@ from chalicelib.models import Application, ApplicationForm, InvalidFields, Withd
 from chalicelib.stores.applications import ApplicationStore, CannotWithdraw
 from chalicelib.stores.erasure import ErasureStore
 from chalicelib.stores.rates import RateLimits
-from chalicelib.vocabulary import WITHDRAWABLE, WaitKind, withdrawable
+from chalicelib.vocabulary import WITHDRAWABLE, WaitKind, WorkflowError, withdrawable
 
 
 class CallClosed(Exception):
@@ -166,7 +166,7 @@ class Withdrawals:
         started = self._call_of(application.call_id).session_started(self._clock())
         withdrawn = self._store.request_withdrawal(application.id, reason, withdrawable(started))
         # If the workflow is between two waits, the worker storing the next one sees the flag.
-        self._callbacks.fail(application.id, "Withdrawn", "The applicant withdrew.")
+        self._callbacks.fail(application.id, WorkflowError.WITHDRAWN, "The applicant withdrew.")
         return withdrawn
 
 

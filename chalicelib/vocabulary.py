@@ -120,6 +120,20 @@ class Task(StrEnum):
     TELL_ORGANISERS = "tell_organisers"
 
 
+class WorkflowError(StrEnum):
+    """An error a task reports to the workflow (SendTaskFailure) or the workflow raises itself: the definition's
+    Retry and Catch name it, and the organisers' failure email says what it meant (tasks.FAILURE_REASONS)."""
+
+    WITHDRAWN = "Withdrawn"
+    EMAIL_REJECTED = "EmailRejected"
+    EMAIL_THROTTLED = "EmailThrottled"
+    APPLICATION_MISSING = "ApplicationMissing"
+    CALL_MISSING = "CallMissing"
+    UNKNOWN_ANSWER = "UnknownAnswer"
+    # Step Functions' own: a task state ran past its TimeoutSeconds.
+    TIMEOUT = "States.Timeout"
+
+
 class WaitKind(StrEnum):
     """What a stored callback waits for, and so who may answer it."""
 

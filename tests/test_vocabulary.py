@@ -22,8 +22,18 @@ from chalicelib.stores.applications import ApplicationStore
 from chalicelib.stores.callbacks import CallbackStore
 from chalicelib.stores.emails import EmailMarkers
 from chalicelib.stores.slots import SlotStore
-from chalicelib.tasks import DUTIES, Audience, Email, TaskWorker, WorkerStores
-from chalicelib.vocabulary import EVENT_LABELS, NEXT_STEPS, STATUS_LABELS, Event, Outcome, Status, Task, withdrawable
+from chalicelib.tasks import DUTIES, FAILURE_REASONS, Audience, Email, TaskWorker, WorkerStores
+from chalicelib.vocabulary import (
+    EVENT_LABELS,
+    NEXT_STEPS,
+    STATUS_LABELS,
+    Event,
+    Outcome,
+    Status,
+    Task,
+    WorkflowError,
+    withdrawable,
+)
 from chalicelib.workflow import Workflow
 from infra import workflow
 from tests.fast.asl import states
@@ -85,6 +95,26 @@ def test_every_task_the_definition_sends_is_a_task_with_a_duty() -> None:
         assert Task(task) in DUTIES, task
     # And the duties cover every task there is: none is dispatched by name anywhere else.
     assert set(DUTIES) == set(Task)
+
+
+def test_every_error_the_definition_takes_from_a_task_is_a_workflow_error_and_each_is_named_there() -> None:
+    """The errors the worker, the API and Step Functions report; those the definition raises and catches inside
+    itself (Review.Approved...) are its own."""
+    states_ = states().values()
+    named = {
+        error
+        for state in states_
+        for rule in state.get("Retry", []) + state.get("Catch", [])
+        for error in rule["ErrorEquals"]
+    }
+    raised = {state["Error"] for state in states_ if state["Type"] == "Fail"}
+    recorded = {state["Result"]["Error"] for state in states_ if "Error" in state.get("Result", {})}
+    reported = {e for e in named - raised if e != "States.ALL" and not e.startswith("DynamoDB.")}
+    assert reported <= set(WorkflowError), reported - set(WorkflowError)
+    # Each is taken by name, or explained in the organisers' failure email; but CallMissing, which the
+    # catch-all takes with nobody to tell (the call is gone).
+    assert set(FAILURE_REASONS) <= set(WorkflowError)
+    assert set(WorkflowError) - reported - recorded - set(FAILURE_REASONS) == {WorkflowError.CALL_MISSING}
 
 
 def test_every_status_and_event_the_definition_records_is_declared_and_labelled_in_both_languages() -> None:

@@ -25,6 +25,9 @@ from deploy.package import package
 from infra import DEFINITION as ASL
 from tests.unpacked import run_from
 
+# The slow layer (tests/conftest.py): chalice package, cfn-lint and node's asl-validator.
+pytestmark = pytest.mark.slow
+
 PROJECT = Path(__file__).resolve().parent.parent
 ASL_VALIDATOR = PROJECT / "node_modules" / ".bin" / "asl-validator"
 REGION = "eu-west-3"

@@ -5,11 +5,14 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from functools import cache
+from typing import Any
 
 import pytest
 from babel.messages.pofile import read_po
 
-from chalicelib import aws, email_events, rendering
+from chalicelib import aws, email_events, rendering, vocabulary
 from chalicelib.call import Calls, load_call
 from chalicelib.clock import utc_now
 from chalicelib.correspondence import Correspondence
@@ -25,9 +28,13 @@ from chalicelib.stores.slots import SlotStore
 from chalicelib.tasks import DUTIES, FAILURE_REASONS, Audience, Email, TaskWorker, WorkerStores
 from chalicelib.vocabulary import (
     EVENT_LABELS,
+    KIND_CHOICES,
+    KIND_LABELS,
     NEXT_STEPS,
+    OUTCOME_LABELS,
     STATUS_LABELS,
     Event,
+    ExperienceKind,
     Outcome,
     Status,
     Task,
@@ -130,6 +137,37 @@ def test_every_status_and_event_the_definition_records_is_declared_and_labelled_
         assert french.get(label), f"no French for the event {event}"
     # Labels for every declared name, recorded today or by an earlier version of the workflow.
     assert set(STATUS_LABELS) == set(Status) == set(NEXT_STEPS) and set(EVENT_LABELS) == set(Event)
+
+
+# Each name people read, and where its English words are declared (chalicelib/vocabulary.py).
+WORDS: list[tuple[str, StrEnum, dict[Any, str]]] = [
+    *(("status", status, words) for status in Status for words in (STATUS_LABELS, NEXT_STEPS)),
+    *(("event", event, EVENT_LABELS) for event in Event),
+    *(("kind", kind, words) for kind in ExperienceKind for words in (KIND_LABELS, KIND_CHOICES)),
+    *(("outcome", outcome, OUTCOME_LABELS) for outcome in Outcome),
+]
+NAMES = {id(words): name for name, words in vars(vocabulary).items() if isinstance(words, dict)}
+
+
+@cache
+def french_words() -> dict[str, str]:
+    """Each English text of messages.po and its French, where it has one (a fuzzy entry does not count)."""
+    with FRENCH.open("rb") as handle:
+        catalogue = read_po(handle)
+    return {m.id: m.string for m in catalogue if isinstance(m.id, str) and isinstance(m.string, str) and not m.fuzzy}
+
+
+@pytest.mark.parametrize(
+    ("what", "name", "words"), WORDS, ids=[f"{what}-{name}-{NAMES[id(words)]}" for what, name, words in WORDS]
+)
+def test_every_status_event_kind_and_outcome_reads_as_words_in_english_and_french(
+    what: str, name: StrEnum, words: dict[Any, str]
+) -> None:
+    english = words.get(name)
+    assert english, f"no English words for the {what} {name.value}: add them to {NAMES[id(words)]} in vocabulary.py"
+    assert french_words().get(english), (
+        f"no French for the {what} {name.value} ({english!r}): run `make messages`, then translate it in {FRENCH}"
+    )
 
 
 def test_every_status_reads_as_words_on_the_status_page_in_both_languages() -> None:

@@ -13,16 +13,14 @@ import hmac
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import Any
 
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from chalicelib.clock import utc_now
 from chalicelib.i18n import N_
 from chalicelib.models import Application
-from chalicelib.vocabulary import Outcome
-
-AttendanceAnswer = Literal["yes", "no"]
+from chalicelib.vocabulary import AttendanceAnswer, Outcome
 
 
 class LinkError(Exception):
@@ -183,9 +181,9 @@ class Links:
     def read_attendance(self, token: str) -> AttendanceClaim:
         payload, _, call_id = self._load("attendance", token, lambda lifetimes: lifetimes.attendance)
         answer = payload.get("d")
-        if answer not in ("yes", "no") or not isinstance(payload.get("a"), str):
+        if answer not in set(AttendanceAnswer) or not isinstance(payload.get("a"), str):
             raise LinkInvalid(N_("This attendance link is not valid."))
-        return AttendanceClaim(payload["a"], answer, call_id)
+        return AttendanceClaim(payload["a"], AttendanceAnswer(answer), call_id)
 
     def status_url(self, call_id: str, application_id: str) -> str:
         return self._url(call_id, "status", {"a": application_id})

@@ -9,7 +9,7 @@ import unicodedata
 from collections.abc import Mapping
 from datetime import datetime
 from gettext import NullTranslations
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Annotated, Any, TypeVar
 
 from pydantic import (
     AfterValidator,
@@ -25,7 +25,7 @@ from pydantic_core import PydanticCustomError
 
 from chalicelib.fields import FIELD_LABELS
 from chalicelib.i18n import N_, SOURCE_LANGUAGE, Language, fill, translations
-from chalicelib.vocabulary import Event, ExperienceKind, Outcome, Status, Task, WaitKind
+from chalicelib.vocabulary import AttendanceAnswer, Event, ExperienceKind, Outcome, Status, Task, WaitKind
 
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
 # The local part is a dot-atom of ASCII characters (RFC 5322): what every mail system, SES and
@@ -363,7 +363,7 @@ class Wait(BaseModel):
 class Answer(BaseModel):
     """A speaker's answer to "will you be there?", taken once."""
 
-    answer: Literal["yes", "no"]
+    answer: AttendanceAnswer
     at: str
 
 

@@ -84,6 +84,7 @@ def _vocabulary() -> dict[str, Any]:
         "Status": vocabulary.Status,
         "Event": vocabulary.Event,
         "Undeliverable": vocabulary.Undeliverable,
+        "AttendanceAnswer": vocabulary.AttendanceAnswer,
         "WITHDRAWABLE": vocabulary.WITHDRAWABLE,
         "CANCELLABLE": vocabulary.CANCELLABLE,
         "HOLDING_A_SLOT": vocabulary.HOLDING_A_SLOT,

@@ -30,7 +30,7 @@ from chalicelib.stores.callbacks import CallbackStore
 from chalicelib.stores.emails import EmailBeingSent
 from chalicelib.stores.slots import SlotStore, WaitlistEntry
 from chalicelib.stores.table import ApplicationNotFound
-from chalicelib.vocabulary import Outcome, Task, WaitKind, WorkflowError
+from chalicelib.vocabulary import AttendanceAnswer, Outcome, Task, WaitKind, WorkflowError
 from chalicelib.workflow import WaitEnded, Workflow
 
 # The task queue's redrive policy (maxReceiveCount in infra/resources.json): after this many
@@ -313,8 +313,8 @@ def attendance_links(worker: TaskWorker, application: Application, message: Task
     confirmation window runs from when the slot was taken), and whether the slot came from the waitlist."""
     taken = application.slot_taken_at() or worker.clock()
     return {
-        "yes_url": worker.links.attendance_url(application.call_id, application.id, "yes"),
-        "no_url": worker.links.attendance_url(application.call_id, application.id, "no"),
+        "yes_url": worker.links.attendance_url(application.call_id, application.id, AttendanceAnswer.YES),
+        "no_url": worker.links.attendance_url(application.call_id, application.id, AttendanceAnswer.NO),
         "deadline": taken + timedelta(hours=worker.call_for(application).confirmation_window_hours),
         "promoted": application.was_waitlisted(),
     }

@@ -83,6 +83,13 @@ class Outcome(StrEnum):
     REJECT = "reject"
 
 
+class AttendanceAnswer(StrEnum):
+    """An accepted speaker's answer to "will you be there?", from their attendance link."""
+
+    YES = "yes"
+    NO = "no"
+
+
 class Undeliverable(StrEnum):
     """What SES reported of an applicant's address (stored as the application's `email_bounced`)."""
 

@@ -24,7 +24,7 @@ import json
 import sys
 from typing import Any
 
-from chalicelib.vocabulary import Event, Status, Task, WorkflowError
+from chalicelib.vocabulary import AttendanceAnswer, Event, Status, Task, WorkflowError
 from infra import DEFINITION as DEFINITION
 from infra import INFRA
 
@@ -392,8 +392,8 @@ CONFIRMATION: dict[str, State] = {
     "Attendance": choice(
         "The speaker's answer, from their attendance link.",
         [
-            {"Variable": "$.attendance.answer", "StringEquals": "yes", "Next": "Confirm"},
-            {"Variable": "$.attendance.answer", "StringEquals": "no", "Next": "Cancel"},
+            {"Variable": "$.attendance.answer", "StringEquals": AttendanceAnswer.YES, "Next": "Confirm"},
+            {"Variable": "$.attendance.answer", "StringEquals": AttendanceAnswer.NO, "Next": "Cancel"},
         ],
         "UnknownAnswer",
     ),

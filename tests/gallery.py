@@ -25,7 +25,7 @@ from chalicelib.links import AttendanceClaim, LinkLifetimes, Links, ReviewClaim
 from chalicelib.models import Answer, Application, HistoryEvent, Vote
 from chalicelib.overview import CallSummary, Entry, OrganiserCalls, Overview, OverviewQuery
 from chalicelib.review import ReviewView
-from chalicelib.vocabulary import ExperienceKind, Outcome, Status
+from chalicelib.vocabulary import AttendanceAnswer, ExperienceKind, Outcome, Status
 from tests.support import DEFAULT_CALL, MODERATOR, OPEN_UNTIL, PROGRAMME, SECOND_CALL, STORY, token_of
 
 TEMPLATES = Path(rendering.TEMPLATES_DIR)
@@ -214,8 +214,11 @@ def review_pages(language: Language) -> list[Rendered]:
 
 def attendance_pages(language: Language) -> list[Rendered]:
     accepted = application(Status.ACCEPTED)
-    yes, no = AttendanceClaim(accepted.id, "yes", CALL.id), AttendanceClaim(accepted.id, "no", CALL.id)
-    answer = Answer(answer="yes", at=(SUBMITTED + timedelta(days=1)).isoformat())
+    yes, no = (
+        AttendanceClaim(accepted.id, AttendanceAnswer.YES, CALL.id),
+        AttendanceClaim(accepted.id, AttendanceAnswer.NO, CALL.id),
+    )
+    answer = Answer(answer=AttendanceAnswer.YES, at=(SUBMITTED + timedelta(days=1)).isoformat())
     return [
         page("attendance-yes", "attendance.html", language, view=AttendanceView(accepted, yes, None, CALL), token="t"),
         page("attendance-no", "attendance.html", language, view=AttendanceView(accepted, no, None, CALL), token="t"),
@@ -317,8 +320,8 @@ def overview() -> Overview:
 
 EMAIL_CONTEXT: dict[str, Any] = {
     "status_url": LINKS.status_url(CALL.id, "galleryinreview"),
-    "yes_url": LINKS.attendance_url(CALL.id, "galleryinreview", "yes"),
-    "no_url": LINKS.attendance_url(CALL.id, "galleryinreview", "no"),
+    "yes_url": LINKS.attendance_url(CALL.id, "galleryinreview", AttendanceAnswer.YES),
+    "no_url": LINKS.attendance_url(CALL.id, "galleryinreview", AttendanceAnswer.NO),
     **asdict(LINKS.review_links(CALL.id, "galleryinreview", 0)),
     "overview_url": LINKS.overview_url(MODERATOR),
     "verify_url": LINKS.verification_url(CALL.id, "galleryinreview"),

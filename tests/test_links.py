@@ -11,7 +11,7 @@ import itsdangerous
 import pytest
 
 from chalicelib.links import ApplicantClaim, LinkExpired, LinkInvalid, LinkLifetimes, Links
-from chalicelib.vocabulary import Outcome
+from chalicelib.vocabulary import AttendanceAnswer, Outcome
 from tests.support import token_of
 
 WEEK = LinkLifetimes(review=timedelta(days=8), attendance=timedelta(days=8), overview=timedelta(days=365))
@@ -38,7 +38,7 @@ def test_a_review_link_says_which_call_application_organiser_and_decision() -> N
 
 
 def test_attendance_status_and_overview_links_round_trip() -> None:
-    attendance = LINKS.read_attendance(token_of(LINKS.attendance_url("call1", "app1", "no")))
+    attendance = LINKS.read_attendance(token_of(LINKS.attendance_url("call1", "app1", AttendanceAnswer.NO)))
     assert (attendance.call_id, attendance.application_id, attendance.answer) == ("call1", "app1", "no")
     assert LINKS.read_status(token_of(LINKS.status_url("call1", "app1"))) == ApplicantClaim("app1", "call1")
     overview = LINKS.overview_url("Programme@ow2con.example")
@@ -122,7 +122,7 @@ def test_old_links_have_expired_status_links_too() -> None:
     zero = timedelta(0)
     short = Links("a-secret", "https://cfp.example", LinkLifetimes(zero, zero, zero, status=zero))
     review = short.review_links("call1", "app1", 0).approve_url
-    attendance = short.attendance_url("call1", "app1", "yes")
+    attendance = short.attendance_url("call1", "app1", AttendanceAnswer.YES)
     status = short.status_url("call1", "app1")
     time.sleep(1.1)  # itsdangerous stamps whole seconds
     with pytest.raises(LinkExpired):

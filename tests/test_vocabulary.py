@@ -33,6 +33,7 @@ from chalicelib.vocabulary import (
     NEXT_STEPS,
     OUTCOME_LABELS,
     STATUS_LABELS,
+    AttendanceAnswer,
     Event,
     ExperienceKind,
     Outcome,
@@ -122,6 +123,16 @@ def test_every_error_the_definition_takes_from_a_task_is_a_workflow_error_and_ea
     # catch-all takes with nobody to tell (the call is gone).
     assert set(FAILURE_REASONS) <= set(WorkflowError)
     assert set(WorkflowError) - reported - recorded - set(FAILURE_REASONS) == {WorkflowError.CALL_MISSING}
+
+
+def test_the_definition_tells_apart_every_attendance_answer_and_no_other() -> None:
+    compared = {
+        rule["StringEquals"]
+        for state in states().values()
+        for rule in state.get("Choices", [])
+        if rule.get("Variable") == "$.attendance.answer"
+    }
+    assert compared == set(AttendanceAnswer)
 
 
 def test_every_status_and_event_the_definition_records_is_declared_and_labelled_in_both_languages() -> None:

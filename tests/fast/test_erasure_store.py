@@ -13,7 +13,7 @@ from chalicelib.stores.callbacks import CallbackStore
 from chalicelib.stores.erasure import ErasureStore
 from chalicelib.stores.table import ApplicationNotFound, application_key
 from chalicelib.stores.votes import VoteStore
-from chalicelib.vocabulary import Outcome, Status
+from chalicelib.vocabulary import AttendanceAnswer, Outcome, Status
 from tests.fast.conftest import NOW, Submit, sort_keys
 from tests.support import STORY
 
@@ -34,7 +34,7 @@ def test_erasing_blanks_the_application_the_notes_about_it_and_the_speakers_answ
     ada = submitted(status=Status.IN_REVIEW)
     vote = Vote(organiser="moderator@ow2con.example", outcome=Outcome.REJECT, at=NOW.isoformat(), note=NOTE)
     votes.record_vote(ada.id, 0, vote, 2, 2, ada.expires_at)
-    callback_store.claim_answer(ada.id, Answer(answer="yes", at=NOW.isoformat()))
+    callback_store.claim_answer(ada.id, Answer(answer=AttendanceAnswer.YES, at=NOW.isoformat()))
 
     erased = erasure_store.erase(ada.id, NOW)
 

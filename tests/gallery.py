@@ -17,7 +17,7 @@ from typing import Any
 from chalicelib import rendering
 from chalicelib.applications import InvalidApplication, read_form
 from chalicelib.attendance import AttendanceView
-from chalicelib.call import Call, load_calls
+from chalicelib.call import PROGRAMME_CHANGES, Call, load_calls
 from chalicelib.fields import FIELD_LABELS
 from chalicelib.handlers.calls import PLEASE_WAIT, TOO_MANY_PER_ADDRESS
 from chalicelib.i18n import LANGUAGES, Language, minutes, translate
@@ -25,7 +25,7 @@ from chalicelib.links import AttendanceClaim, LinkLifetimes, Links, ReviewClaim
 from chalicelib.models import Answer, Application, HistoryEvent, Vote
 from chalicelib.overview import CallSummary, Entry, OrganiserCalls, Overview, OverviewQuery
 from chalicelib.review import ReviewView
-from chalicelib.vocabulary import AttendanceAnswer, ExperienceKind, Outcome, Status
+from chalicelib.vocabulary import AttendanceAnswer, ExperienceKind, Outcome, Status, Undeliverable
 from tests.support import DEFAULT_CALL, MODERATOR, OPEN_UNTIL, PROGRAMME, SECOND_CALL, STORY, token_of
 
 TEMPLATES = Path(rendering.TEMPLATES_DIR)
@@ -339,10 +339,8 @@ EMAIL_CONTEXT: dict[str, Any] = {
 }
 # Emails that read differently by one value: each way is checked.
 VARIANTS: dict[str, list[dict[str, Any]]] = {
-    "programme_change": [
-        {"change": change} for change in ("withdrawal", "cancellation", "release", "promotion", "expiry")
-    ],
-    "undeliverable": [{"kind": "bounce"}, {"kind": "complaint"}],
+    "programme_change": [{"change": change} for change in PROGRAMME_CHANGES],
+    "undeliverable": [{"kind": kind} for kind in Undeliverable],
     "acceptance": [{"promoted": False}, {"promoted": True}],
 }
 

@@ -13,10 +13,10 @@ import pytest
 from babel.messages.pofile import read_po
 
 from chalicelib import aws, email_events, rendering, vocabulary
-from chalicelib.call import Calls, load_call
+from chalicelib.call import PROGRAMME_CHANGES, Calls, load_call
 from chalicelib.clock import utc_now
 from chalicelib.correspondence import Correspondence
-from chalicelib.i18n import LANGUAGES, translate
+from chalicelib.i18n import LANGUAGES, Language, translate
 from chalicelib.links import LinkLifetimes, Links
 from chalicelib.mailer import Mailer
 from chalicelib.models import Application, ApplicationForm, TaskMessage, Vote
@@ -39,13 +39,14 @@ from chalicelib.vocabulary import (
     Outcome,
     Status,
     Task,
+    Undeliverable,
     WorkflowError,
     withdrawable,
 )
 from chalicelib.workflow import Workflow
 from infra import workflow
 from tests.fast.asl import states
-from tests.gallery import email_templates
+from tests.gallery import EMAIL_CONTEXT, email_templates
 from tests.support import PROJECT, STORY
 
 TEMPLATES = PROJECT / "chalicelib" / "templates"
@@ -244,6 +245,19 @@ def test_every_email_a_task_sends_renders_in_both_languages(task: Task, email: E
         )
         assert message.subject and message.text.strip() and "<html" in message.html
         assert "_" not in message.subject, f"{email.template} ({language}): {message.subject}"
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_each_change_to_the_programme_and_each_undeliverable_address_reads_differently(language: Language) -> None:
+    """The templates tell the names apart by comparing them: a misspelt one would read as another."""
+    context = EMAIL_CONTEXT | {"application": sample_application(), "call": load_call(DEFAULT_CALL_FILE)}
+    ways: list[tuple[str, str, tuple[str, ...]]] = [
+        ("programme_change", "change", PROGRAMME_CHANGES),
+        ("undeliverable", "kind", tuple(Undeliverable)),
+    ]
+    for template, name, names in ways:
+        subjects = {rendering.email(template, (), language, **(context | {name: each})).subject for each in names}
+        assert len(subjects) == len(names), (template, subjects)
 
 
 @pytest.mark.parametrize("kind", ["bounce", "complaint"])

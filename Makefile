@@ -58,16 +58,16 @@ lint: install
 typecheck: install
 	$(BIN)/mypy
 
-# The fast layer first (tests/fast: stores, worker and services on moto's mock_aws, in process, seconds),
-# then every other test once: the flows through the real state machine on the emulator.
-FAST_TESTS := tests/fast
-
-# Prerequisites run in the order written (make without -j): the checks, then the fast layer, then the rest.
+# Two layers, by cost (tests/conftest.py says which tests are slow): the fast layer is every test that needs
+# no emulator, no chalice package, no property run and no process of its own (the stores, worker and services
+# on moto's mock_aws in process, the vocabulary, catalogues, wording, links...: seconds); the slow layer is
+# the rest, each test once: the flows through the real state machine on the emulator, packaging, a browser...
+# Prerequisites run in the order written (make without -j): the checks, then the fast layer, then the slow.
 test: lint typecheck node translations test-fast
-	PYTHONPATH=. $(BIN)/pytest --ignore=$(FAST_TESTS)
+	PYTHONPATH=. $(BIN)/pytest -m slow
 
 test-fast: install translations
-	PYTHONPATH=. $(BIN)/pytest $(FAST_TESTS)
+	PYTHONPATH=. $(BIN)/pytest -m "not slow"
 
 # The slow profiles of RELIABILITY.md: 10,000 cases per property, in process (the form, the JSON API, and the
 # headers of built emails); then 1,000 schemathesis

@@ -18,7 +18,7 @@ from chalicelib.models import Application, ApplicationForm, InvalidFields, Withd
 from chalicelib.stores.applications import ApplicationStore, CannotWithdraw
 from chalicelib.stores.erasure import ErasureStore
 from chalicelib.stores.rates import RateLimits
-from chalicelib.vocabulary import WITHDRAWABLE, WaitKind, withdrawable
+from chalicelib.vocabulary import WITHDRAWABLE, WaitKind, WorkflowError, withdrawable
 
 
 class CallClosed(Exception):
@@ -110,7 +110,7 @@ class Submissions:
     def _limit(self, scope: str, key: str, per_hour: int, now: datetime) -> None:
         """Each call counts its own: its limits are its own."""
         window_end = (int(now.timestamp()) // HOUR + 1) * HOUR
-        if self._rate_limits.count_hit(f"{scope}#{self._call.id}#{key}", window_end) > per_hour:
+        if self._rate_limits.count_hit(scope, self._call.id, key, window_end) > per_hour:
             raise RateLimited(scope, window_end - int(now.timestamp()))
 
 
@@ -173,7 +173,7 @@ class Withdrawals:
         started = self._call_of(application.call_id).session_started(self._clock())
         withdrawn = self._store.request_withdrawal(application.id, reason, withdrawable(started))
         # If the workflow is between two waits, the worker storing the next one sees the flag.
-        self._callbacks.fail(application.id, "Withdrawn", "The applicant withdrew.")
+        self._callbacks.fail(application.id, WorkflowError.WITHDRAWN, "The applicant withdrew.")
         return withdrawn
 
 
@@ -185,17 +185,24 @@ class Erasure:
     and write to nobody: the worker sends nothing to an erased application.
     """
 
-    def __init__(self, store: ApplicationStore, erasure: ErasureStore, withdrawals: Withdrawals) -> None:
+    def __init__(
+        self,
+        store: ApplicationStore,
+        erasure: ErasureStore,
+        withdrawals: Withdrawals,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
         self._store = store
         self._erasure = erasure
         self._withdrawals = withdrawals
+        self._clock = clock
 
     def erase(self, application: Application) -> Application:
         """`application` as its status link just read it."""
         if application.status in WITHDRAWABLE and not application.withdraw_requested:
             with suppress(CannotWithdraw):  # it reached an end meanwhile: nothing waits to be ended
                 self._withdrawals.withdraw(application)
-        return self._erasure.erase(application.id)
+        return self._erasure.erase(application.id, self._clock())
 
 
 class Verifications:

@@ -13,15 +13,14 @@ import hmac
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import Any
 
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from chalicelib.clock import utc_now
 from chalicelib.i18n import N_
-from chalicelib.models import Application, Outcome
-
-AttendanceAnswer = Literal["yes", "no"]
+from chalicelib.models import Application
+from chalicelib.vocabulary import AttendanceAnswer, Outcome
 
 
 class LinkError(Exception):
@@ -63,6 +62,17 @@ class ReviewClaim:
     issued_at: datetime
     # None in a link signed before calls had ids: the call of its application.
     call_id: str | None = None
+
+
+@dataclass(frozen=True)
+class ReviewLinks:
+    """An organiser's two links about one application, as their emails and their overview show them."""
+
+    approve_url: str
+    reject_url: str
+
+    def of(self, outcome: Outcome) -> str:
+        return self.approve_url if outcome is Outcome.APPROVE else self.reject_url
 
 
 @dataclass(frozen=True)
@@ -150,8 +160,13 @@ class Links:
         digest = hmac.new(self._organiser_key, address.strip().casefold().encode(), hashlib.sha256).digest()
         return base64.urlsafe_b64encode(digest[:16]).decode().rstrip("=")
 
-    def review_url(self, call_id: str, application_id: str, organiser_index: int, outcome: Outcome) -> str:
-        return self._url(call_id, "review", {"a": application_id, "o": organiser_index, "d": outcome.value})
+    def review_links(self, call_id: str, application_id: str, organiser_index: int) -> ReviewLinks:
+        """The links that approve and reject the application as organiser `organiser_index` of its call."""
+        approve, reject = (
+            self._url(call_id, "review", {"a": application_id, "o": organiser_index, "d": outcome.value})
+            for outcome in (Outcome.APPROVE, Outcome.REJECT)
+        )
+        return ReviewLinks(approve, reject)
 
     def read_review(self, token: str) -> ReviewClaim:
         payload, issued_at, call_id = self._load("review", token, lambda lifetimes: lifetimes.review)
@@ -166,9 +181,9 @@ class Links:
     def read_attendance(self, token: str) -> AttendanceClaim:
         payload, _, call_id = self._load("attendance", token, lambda lifetimes: lifetimes.attendance)
         answer = payload.get("d")
-        if answer not in ("yes", "no") or not isinstance(payload.get("a"), str):
+        if answer not in set(AttendanceAnswer) or not isinstance(payload.get("a"), str):
             raise LinkInvalid(N_("This attendance link is not valid."))
-        return AttendanceClaim(payload["a"], answer, call_id)
+        return AttendanceClaim(payload["a"], AttendanceAnswer(answer), call_id)
 
     def status_url(self, call_id: str, application_id: str) -> str:
         return self._url(call_id, "status", {"a": application_id})

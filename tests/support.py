@@ -22,7 +22,7 @@ from chalice.test import Client, HTTPResponse
 from chalicelib import aws, deps
 from chalicelib.models import Application
 from chalicelib.settings import CALL_OVERRIDES, CFP_FAULTS
-from chalicelib.stores.table import application_from_item
+from chalicelib.stores.table import APPLICATION, application_from_item
 from local import process, stack
 from local.emulator import Emulator, aws_environment
 from local.outbox import OutboxMessage, read_outbox
@@ -187,7 +187,7 @@ class CfP:
 
     def applications(self) -> list[Application]:
         items = aws.dynamodb().scan(TableName=self.resources.table_name)["Items"]
-        return [application_from_item(i) for i in items if i["sk"]["S"] == "APPLICATION"]
+        return [application_from_item(i) for i in items if i["sk"]["S"] == APPLICATION]
 
     def count_applications(self) -> int:
         """How many applications the table holds (a COUNT scan: cheap enough for every example)."""
@@ -195,7 +195,7 @@ class CfP:
             TableName=self.resources.table_name,
             Select="COUNT",
             FilterExpression="sk = :a",
-            ExpressionAttributeValues={":a": {"S": "APPLICATION"}},
+            ExpressionAttributeValues={":a": {"S": APPLICATION}},
         )
         return int(response["Count"])
 

@@ -14,6 +14,9 @@ import requests
 from local import process
 from tests.support import DEFAULT_CALL, MODERATOR, PROGRAMME, SECOND_CALL, STORY, LocalRun, running_locally
 
+# The slow layer (tests/conftest.py): a local run, over HTTP.
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def local_run() -> Iterator[LocalRun]:

@@ -19,7 +19,7 @@ import itsdangerous
 
 from chalicelib import aws, deps
 from chalicelib.settings import CALL_OVERRIDES, LINK_SECRET
-from chalicelib.stores.revocations import one_call_revocation_key
+from chalicelib.stores.table import one_call_revocation_key
 from tests.support import DEFAULT_CALL, MODERATOR, OPEN_UNTIL, PROGRAMME, STORY, CfP
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}

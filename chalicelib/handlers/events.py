@@ -19,11 +19,12 @@ def start_review(event: DynamoDBEvent) -> None:
     """One execution per new application, named after it, with its own call's settings; a replayed record
     starts nothing new. The table keeps the call's settings as long as the application (stores/calls.py), so
     the review runs on if the call's file is removed."""
+    from chalicelib.stores.table import application_id_of  # pydantic (its models), which the form does without
+
     for record in event:
-        keys = record.keys or {}
-        if record.event_name != "INSERT" or keys.get("sk", {}).get("S") != "APPLICATION":
+        application_id = application_id_of(record.keys or {})
+        if record.event_name != "INSERT" or application_id is None:
             continue
-        application_id = keys["pk"]["S"].removeprefix("APP#")
         image = record.new_image or {}
         call = deps.call(image.get("call_id", {}).get("S"))
         if "expires_at" in image:

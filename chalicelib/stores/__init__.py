@@ -1,6 +1,7 @@
 """The one DynamoDB table and the small stores that share it, one per concern.
 
-Keys (partition key `pk`, sort key `sk`), the only place they are written down:
+Keys (partition key `pk`, sort key `sk`), the only place they are written down (table.py alone builds and reads
+them; tests/test_table_keys.py holds the stream's filter and the policies to it):
 
     pk = APP#<application id>   sk = APPLICATION       the application: status, history, tallies, votes, and
                                                        `recorded`, the workflow steps its tasks wrote

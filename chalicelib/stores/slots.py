@@ -5,7 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from chalicelib.models import Application
-from chalicelib.stores.table import SLOTS, WAITLIST, TableStore, application_key, call_key, to_item
+from chalicelib.stores.table import (
+    SLOTS,
+    WAITLIST,
+    TableStore,
+    application_key,
+    call_key,
+    call_partition,
+    to_item,
+    waitlist_sort_key,
+)
 
 
 @dataclass(frozen=True)
@@ -30,7 +39,7 @@ class SlotStore(TableStore):
             ReturnValues="ALL_NEW",
         )
         since = response["Attributes"]["waitlisted_at"]["S"]
-        entry = WaitlistEntry(f"{WAITLIST}{since}#{application.id}", application.id, task_token)
+        entry = WaitlistEntry(waitlist_sort_key(since, application.id), application.id, task_token)
         self._client.put_item(
             TableName=self._table,
             Item=call_key(application.call_id, entry.key)
@@ -43,7 +52,7 @@ class SlotStore(TableStore):
         response = self._client.query(
             TableName=self._table,
             KeyConditionExpression="pk = :pk AND begins_with(sk, :prefix)",
-            ExpressionAttributeValues={":pk": {"S": f"CALL#{call_id}"}, ":prefix": {"S": WAITLIST}},
+            ExpressionAttributeValues={":pk": call_partition(call_id), ":prefix": {"S": WAITLIST}},
             ConsistentRead=True,
         )
         return [

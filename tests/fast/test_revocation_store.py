@@ -8,7 +8,8 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from chalicelib.call import Call
-from chalicelib.stores.revocations import RevocationStore, one_call_revocation_key
+from chalicelib.stores.revocations import RevocationStore
+from chalicelib.stores.table import one_call_revocation_key
 from tests.support import MODERATOR, PROGRAMME
 
 if TYPE_CHECKING:

@@ -14,8 +14,8 @@ from chalice.test import Client
 
 from app import app
 from chalicelib import deps
-from chalicelib.models import Outcome
 from chalicelib.settings import CALL_OVERRIDES, LINK_SECRET, TABLE_NAME
+from chalicelib.vocabulary import AttendanceAnswer
 from tests.fast.conftest import Submit
 from tests.support import DEFAULT_CALL, SECOND_CALL, token_of
 
@@ -52,8 +52,8 @@ def test_a_link_signed_before_calls_had_ids_leads_to_its_application_s_call(clie
 def test_a_post_is_sent_again_to_the_call_s_address_with_its_body(client: Client) -> None:
     links = deps.links()
     tokens = {
-        "review": token_of(links.review_url(SECOND_CALL, "a1", 0, Outcome.REJECT)),
-        "attendance": token_of(links.attendance_url(SECOND_CALL, "a1", "no")),
+        "review": token_of(links.review_links(SECOND_CALL, "a1", 0).reject_url),
+        "attendance": token_of(links.attendance_url(SECOND_CALL, "a1", AttendanceAnswer.NO)),
         "verify": token_of(links.verification_url(SECOND_CALL, "a1")),
         "status": token_of(links.status_url(SECOND_CALL, "a1")),
     }

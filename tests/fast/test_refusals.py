@@ -23,7 +23,7 @@ from chalicelib.applications import CallClosed, InvalidApplication, InvalidReaso
 from chalicelib.attendance import ConfirmationClosed
 from chalicelib.handlers.refusals import REFUSALS, refusal_of
 from chalicelib.links import LinkExpired, LinkInvalid, LinkOfAnotherCall, LinkRevoked
-from chalicelib.models import Answer, Outcome, Vote
+from chalicelib.models import Answer, Vote
 from chalicelib.overview import InvalidQuery, NotTheirCall
 from chalicelib.review import InvalidNote
 from chalicelib.settings import CALL_OVERRIDES, TABLE_NAME
@@ -31,7 +31,7 @@ from chalicelib.stores.applications import CannotWithdraw
 from chalicelib.stores.callbacks import AlreadyAnswered, AnswerChanging, CallbackStore
 from chalicelib.stores.table import ApplicationNotFound
 from chalicelib.stores.votes import AlreadyVoted, ReviewOver, VoteContended
-from chalicelib.vocabulary import Status
+from chalicelib.vocabulary import AttendanceAnswer, Outcome, Status
 from chalicelib.web import BadBody, BodyTooLarge
 from tests.fast.conftest import NOW, Submit
 from tests.support import DEFAULT_CALL, GRACE, LINUS, MODERATOR, OPEN_UNTIL, SECOND_CALL, STORY, token_of
@@ -318,7 +318,7 @@ def test_a_vote_that_did_not_count_gets_the_review_page_again_saying_why(
         (ReviewOver(grace), grace, "The review is over"),
         (VoteContended(linus.id), linus, "Approve this application?"),  # the button again, to try once more
     ):
-        token = token_of(deps.links().review_url(DEFAULT_CALL, application.id, 0, Outcome.APPROVE))
+        token = token_of(deps.links().review_links(DEFAULT_CALL, application.id, 0).approve_url)
         response = refused(error, request("POST", f"{CALL}/review/{token}", PAGE, "", FORM))
         assert response.status_code == 409, words
         page = str(response.body)
@@ -328,7 +328,7 @@ def test_a_vote_that_did_not_count_gets_the_review_page_again_saying_why(
 def test_an_answer_not_taken_gets_the_attendance_page_again_saying_why(
     app_on_the_table: None, submitted: Submit, callback_store: CallbackStore
 ) -> None:
-    yes = Answer(answer="yes", at=NOW.isoformat())
+    yes = Answer(answer=AttendanceAnswer.YES, at=NOW.isoformat())
     ada = submitted(status=Status.ACCEPTED)
     callback_store.claim_answer(ada.id, yes)
     grace = submitted(GRACE, status=Status.ACCEPTED)
@@ -338,7 +338,7 @@ def test_an_answer_not_taken_gets_the_attendance_page_again_saying_why(
         (AnswerChanging(grace.id), grace, "Will you be there?"),  # the button again, to try once more
         (ConfirmationClosed(linus.status), linus, "Nothing to confirm"),
     ):
-        token = token_of(deps.links().attendance_url(DEFAULT_CALL, application.id, "yes"))
+        token = token_of(deps.links().attendance_url(DEFAULT_CALL, application.id, AttendanceAnswer.YES))
         response = refused(error, request("POST", f"{CALL}/attendance/{token}", PAGE, "", FORM))
         assert response.status_code == 409, words
         assert f"<h2>{words}</h2>" in str(response.body), words

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
+from local.emulator import stop_server
+
 SERVER = Path(__file__).resolve().parent / "interpreter.mjs"
 PACKAGE = SERVER.parent.parent / "node_modules" / "aws-local-stepfunctions"
 # botocore's service-specific endpoint, which outranks AWS_ENDPOINT_URL.
@@ -48,10 +50,4 @@ class SecondInterpreter:
         return self
 
     def stop(self) -> None:
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
+        stop_server(self.process)

@@ -76,7 +76,7 @@ function statesOf(definition, parallel = null, found = new Map()) {
 }
 
 function closeTokens(execution, closes) {
-  for (const [token, task] of tokens) {
+  for (const task of tokens.values()) {
     if (task.execution === execution && task.open && closes(task)) task.open = false;
   }
 }
@@ -109,7 +109,11 @@ function integrations(execution, states) {
         });
         return answer.promise;
       }
-      throw named("States.Runtime", `${state.Resource} (state ${name}) is not played by tests/interpreter.mjs`);
+      // As AWS's States.Runtime, neither retried nor caught: the execution fails.
+      throw Object.assign(named("States.Runtime", `${state.Resource} (state ${name}) is not played here`), {
+        isRetryable: false,
+        isCatchable: false,
+      });
     };
   }
   return handlers;
@@ -124,6 +128,12 @@ async function record(execution, states, eventLogs) {
     let entry = null;
     if (type === "ExecutionStarted") {
       entry = { type, executionStartedEventDetails: { input: JSON.stringify(event.input) } };
+    } else if (type === "ExecutionSucceeded") {
+      entry = { type, executionSucceededEventDetails: { output: JSON.stringify(event.output) } };
+    } else if (type === "ExecutionFailed") {
+      entry = { type, executionFailedEventDetails: { error: event.Error, cause: String(event.Cause ?? "") } };
+    } else if (type === "ExecutionAborted") {
+      entry = { type };
     } else if (type === "StateEntered") {
       entry = { type: `${state.type}StateEntered`, stateEnteredEventDetails: { name: state.name, input: JSON.stringify(state.input) } };
     } else if (type === "StateExited" || type === "StateFailed") {
@@ -220,8 +230,9 @@ const OPERATIONS = {
   },
   StartExecution: startExecution,
   DescribeExecution({ executionArn }) {
-    const { input, output, error, cause } = execution(executionArn);
-    return { ...summary(execution(executionArn)), input, output, error, cause };
+    const described = execution(executionArn);
+    const { input, output, error, cause } = described;
+    return { ...summary(described), input, output, error, cause };
   },
   ListExecutions({ stateMachineArn, statusFilter }) {
     const listed = [...executions.values()].filter(

@@ -4,7 +4,8 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
-NODE_STAMP := node_modules/.installed-$(shell cat package.json package-lock.json | cksum | cut -d' ' -f1)
+NODE_PATCHES := $(wildcard patches/*.patch)
+NODE_STAMP := node_modules/.installed-$(shell cat package.json package-lock.json $(NODE_PATCHES) | cksum | cut -d' ' -f1)
 
 STAGE ?= dev
 OUT := out/$(STAGE)
@@ -20,11 +21,13 @@ $(STAMP): requirements.txt requirements-dev.txt
 	@$(BIN)/python -m pip install --quiet -r requirements-dev.txt || { echo "✗ pip could not install requirements-dev.txt; see its output above"; exit 1; }
 	@rm -f $(VENV)/.installed-* && touch $@
 
-# asl-validator, pinned in package-lock.json; statelint is a Ruby gem.
+# The Node tools of the checks, pinned in package-lock.json (statelint is a Ruby gem). npm ci runs package.json's
+# postinstall, which applies patches/ to aws-local-stepfunctions and fails if one no longer applies (README,
+# "Two interpreters"); a changed patch installs again.
 node: $(NODE_STAMP)
 
-$(NODE_STAMP): package.json package-lock.json
-	@command -v npm >/dev/null || { echo "✗ npm is needed for the ASL check: install Node.js"; exit 1; }
+$(NODE_STAMP): package.json package-lock.json $(NODE_PATCHES)
+	@command -v npm >/dev/null || { echo "✗ npm is needed for the ASL check and the second interpreter: install Node.js"; exit 1; }
 	@npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 

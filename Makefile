@@ -4,7 +4,8 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
-NODE_STAMP := node_modules/.installed-$(shell cat package.json package-lock.json | cksum | cut -d' ' -f1)
+NODE_PATCHES := $(wildcard patches/*.patch)
+NODE_STAMP := node_modules/.installed-$(shell cat package.json package-lock.json $(NODE_PATCHES) | cksum | cut -d' ' -f1)
 
 STAGE ?= dev
 OUT := out/$(STAGE)
@@ -20,11 +21,13 @@ $(STAMP): requirements.txt requirements-dev.txt
 	@$(BIN)/python -m pip install --quiet -r requirements-dev.txt || { echo "✗ pip could not install requirements-dev.txt; see its output above"; exit 1; }
 	@rm -f $(VENV)/.installed-* && touch $@
 
-# asl-validator, pinned in package-lock.json; statelint is a Ruby gem.
+# The Node tools of the checks, pinned in package-lock.json (statelint is a Ruby gem). npm ci runs package.json's
+# postinstall, which applies patches/ to aws-local-stepfunctions and fails if one no longer applies (README,
+# "Two interpreters"); a changed patch installs again.
 node: $(NODE_STAMP)
 
-$(NODE_STAMP): package.json package-lock.json
-	@command -v npm >/dev/null || { echo "✗ npm is needed for the ASL check: install Node.js"; exit 1; }
+$(NODE_STAMP): package.json package-lock.json $(NODE_PATCHES)
+	@command -v npm >/dev/null || { echo "✗ npm is needed for the ASL check and the second interpreter: install Node.js"; exit 1; }
 	@npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
@@ -58,16 +61,16 @@ lint: install
 typecheck: install
 	$(BIN)/mypy
 
-# The fast layer first (tests/fast: stores, worker and services on moto's mock_aws, in process, seconds),
-# then every other test once: the flows through the real state machine on the emulator.
-FAST_TESTS := tests/fast
-
-# Prerequisites run in the order written (make without -j): the checks, then the fast layer, then the rest.
+# Two layers, by cost (tests/conftest.py says which tests are slow): the fast layer is every test that needs
+# no emulator, no chalice package, no property run and no process of its own (the stores, worker and services
+# on moto's mock_aws in process, the vocabulary, catalogues, wording, links...: seconds); the slow layer is
+# the rest, each test once: the flows through the real state machine on the emulator, packaging, a browser...
+# Prerequisites run in the order written (make without -j): the checks, then the fast layer, then the slow.
 test: lint typecheck node translations test-fast
-	PYTHONPATH=. $(BIN)/pytest --ignore=$(FAST_TESTS)
+	PYTHONPATH=. $(BIN)/pytest -m slow
 
 test-fast: install translations
-	PYTHONPATH=. $(BIN)/pytest $(FAST_TESTS)
+	PYTHONPATH=. $(BIN)/pytest -m "not slow"
 
 # The slow profiles of RELIABILITY.md: 10,000 cases per property, in process (the form, the JSON API, and the
 # headers of built emails); then 1,000 schemathesis

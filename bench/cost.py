@@ -35,6 +35,7 @@ from typing import Any
 from urllib.parse import urlencode, urlparse
 
 from bench.common import LambdaContext, api_event, emulated_stack, save, say, story, submission_event
+from chalicelib.stores.table import APPLICATION, application_key
 
 # AWS list prices, us-east-1, on-demand, without free tiers, as written on PRICES_DATE from PRICE_PAGES.
 PRICES_DATE = "2026-11-25"
@@ -151,11 +152,11 @@ def request_units(calls: list[tuple[str, dict[str, Any]]], application_bytes: in
         if operation == "TransactWriteItems":
             for entry in params.get("TransactItems", []):
                 (kind,) = entry.values()
-                on_app = kind.get("Key", kind.get("Item", {})).get("sk", {}).get("S") == "APPLICATION"
+                on_app = kind.get("Key", kind.get("Item", {})).get("sk", {}).get("S") == APPLICATION
                 writes += 2 * (2 * app_wru if on_app else 1)
         elif operation in WRITES:
             key = params.get("Key") or params.get("Item") or {}
-            on_app = key.get("sk", {}).get("S") == "APPLICATION"
+            on_app = key.get("sk", {}).get("S") == APPLICATION
             writes += 2 * app_wru if on_app else 1
         elif operation in READS:
             reads += app_rru
@@ -225,9 +226,7 @@ def one_application(
     status = stepfunctions.describe_execution(executionArn=execution_arn)["status"]
     events = history(stepfunctions, execution_arn)
     pump.poll_once()  # the last stream records, from the workflow's final writes
-    item = aws.dynamodb().get_item(
-        TableName=deps.settings().table_name, Key={"pk": {"S": f"APP#{application_id}"}, "sk": {"S": "APPLICATION"}}
-    )["Item"]
+    item = aws.dynamodb().get_item(TableName=deps.settings().table_name, Key=application_key(application_id))["Item"]
 
     invocations = meter.invocations[first_invocation:]
     by_function = Counter(i.function for i in invocations)

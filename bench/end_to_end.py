@@ -21,7 +21,7 @@ import urllib.request
 from collections.abc import Callable
 from typing import Any
 
-from bench.common import CALL_OVERRIDES, save, say, story, summary
+from bench.common import CALL_ID, CALL_OVERRIDES, save, say, story, summary
 from local import process as local_process
 
 POLL_SECONDS = 0.01
@@ -77,7 +77,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
 
         # A first application, untimed: it warms the local run, and it calibrates the counter, which moto
         # raises by more than one for each message SESv2 sends.
-        post_json(f"{urls['app']}/applications", story(0, "calibrate") | {"consent": True})
+        post_json(f"{urls['app']}/{CALL_ID}/applications", story(0, "calibrate") | {"consent": True})
         per_application = wait_until_settled(sent)
         unit = per_application / (1 + len(organisers))
 
@@ -87,7 +87,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             before = sent()
             fields = story(number, "e2e") | {"consent": True}
             started = time.perf_counter()
-            post_json(f"{urls['app']}/applications", fields)
+            post_json(f"{urls['app']}/{CALL_ID}/applications", fields)
             deadline = started + 30
             # The acknowledgement is sent first; the next message is the first organiser's.
             while sent() < before + 2 * unit:

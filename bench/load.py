@@ -24,6 +24,7 @@ import requests
 
 from bench.common import CALL_ID, CALL_OVERRIDES, save
 from chalicelib import aws
+from chalicelib.stores.table import APPLICATION
 from local import process
 from local.emulator import aws_environment
 from local.moto_server import SES_MESSAGES_PATH
@@ -150,7 +151,7 @@ def measure(run: process.LocalRun, total: int, clients: int, settle_seconds: flo
     table = next(t for t in dynamodb.list_tables()["TableNames"] if t.endswith("-applications"))
     stored = 0
     for page in dynamodb.get_paginator("scan").paginate(
-        TableName=table, FilterExpression="sk = :a", ExpressionAttributeValues={":a": {"S": "APPLICATION"}}
+        TableName=table, FilterExpression="sk = :a", ExpressionAttributeValues={":a": {"S": APPLICATION}}
     ):
         stored += page["Count"]
     sfn = aws.stepfunctions()

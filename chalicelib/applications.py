@@ -18,7 +18,7 @@ from chalicelib.models import Application, ApplicationForm, InvalidFields, Withd
 from chalicelib.stores.applications import ApplicationStore, CannotWithdraw
 from chalicelib.stores.erasure import ErasureStore
 from chalicelib.stores.rates import RateLimits
-from chalicelib.vocabulary import WITHDRAWABLE, WaitKind, withdrawable
+from chalicelib.vocabulary import WITHDRAWABLE, WaitKind, WorkflowError, withdrawable
 
 
 class CallClosed(Exception):
@@ -134,18 +134,25 @@ class Submissions:
     def _limit(self, scope: str, key: str, per_hour: int, now: datetime) -> None:
         """Each call counts its own: its limits are its own."""
         window_end = (int(now.timestamp()) // HOUR + 1) * HOUR
-        if self._rate_limits.count_hit(f"{scope}#{self._call.id}#{key}", window_end) > per_hour:
+        if self._rate_limits.count_hit(scope, self._call.id, key, window_end) > per_hour:
             raise RateLimited(scope, window_end - int(now.timestamp()))
 
 
 class ApplicantLinks:
     """The application an applicant's link leads to, checked to belong to the call at whose address it was
-    opened (`route_call_id`; None at the addresses of the one-call versions). Raises a LinkError, or
-    ApplicationNotFound once the application is gone."""
+    opened (`route_call_id`; None: wherever it is). Raises a LinkError, or ApplicationNotFound once the
+    application is gone."""
 
     def __init__(self, store: ApplicationStore, links: Links) -> None:
         self._store = store
         self._links = links
+
+    def call_of(self, kind: str, token: str) -> str:
+        """The call of any link about an application (review, attendance, status, verify, thanks): the one it
+        names, or, in a link signed before calls had ids, its application's. A link that is not ours raises a
+        LinkError before anything is read."""
+        application_id, call_id = self._links.named_by(kind, token)
+        return call_id or self._store.get(application_id).call_id
 
     def status(self, token: str, route_call_id: str | None) -> Application:
         claim = self._links.read_status(token)
@@ -190,7 +197,7 @@ class Withdrawals:
         started = self._call_of(application.call_id).session_started(self._clock())
         withdrawn = self._store.request_withdrawal(application.id, reason, withdrawable(started))
         # If the workflow is between two waits, the worker storing the next one sees the flag.
-        self._callbacks.fail(application.id, "Withdrawn", "The applicant withdrew.")
+        self._callbacks.fail(application.id, WorkflowError.WITHDRAWN, "The applicant withdrew.")
         return withdrawn
 
 
@@ -202,17 +209,24 @@ class Erasure:
     and write to nobody: the worker sends nothing to an erased application.
     """
 
-    def __init__(self, store: ApplicationStore, erasure: ErasureStore, withdrawals: Withdrawals) -> None:
+    def __init__(
+        self,
+        store: ApplicationStore,
+        erasure: ErasureStore,
+        withdrawals: Withdrawals,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
         self._store = store
         self._erasure = erasure
         self._withdrawals = withdrawals
+        self._clock = clock
 
     def erase(self, application: Application) -> Application:
         """`application` as its status link just read it."""
         if application.status in WITHDRAWABLE and not application.withdraw_requested:
             with suppress(CannotWithdraw):  # it reached an end meanwhile: nothing waits to be ended
                 self._withdrawals.withdraw(application)
-        return self._erasure.erase(application.id)
+        return self._erasure.erase(application.id, self._clock())
 
 
 class Verifications:

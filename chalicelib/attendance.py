@@ -53,7 +53,7 @@ class AttendanceDesk:
 
     def open(self, token: str, route_call_id: str | None = None) -> AttendanceView:
         """Raises a LinkError: LinkOfAnotherCall at the address of another call than the link's
-        (`route_call_id`; None at the addresses of the one-call versions)."""
+        (`route_call_id`; None: wherever it is opened)."""
         claim = self._links.read_attendance(token)
         try:
             application = self._store.get(claim.application_id)

@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 from zoneinfo import ZoneInfo
 
 from chalicelib.i18n import Language, time_span
@@ -48,7 +48,7 @@ ROUTE_WORDS = frozenset(
 CALL_ID_PATTERN = r"^[a-z0-9][a-z0-9-]{2,62}$"
 # The changes to the programme the organisers are told of, each by one email (failures always are).
 ProgrammeChange = Literal["withdrawal", "cancellation", "release", "promotion", "expiry"]
-PROGRAMME_CHANGES: tuple[ProgrammeChange, ...] = ("withdrawal", "cancellation", "release", "promotion", "expiry")
+PROGRAMME_CHANGES: tuple[ProgrammeChange, ...] = get_args(ProgrammeChange)
 
 
 @dataclass(frozen=True, kw_only=True)

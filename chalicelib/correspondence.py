@@ -5,6 +5,7 @@ application's call (its sender's display name), with that call's words and links
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import asdict
 from datetime import datetime, timedelta
 
 from chalicelib import logs, rendering
@@ -12,8 +13,9 @@ from chalicelib.call import Call, CallOf
 from chalicelib.i18n import Language
 from chalicelib.links import Links
 from chalicelib.mailer import EmailRejected, EmailThrottled, Mailer
-from chalicelib.models import Application, Outcome
+from chalicelib.models import Application
 from chalicelib.stores.emails import EmailMarkers
+from chalicelib.stores.table import email_marker
 
 Context = dict[str, object]
 
@@ -64,11 +66,8 @@ class Correspondence:
         for index, organiser in enumerate(call.organisers):
             if only_yet_to_vote and organiser in voted:
                 continue
-            links: Context = {
-                "approve_url": self._links.review_url(call.id, application.id, index, Outcome.APPROVE),
-                "reject_url": self._links.review_url(call.id, application.id, index, Outcome.REJECT),
-                "overview_url": self._links.overview_url(organiser, call.id),
-            }
+            review = self._links.review_links(call.id, application.id, index)
+            links: Context = asdict(review) | {"overview_url": self._links.overview_url(organiser, call.id)}
             to = (organiser, "")
             try:
                 self._send(application, call, template, to, round_, call.language, context | links, lease)
@@ -108,7 +107,7 @@ class Correspondence:
             **context,
         )
         recipient, name = to
-        marker = f"{template}#{round_}"
+        marker = email_marker(template, round_)
         # Claimed for as long as the sender may live: one that dies before SES answers leaves a claim
         # that the redelivered task takes over once its lease has run out.
         if not self._markers.claim(application.id, marker, recipient, self._clock(), lease, application.expires_at):

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -14,10 +13,10 @@ from chalicelib.call import CallOf
 from chalicelib.correspondence import Correspondence
 from chalicelib.stores.applications import ApplicationStore
 from chalicelib.stores.table import ApplicationNotFound
+from chalicelib.vocabulary import Undeliverable
 
 # What the handler may spend telling the organisers: far below its Lambda timeout.
 LEASE = timedelta(seconds=30)
-Undeliverable = Literal["bounce", "complaint"]
 # The organisers' email about it.
 TEMPLATE = "undeliverable"
 
@@ -70,9 +69,9 @@ class SesNotification(BaseModel):
     def undeliverable(self) -> tuple[Undeliverable, list[str]] | None:
         """What the notification says can no longer be sent to, or None (a transient bounce, a delivery)."""
         if self.kind == "bounce" and self.bounce is not None and self.bounce.kind == "Permanent":
-            return "bounce", [r.address for r in self.bounce.recipients]
+            return Undeliverable.BOUNCE, [r.address for r in self.bounce.recipients]
         if self.kind == "complaint" and self.complaint is not None:
-            return "complaint", [r.address for r in self.complaint.recipients]
+            return Undeliverable.COMPLAINT, [r.address for r in self.complaint.recipients]
         return None
 
 

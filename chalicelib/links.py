@@ -13,15 +13,15 @@ import hmac
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import Any
 
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from chalicelib.clock import utc_now
 from chalicelib.i18n import N_
-from chalicelib.models import Application, Outcome
+from chalicelib.models import Application
+from chalicelib.vocabulary import AttendanceAnswer, Outcome
 
-AttendanceAnswer = Literal["yes", "no"]
 # An organiser's overview link lasts a year, whatever their calls: it lists every call they organise.
 OVERVIEW_LINK_LIFETIME = timedelta(days=365)
 # `make smoke` signs its marker just before it applies (deploy/smoke.py).
@@ -70,6 +70,17 @@ class ReviewClaim:
 
 
 @dataclass(frozen=True)
+class ReviewLinks:
+    """An organiser's two links about one application, as their emails and their overview show them."""
+
+    approve_url: str
+    reject_url: str
+
+    def of(self, outcome: Outcome) -> str:
+        return self.approve_url if outcome is Outcome.APPROVE else self.reject_url
+
+
+@dataclass(frozen=True)
 class OverviewClaim:
     """Whose overview: `organiser`, a keyed hash of their address (Links.organiser_key), or, in a link
     signed before calls had ids, `organiser_index`, their place in the default call's list."""
@@ -107,8 +118,8 @@ class AttendanceClaim:
 def belonging(claim_call_id: str | None, application: Application, route_call_id: str | None) -> str:
     """The call of a link about `application`: the one the link names, or, in a link signed before calls had
     ids, the application's. Raises LinkInvalid if the link names another call than its application's, and
-    LinkOfAnotherCall if it was opened at another call's address (`route_call_id`: None at the addresses
-    of the one-call versions, which take the link's own call)."""
+    LinkOfAnotherCall if it was opened at another call's address (`route_call_id`; None: wherever it is
+    opened, it takes the link's own call)."""
     call_id = claim_call_id or application.call_id
     if call_id != application.call_id:
         raise LinkInvalid(N_("This link points to an application of another call."))
@@ -154,8 +165,13 @@ class Links:
         digest = hmac.new(self._organiser_key, address.strip().casefold().encode(), hashlib.sha256).digest()
         return base64.urlsafe_b64encode(digest[:16]).decode().rstrip("=")
 
-    def review_url(self, call_id: str, application_id: str, organiser_index: int, outcome: Outcome) -> str:
-        return self._url(call_id, "review", {"a": application_id, "o": organiser_index, "d": outcome.value})
+    def review_links(self, call_id: str, application_id: str, organiser_index: int) -> ReviewLinks:
+        """The links that approve and reject the application as organiser `organiser_index` of its call."""
+        approve, reject = (
+            self._url(call_id, "review", {"a": application_id, "o": organiser_index, "d": outcome.value})
+            for outcome in (Outcome.APPROVE, Outcome.REJECT)
+        )
+        return ReviewLinks(approve, reject)
 
     def read_review(self, token: str) -> ReviewClaim:
         payload, issued_at, call_id = self._load("review", token, lambda lifetimes: lifetimes.review)
@@ -170,9 +186,9 @@ class Links:
     def read_attendance(self, token: str) -> AttendanceClaim:
         payload, _, call_id = self._load("attendance", token, lambda lifetimes: lifetimes.attendance)
         answer = payload.get("d")
-        if answer not in ("yes", "no") or not isinstance(payload.get("a"), str):
+        if answer not in set(AttendanceAnswer) or not isinstance(payload.get("a"), str):
             raise LinkInvalid(N_("This attendance link is not valid."))
-        return AttendanceClaim(payload["a"], answer, call_id)
+        return AttendanceClaim(payload["a"], AttendanceAnswer(answer), call_id)
 
     def status_url(self, call_id: str, application_id: str) -> str:
         return self._url(call_id, "status", {"a": application_id})
@@ -216,6 +232,19 @@ class Links:
         if not isinstance(payload.get("a"), str) or not isinstance(payload.get("n"), bool):
             raise LinkInvalid(N_("This link is not valid: it may have been cut or changed."))
         return ThanksClaim(payload["a"], payload["n"], call_id)
+
+    def named_by(self, kind: str, token: str) -> tuple[str, str | None]:
+        """The application a link of an application names (its kind: review, attendance, status, verify or
+        thanks), and its call (None in a link signed before calls had ids). Raises a LinkError."""
+        readers: dict[str, Callable[[str], ReviewClaim | AttendanceClaim | ApplicantClaim | ThanksClaim]] = {
+            "review": self.read_review,
+            "attendance": self.read_attendance,
+            "status": self.read_status,
+            "verify": self.read_verification,
+            "thanks": self.read_thanks,
+        }
+        claim = readers[kind](token)
+        return claim.application_id, claim.call_id
 
     def smoke_marker(self, call_id: str, title: str) -> str:
         """What marks `make smoke`'s application to the call: signed with the link secret, which only the stage

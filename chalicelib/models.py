@@ -8,9 +8,8 @@ import re
 import unicodedata
 from collections.abc import Mapping
 from datetime import datetime
-from enum import StrEnum
 from gettext import NullTranslations
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Annotated, Any, TypeVar
 
 from pydantic import (
     AfterValidator,
@@ -26,24 +25,13 @@ from pydantic_core import PydanticCustomError
 
 from chalicelib.fields import FIELD_LABELS
 from chalicelib.i18n import N_, SOURCE_LANGUAGE, Language, fill, translations
-from chalicelib.vocabulary import Event, Status, Task, WaitKind
+from chalicelib.vocabulary import AttendanceAnswer, Event, ExperienceKind, Outcome, Status, Task, WaitKind
 
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
 # The local part is a dot-atom of ASCII characters (RFC 5322): what every mail system, SES and
 # Python's email package accept. Quoted or non-ASCII local parts pass a looser check, then fail to send.
 _ATEXT = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
 EMAIL_PATTERN = re.compile(rf"^{_ATEXT}(?:\.{_ATEXT})*@{_LABEL}(?:\.{_LABEL})+$")
-
-
-class ExperienceKind(StrEnum):
-    GOOD = "good"
-    BAD = "bad"
-    UGLY = "ugly"
-
-
-class Outcome(StrEnum):
-    APPROVE = "approve"
-    REJECT = "reject"
 
 
 def _checkbox(value: Any) -> Any:
@@ -380,7 +368,7 @@ class Wait(BaseModel):
 class Answer(BaseModel):
     """A speaker's answer to "will you be there?", taken once."""
 
-    answer: Literal["yes", "no"]
+    answer: AttendanceAnswer
     at: str
 
 

@@ -18,12 +18,12 @@ from urllib.parse import urlencode
 
 from chalicelib.call import Call, Calls
 from chalicelib.i18n import N_, as_datetime
-from chalicelib.links import LinkInvalid, LinkRevoked, Links, OverviewClaim
-from chalicelib.models import Application, ExperienceKind, Outcome, Vote
+from chalicelib.links import LinkInvalid, LinkRevoked, Links, OverviewClaim, ReviewLinks
+from chalicelib.models import Application, Vote
 from chalicelib.stores.applications import ApplicationStore
 from chalicelib.stores.revocations import RevocationStore
 from chalicelib.stores.slots import SlotStore
-from chalicelib.vocabulary import Event, Status
+from chalicelib.vocabulary import Event, ExperienceKind, Status
 
 CSV_COLUMNS = (
     "reference",
@@ -77,8 +77,7 @@ class Entry:
     can_vote: bool
     # The reader's own review links, signed as in their emails: each page shows the application and the
     # votes, and the vote button while the reader has not voted and the review is open.
-    approve_url: str
-    reject_url: str
+    review: ReviewLinks
 
     @property
     def kind(self) -> ExperienceKind | None:
@@ -86,21 +85,27 @@ class Entry:
         return None if self.application.erased else self.application.kind
 
 
-SORTS: dict[str, Callable[[Entry], Any]] = {
-    "submitted": lambda e: e.application.submitted_at,
-    "newest": lambda e: -e.application.submitted_at.timestamp(),
-    "title": lambda e: e.application.title.casefold(),
-    "status": lambda e: (STATUS_ORDER[e.application.status], e.application.submitted_at),
-    "kind": lambda e: (KIND_ORDER[e.kind] if e.kind else len(KIND_ORDER), e.application.submitted_at),
-    "votes": lambda e: (-e.application.approvals, e.application.rejections, e.application.submitted_at),
-}
-SORT_LABELS = {
-    "submitted": N_("Oldest first"),
-    "newest": N_("Newest first"),
-    "title": N_("Title"),
-    "status": N_("Status"),
-    "kind": N_("Kind of experience"),
-    "votes": N_("Most approvals first"),
+@dataclass(frozen=True)
+class Order:
+    """An order the overview offers (?sort=<its name>): what the page calls it, and how it sorts."""
+
+    label: str
+    key: Callable[[Entry], Any]
+
+
+SORTS: dict[str, Order] = {
+    "submitted": Order(N_("Oldest first"), lambda e: e.application.submitted_at),
+    "newest": Order(N_("Newest first"), lambda e: -e.application.submitted_at.timestamp()),
+    "title": Order(N_("Title"), lambda e: e.application.title.casefold()),
+    "status": Order(N_("Status"), lambda e: (STATUS_ORDER[e.application.status], e.application.submitted_at)),
+    "kind": Order(
+        N_("Kind of experience"),
+        lambda e: (KIND_ORDER[e.kind] if e.kind else len(KIND_ORDER), e.application.submitted_at),
+    ),
+    "votes": Order(
+        N_("Most approvals first"),
+        lambda e: (-e.application.approvals, e.application.rejections, e.application.submitted_at),
+    ),
 }
 
 
@@ -176,7 +181,12 @@ class Overview:
 
     def shown(self) -> list[Entry]:
         """The entries the query selects, in its order."""
-        return sorted((e for e in self.entries if self.query.shows(e)), key=SORTS[self.query.sort])
+        return sorted((e for e in self.entries if self.query.shows(e)), key=SORTS[self.query.sort].key)
+
+    @property
+    def orders(self) -> dict[str, Order]:
+        """The orders the page offers, by the name the query gives them."""
+        return SORTS
 
     def counts_by_status(self) -> list[tuple[Status, int]]:
         return by_status(e.application for e in self.entries)
@@ -312,6 +322,5 @@ class OverviewDesk:
             programme=programme,
             my_vote=my_vote,
             can_vote=my_vote is None and application.review_is_open(call.approvals_needed, call.rejections_needed),
-            approve_url=self._links.review_url(call.id, application.id, index, Outcome.APPROVE),
-            reject_url=self._links.review_url(call.id, application.id, index, Outcome.REJECT),
+            review=self._links.review_links(call.id, application.id, index),
         )

@@ -70,17 +70,32 @@ def build_environment(language: Language, loader: BaseLoader) -> Environment:
     # Added by the i18n extension, which the type stubs of Environment do not know.
     env.install_gettext_translations(i18n.translations(language), newstyle=True)  # type: ignore[attr-defined]
     # In its place, the same functions that fill in a message's values as i18n.fill does (French elision).
-    env.globals |= _gettext_callables(language) | {
-        "language": language,
-        "languages": i18n.NAMES,
-        "status_words": vocabulary.status_words,
-        "event_words": vocabulary.event_words,
-        "next_step_words": vocabulary.next_step_words,
-    }
+    env.globals |= _gettext_callables(language) | {"language": language, "languages": i18n.NAMES} | _vocabulary()
     env.filters["moment"] = partial(i18n.moment, language=language)
     env.filters["html_datetime"] = i18n.html_datetime
     env.filters["quoted"] = quoted
     return env
+
+
+def _vocabulary() -> dict[str, Any]:
+    """The workflow's names as templates use them: `application.status == Status.ACCEPTED`, `status in
+    WITHDRAWABLE`, never a name spelled again (StrictUndefined fails on one that does not exist)."""
+    return {
+        "Status": vocabulary.Status,
+        "Event": vocabulary.Event,
+        "Undeliverable": vocabulary.Undeliverable,
+        "AttendanceAnswer": vocabulary.AttendanceAnswer,
+        "WITHDRAWABLE": vocabulary.WITHDRAWABLE,
+        "CANCELLABLE": vocabulary.CANCELLABLE,
+        "HOLDING_A_SLOT": vocabulary.HOLDING_A_SLOT,
+        "UNDECIDED": vocabulary.UNDECIDED,
+        "kind_choices": vocabulary.KIND_CHOICES,
+        "status_words": vocabulary.status_words,
+        "event_words": vocabulary.event_words,
+        "next_step_words": vocabulary.next_step_words,
+        "kind_words": vocabulary.kind_words,
+        "outcome_words": vocabulary.outcome_words,
+    }
 
 
 def _gettext_callables(language: Language) -> dict[str, Any]:

@@ -74,7 +74,7 @@ class ReviewDesk:
         """What the link will do, and whether a vote still counts. Changes nothing.
 
         The link is an organiser's of one call: it works only on an application of that call, and only at
-        that call's address (`route_call_id`; None at the addresses of the one-call versions).
+        that call's address (`route_call_id`; None: wherever it is opened).
         Raises a LinkError: LinkRevoked when the organiser's links signed then were revoked (the overview
         hands out review links, so revoking it revokes them too), LinkOfAnotherCall at another call's address."""
         claim = self._links.read_review(token)

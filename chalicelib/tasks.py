@@ -24,13 +24,13 @@ from chalicelib.i18n import N_
 from chalicelib.invitation import CONTENT_TYPE, cancellation, invitation
 from chalicelib.links import Links
 from chalicelib.mailer import EmailRejected, EmailThrottled
-from chalicelib.models import Application, Outcome, TaskMessage, Wait
+from chalicelib.models import Application, TaskMessage, Wait
 from chalicelib.stores.applications import ApplicationStore
 from chalicelib.stores.callbacks import CallbackStore
 from chalicelib.stores.emails import EmailBeingSent
 from chalicelib.stores.slots import SlotStore, WaitlistEntry
 from chalicelib.stores.table import ApplicationNotFound
-from chalicelib.vocabulary import Task, WaitKind
+from chalicelib.vocabulary import AttendanceAnswer, Outcome, Task, WaitKind, WorkflowError
 from chalicelib.workflow import WaitEnded, Workflow
 
 # The task queue's redrive policy (maxReceiveCount in infra/resources.json): after this many
@@ -45,15 +45,17 @@ LEASE_MARGIN = timedelta(seconds=5)
 Output = dict[str, bool | int | str]
 
 # What the organisers read when a workflow failed, by the error its Catch recorded.
-FAILURE_REASONS = {
-    "EmailRejected": N_(
+FAILURE_REASONS: dict[str, str] = {
+    WorkflowError.EMAIL_REJECTED: N_(
         "SES refused one of its emails for good: an address that does not exist or refuses mail, or, "
         "while the account is in SES's sandbox, an address that is not verified."
     ),
-    "EmailThrottled": N_("SES kept refusing to send for a while (throttling or an outage), past every retry."),
-    "States.Timeout": N_("The email worker did not answer in time, past every retry (see the dead-letter queue)."),
-    "ApplicationMissing": N_("The application's record was gone from the table."),
-    "UnknownAnswer": N_("The speaker's answer could not be read."),
+    WorkflowError.EMAIL_THROTTLED: N_(
+        "SES kept refusing to send for a while (throttling or an outage), past every retry."
+    ),
+    WorkflowError.TIMEOUT: N_("The email worker did not answer in time, past every retry (see the dead-letter queue)."),
+    WorkflowError.APPLICATION_MISSING: N_("The application's record was gone from the table."),
+    WorkflowError.UNKNOWN_ANSWER: N_("The speaker's answer could not be read."),
 }
 UNEXPECTED_FAILURE = N_("An unexpected error; the execution's history in Step Functions says which step.")
 
@@ -156,14 +158,14 @@ class TaskWorker:
         try:
             output = self._perform(application, message, duty, due, (lifetime or DEFAULT_LIFETIME) + LEASE_MARGIN)
         except EmailRejected as exc:
-            self._workflow.task_failed(message.task_token, "EmailRejected", str(exc))
+            self._workflow.task_failed(message.task_token, WorkflowError.EMAIL_REJECTED, str(exc))
             return
         except (EmailThrottled, EmailBeingSent) as exc:
             if delivery < MAX_DELIVERIES:
                 raise
             # SES is still throttling at the queue's last delivery: rather than the dead-letter queue,
             # the task state's Retry sends the task again later, with its backoff.
-            self._workflow.task_failed(message.task_token, "EmailThrottled", str(exc))
+            self._workflow.task_failed(message.task_token, WorkflowError.EMAIL_THROTTLED, str(exc))
             return
         if output is not None:
             self._report(message, output)
@@ -179,10 +181,10 @@ class TaskWorker:
             application = self.stores.applications.get(message.application_id)
             self.call_for(application)
         except ApplicationNotFound:
-            self._workflow.task_failed(message.task_token, "ApplicationMissing", message.application_id)
+            self._workflow.task_failed(message.task_token, WorkflowError.APPLICATION_MISSING, message.application_id)
             return None
         except UnknownCall as exc:  # neither its file nor the table's record of it is left
-            self._workflow.task_failed(message.task_token, "CallMissing", exc.call_id)
+            self._workflow.task_failed(message.task_token, WorkflowError.CALL_MISSING, exc.call_id)
             return None
         return application
 
@@ -230,7 +232,7 @@ class TaskWorker:
         current = self.stores.applications.get(application_id)
         try:
             if current.withdraw_requested:
-                self._workflow.task_failed(message.task_token, "Withdrawn", "The applicant withdrew.")
+                self._workflow.task_failed(message.task_token, WorkflowError.WITHDRAWN, "The applicant withdrew.")
                 return
             answer = waiting.answered_meanwhile(self, current, message) if waiting.answered_meanwhile else None
             if answer is None:
@@ -317,8 +319,8 @@ def attendance_links(worker: TaskWorker, application: Application, message: Task
     confirmation window runs from when the slot was taken), and whether the slot came from the waitlist."""
     taken = application.slot_taken_at() or worker.clock()
     return {
-        "yes_url": worker.links.attendance_url(application.call_id, application.id, "yes"),
-        "no_url": worker.links.attendance_url(application.call_id, application.id, "no"),
+        "yes_url": worker.links.attendance_url(application.call_id, application.id, AttendanceAnswer.YES),
+        "no_url": worker.links.attendance_url(application.call_id, application.id, AttendanceAnswer.NO),
         "deadline": taken + timedelta(hours=worker.call_for(application).confirmation_window_hours),
         "promoted": application.was_waitlisted(),
     }

@@ -1,6 +1,9 @@
-"""The workflow's words, declared once: its tasks, the statuses and history events it records, and
-how people read them. The workflow's builder (infra/workflow.py), the worker, the pages and the
-emails all take their names from here; tests/test_vocabulary.py checks the definition against it.
+"""The workflow's words, declared once: its tasks, the statuses and history events it records, the kinds
+of story and the votes, the sets of statuses the pages offer something in, and how people read each. The
+workflow's builder (infra/workflow.py), the worker, the pages and the emails all take their names from
+here; tests/test_vocabulary.py checks the definition, the labels and both languages against it.
+
+Apart from the models (no pydantic here), so that the form's page is served without loading pydantic.
 """
 
 from __future__ import annotations
@@ -65,6 +68,35 @@ class Event(StrEnum):
     CONFIRMATION_SENT = "confirmation_sent"
 
 
+class ExperienceKind(StrEnum):
+    """The story an applicant tells."""
+
+    GOOD = "good"
+    BAD = "bad"
+    UGLY = "ugly"
+
+
+class Outcome(StrEnum):
+    """An organiser's vote."""
+
+    APPROVE = "approve"
+    REJECT = "reject"
+
+
+class AttendanceAnswer(StrEnum):
+    """An accepted speaker's answer to "will you be there?", from their attendance link."""
+
+    YES = "yes"
+    NO = "no"
+
+
+class Undeliverable(StrEnum):
+    """What SES reported of an applicant's address (stored as the application's `email_bounced`)."""
+
+    BOUNCE = "bounce"  # it cannot receive mail
+    COMPLAINT = "complaint"  # its owner marked our email as spam
+
+
 class Task(StrEnum):
     """What a task state asks the queue's worker to do (the `task` of its message)."""
 
@@ -95,6 +127,20 @@ class Task(StrEnum):
     TELL_ORGANISERS = "tell_organisers"
 
 
+class WorkflowError(StrEnum):
+    """An error a task reports to the workflow (SendTaskFailure) or the workflow raises itself: the definition's
+    Retry and Catch name it, and the organisers' failure email says what it meant (tasks.FAILURE_REASONS)."""
+
+    WITHDRAWN = "Withdrawn"
+    EMAIL_REJECTED = "EmailRejected"
+    EMAIL_THROTTLED = "EmailThrottled"
+    APPLICATION_MISSING = "ApplicationMissing"
+    CALL_MISSING = "CallMissing"
+    UNKNOWN_ANSWER = "UnknownAnswer"
+    # Step Functions' own: a task state ran past its TimeoutSeconds.
+    TIMEOUT = "States.Timeout"
+
+
 class WaitKind(StrEnum):
     """What a stored callback waits for, and so who may answer it."""
 
@@ -120,9 +166,17 @@ WITHDRAWABLE = frozenset(
 )
 
 
+# A confirmed speaker who withdraws cancels their talk: the status page offers it apart, until the session starts.
+CANCELLABLE = frozenset({Status.CONFIRMED})
+# A speaker who holds a slot: withdrawing, cancelling or deleting their data hands it to the waitlist.
+HOLDING_A_SLOT = frozenset({Status.ACCEPTED, Status.CONFIRMED})
+# The review's decision is not written yet: its status cannot tell an organiser how it ended.
+UNDECIDED = frozenset({Status.SUBMITTED, Status.IN_REVIEW})
+
+
 def withdrawable(session_started: bool) -> frozenset[Status]:
     """What an applicant may still withdraw: a confirmed speaker cancels only until the session starts."""
-    return WITHDRAWABLE - {Status.CONFIRMED} if session_started else WITHDRAWABLE
+    return WITHDRAWABLE - CANCELLABLE if session_started else WITHDRAWABLE
 
 
 STATUS_LABELS: dict[Status, str] = {
@@ -205,6 +259,30 @@ EVENT_LABELS: dict[Event, str] = {
     Event.CONFIRMATION_SENT: N_("confirmation sent"),
 }
 
+# The history event that records each of SES's reports about the applicant's address.
+UNDELIVERABLE_EVENTS: dict[Undeliverable, Event] = {
+    Undeliverable.BOUNCE: Event.EMAIL_BOUNCED,
+    Undeliverable.COMPLAINT: Event.EMAIL_COMPLAINED,
+}
+
+KIND_LABELS: dict[ExperienceKind, str] = {
+    ExperienceKind.GOOD: N_("good"),
+    ExperienceKind.BAD: N_("bad"),
+    ExperienceKind.UGLY: N_("ugly"),
+}
+
+# The form's choice of story, one line per kind.
+KIND_CHOICES: dict[ExperienceKind, str] = {
+    ExperienceKind.GOOD: N_("The good: it worked, here is why"),
+    ExperienceKind.BAD: N_("The bad: it failed, here is what we learnt"),
+    ExperienceKind.UGLY: N_("The ugly: it got messy, here is how we coped"),
+}
+
+OUTCOME_LABELS: dict[Outcome, str] = {
+    Outcome.APPROVE: N_("approve"),
+    Outcome.REJECT: N_("reject"),
+}
+
 # A history step written by a later version (the table outlives a rollback): shown, never as its raw name.
 ANOTHER_STEP = N_("another step")
 
@@ -216,6 +294,14 @@ def status_words(status: str) -> str:
 
 def next_step_words(status: str) -> str:
     return NEXT_STEPS[Status(status)]
+
+
+def kind_words(kind: str) -> str:
+    return KIND_LABELS[ExperienceKind(kind)]
+
+
+def outcome_words(outcome: str) -> str:
+    return OUTCOME_LABELS[Outcome(outcome)]
 
 
 def event_words(event: str) -> str:

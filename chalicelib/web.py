@@ -148,6 +148,13 @@ def app_root(request: Request) -> str:
     return "../" * depth or "./"
 
 
+def address_kind(request: Request) -> str:
+    """What the request's address serves, by its first fixed part: /{call_id}/review/{token} is "review",
+    /overview/{token} "overview", /{call_id}/applications "applications". A link's part is its kind, as
+    chalicelib/links.py names it."""
+    return next((part for part in request.path.split("/") if part and not part.startswith("{")), "")
+
+
 def html(
     request: Request, template: str, status: int = 200, language: Language | None = None, **context: Any
 ) -> Response:
@@ -168,13 +175,14 @@ def see_other(request: Request, path: str) -> Response:
 
 
 def moved(request: Request, path: str) -> Response:
-    """301 Moved Permanently to `path` (relative to the app's root), with the same query: the addresses of the
-    one-call versions, in emails already sent, lead to their call's."""
+    """A permanent redirect to `path` (relative to the app's root), with the same query: 301 Moved Permanently
+    for a GET, 308 Permanent Redirect for any other method, which the browser sends again to `path`, with its
+    body. The addresses of the one-call versions, in emails already sent, lead to their call's."""
     params = request.query_params
     query = urlencode([(name, value) for name in params for value in params.getlist(name)]) if params else ""
     location = app_root(request) + path + (f"?{query}" if query else "")
     headers: dict[str, str | list[str]] = {"Location": location, "Cache-Control": "no-store"}
-    return Response(body="", status_code=301, headers=headers)
+    return Response(body="", status_code=301 if request.method in {"GET", "HEAD"} else 308, headers=headers)
 
 
 def json_response(body: Any, status: int = 200) -> Response:

@@ -24,7 +24,7 @@ import json
 import sys
 from typing import Any
 
-from chalicelib.vocabulary import Event, Status, Task
+from chalicelib.vocabulary import AttendanceAnswer, Event, Status, Task, WorkflowError
 from infra import DEFINITION as DEFINITION
 from infra import INFRA
 
@@ -52,9 +52,16 @@ DYNAMODB_RETRY = [
 # SES throttled the worker past the queue's last delivery (EmailThrottled), or the worker never
 # answered (States.Timeout, only for tasks that do not wait on a person): send the task again.
 EMAIL_RETRY = [
-    {"ErrorEquals": ["States.Timeout", "EmailThrottled"], "IntervalSeconds": 5, "MaxAttempts": 3, "BackoffRate": 2}
+    {
+        "ErrorEquals": [WorkflowError.TIMEOUT, WorkflowError.EMAIL_THROTTLED],
+        "IntervalSeconds": 5,
+        "MaxAttempts": 3,
+        "BackoffRate": 2,
+    }
 ]
-WAIT_RETRY = [{"ErrorEquals": ["EmailThrottled"], "IntervalSeconds": 5, "MaxAttempts": 3, "BackoffRate": 2}]
+WAIT_RETRY = [
+    {"ErrorEquals": [WorkflowError.EMAIL_THROTTLED], "IntervalSeconds": 5, "MaxAttempts": 3, "BackoffRate": 2}
+]
 # How long the worker may take over an email before the task is sent again (workflow.execution_input).
 EMAIL_SECONDS = "$.timeouts.email_seconds"
 
@@ -203,8 +210,8 @@ VERIFICATION: dict[str, State] = {
         waits=True,
         timeout="$.timeouts.verification_seconds",
         catches=[
-            catch("States.Timeout", "RecordUnverified"),
-            catch("Withdrawn", "WithdrawUnverified"),
+            catch(WorkflowError.TIMEOUT, "RecordUnverified"),
+            catch(WorkflowError.WITHDRAWN, "WithdrawUnverified"),
             failed(),
         ],
     ),
@@ -313,7 +320,7 @@ REVIEW: dict[str, State] = {
             catch("Review.Approved", "RecordApproved"),
             catch("Review.Rejected", "Decline"),
             catch("Review.Expired", "Expire"),
-            catch("Withdrawn", "Withdraw"),
+            catch(WorkflowError.WITHDRAWN, "Withdraw"),
             failed(),
         ],
     },
@@ -339,7 +346,7 @@ SLOT: dict[str, State] = {
 }
 
 # Every state that holds a slot fails through the release path, so the slot goes to the waitlist first.
-HOLDING = [catch("Withdrawn", "WithdrawWithSlot"), failed("OfferSlot")]
+HOLDING = [catch(WorkflowError.WITHDRAWN, "WithdrawWithSlot"), failed("OfferSlot")]
 
 
 def awaiting_attendance(
@@ -354,7 +361,7 @@ def awaiting_attendance(
         waits=True,
         timeout="$.confirmation.reminder_seconds",
         result_path="$.attendance",
-        catches=[catch("States.Timeout", "SpeakerReminderDue"), *HOLDING],
+        catches=[catch(WorkflowError.TIMEOUT, "SpeakerReminderDue"), *HOLDING],
         message=message,
     )
 
@@ -392,12 +399,14 @@ CONFIRMATION: dict[str, State] = {
     "Attendance": choice(
         "The speaker's answer, from their attendance link.",
         [
-            {"Variable": "$.attendance.answer", "StringEquals": "yes", "Next": "Confirm"},
-            {"Variable": "$.attendance.answer", "StringEquals": "no", "Next": "Cancel"},
+            {"Variable": "$.attendance.answer", "StringEquals": AttendanceAnswer.YES, "Next": "Confirm"},
+            {"Variable": "$.attendance.answer", "StringEquals": AttendanceAnswer.NO, "Next": "Cancel"},
         ],
         "UnknownAnswer",
     ),
-    "UnknownAnswer": failure("UnknownAnswer", "The attendance answer was neither yes nor no.", "OfferSlot"),
+    "UnknownAnswer": failure(
+        WorkflowError.UNKNOWN_ANSWER, "The attendance answer was neither yes nor no.", "OfferSlot"
+    ),
     "Confirm": task(
         Task.ANNOUNCE_CONFIRMATION,
         "Emails the speaker the confirmation with its invitation.ics, and tells every organiser.",
@@ -455,7 +464,7 @@ SESSION: dict[str, State] = {
         "Catch": [
             catch("Session.Started", "SessionHeld"),
             catch("Session.Cancelled", "CancelAfterConfirming"),
-            catch("Withdrawn", "CancelAfterConfirming"),
+            catch(WorkflowError.WITHDRAWN, "CancelAfterConfirming"),
             failed(),
         ],
     },
@@ -546,7 +555,7 @@ WAITLIST: dict[str, State] = {
         waits=True,
         timeout="$.timeouts.waitlist_seconds",
         result_path="$.promotion",
-        catches=[catch("States.Timeout", "WaitlistClosed"), catch("Withdrawn", "Withdraw"), failed()],
+        catches=[catch(WorkflowError.TIMEOUT, "WaitlistClosed"), catch(WorkflowError.WITHDRAWN, "Withdraw"), failed()],
     ),
     "PromotionKind": choice(
         "Woken with an offer, it claims the releasing application's slot; otherwise it tries for a free one.",

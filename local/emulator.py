@@ -11,6 +11,7 @@ import time
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 REGION = "eu-west-3"
 # moto's server (with the outbox's route for SES's messages, local/moto_server.py), deaf to the terminal's
@@ -115,13 +116,18 @@ class Emulator:
         self.configure()
 
     def stop(self) -> None:
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
+        stop_server(self.process)
+
+
+def stop_server(process: subprocess.Popen[Any] | None) -> None:
+    """End a server this process started: SIGTERM, and SIGKILL if it is still there 10 s later."""
+    if process is None or process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
 
 
 def run_port() -> int:

@@ -1,4 +1,12 @@
-"""Test set-up: fake credentials and the stage environment before the app is imported, and the emulator."""
+"""Test set-up: fake credentials and the stage environment before the app is imported, the emulator, and the
+two layers.
+
+The layers are chosen by cost, here, whatever a test's folder: a test is slow when it takes the emulator (the
+`emulator` fixture, or `cfp`, which takes it), takes `packaged` (chalice package), is a property test
+(hypothesis: many cases), or is marked `@pytest.mark.slow` (it starts processes or servers of its own: a
+local run, a browser, the HTML checker, a shell script). Every other test is fast: `make test-fast` runs it
+(`pytest -m "not slow"`), and `make test` runs the fast layer first, then the slow one (`pytest -m slow`).
+"""
 
 from __future__ import annotations
 
@@ -31,6 +39,20 @@ _shared = {"deadline": None, "suppress_health_check": [HealthCheck.function_scop
 settings.register_profile("quick", max_examples=80, **_shared)  # type: ignore[arg-type]
 settings.register_profile("slow", max_examples=10_000, **_shared)  # type: ignore[arg-type]
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "quick"))
+
+
+# What makes a test slow by the fixtures it takes (tests/conftest.py's docstring).
+SLOW_FIXTURES = ("emulator", "packaged")
+
+
+@pytest.hookimpl(tryfirst=True)  # before `-m` selects by the marker
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test that costs what the fast layer cannot afford `slow`; the others are the fast layer."""
+    for item in items:
+        takes = getattr(item, "fixturenames", ())
+        property_test = getattr(getattr(item, "obj", None), "is_hypothesis_test", False)
+        if property_test or any(fixture in takes for fixture in SLOW_FIXTURES):
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture(scope="session")

@@ -9,7 +9,7 @@ EMAIL_CONTEXT; one that needs more fails here until its context is added.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -17,15 +17,15 @@ from typing import Any
 from chalicelib import rendering
 from chalicelib.applications import InvalidApplication, read_form
 from chalicelib.attendance import AttendanceView
-from chalicelib.call import Call, load_calls
+from chalicelib.call import PROGRAMME_CHANGES, Call, load_calls
 from chalicelib.fields import FIELD_LABELS
-from chalicelib.handlers.calls import PLEASE_WAIT, TOO_MANY_PER_ADDRESS
+from chalicelib.handlers.refusals import PLEASE_WAIT, TOO_MANY_PER_ADDRESS
 from chalicelib.i18n import LANGUAGES, Language, minutes, translate
 from chalicelib.links import AttendanceClaim, LinkLifetimes, Links, ReviewClaim
-from chalicelib.models import Answer, Application, ExperienceKind, HistoryEvent, Outcome, Vote
+from chalicelib.models import Answer, Application, HistoryEvent, Vote
 from chalicelib.overview import CallSummary, Entry, OrganiserCalls, Overview, OverviewQuery
 from chalicelib.review import ReviewView
-from chalicelib.vocabulary import Status
+from chalicelib.vocabulary import AttendanceAnswer, ExperienceKind, Outcome, Status, Undeliverable
 from tests.support import DEFAULT_CALL, MODERATOR, OPEN_UNTIL, PROGRAMME, SECOND_CALL, STORY, token_of
 
 TEMPLATES = Path(rendering.TEMPLATES_DIR)
@@ -214,8 +214,11 @@ def review_pages(language: Language) -> list[Rendered]:
 
 def attendance_pages(language: Language) -> list[Rendered]:
     accepted = application(Status.ACCEPTED)
-    yes, no = AttendanceClaim(accepted.id, "yes", CALL.id), AttendanceClaim(accepted.id, "no", CALL.id)
-    answer = Answer(answer="yes", at=(SUBMITTED + timedelta(days=1)).isoformat())
+    yes, no = (
+        AttendanceClaim(accepted.id, AttendanceAnswer.YES, CALL.id),
+        AttendanceClaim(accepted.id, AttendanceAnswer.NO, CALL.id),
+    )
+    answer = Answer(answer=AttendanceAnswer.YES, at=(SUBMITTED + timedelta(days=1)).isoformat())
     return [
         page("attendance-yes", "attendance.html", language, view=AttendanceView(accepted, yes, None, CALL), token="t"),
         page("attendance-no", "attendance.html", language, view=AttendanceView(accepted, no, None, CALL), token="t"),
@@ -308,8 +311,7 @@ def overview() -> Overview:
             programme={"galleryfirst": 1, "gallerysecond": 2}.get(a.id),
             my_vote=a.vote_of(MODERATOR),
             can_vote=a.status is Status.IN_REVIEW and a.vote_of(MODERATOR) is None,
-            approve_url=LINKS.review_url(CALL.id, a.id, 0, Outcome.APPROVE),
-            reject_url=LINKS.review_url(CALL.id, a.id, 0, Outcome.REJECT),
+            review=LINKS.review_links(CALL.id, a.id, 0),
         )
         for a in rows
     ]
@@ -318,10 +320,9 @@ def overview() -> Overview:
 
 EMAIL_CONTEXT: dict[str, Any] = {
     "status_url": LINKS.status_url(CALL.id, "galleryinreview"),
-    "yes_url": LINKS.attendance_url(CALL.id, "galleryinreview", "yes"),
-    "no_url": LINKS.attendance_url(CALL.id, "galleryinreview", "no"),
-    "approve_url": LINKS.review_url(CALL.id, "galleryinreview", 0, Outcome.APPROVE),
-    "reject_url": LINKS.review_url(CALL.id, "galleryinreview", 0, Outcome.REJECT),
+    "yes_url": LINKS.attendance_url(CALL.id, "galleryinreview", AttendanceAnswer.YES),
+    "no_url": LINKS.attendance_url(CALL.id, "galleryinreview", AttendanceAnswer.NO),
+    **asdict(LINKS.review_links(CALL.id, "galleryinreview", 0)),
     "overview_url": LINKS.overview_url(MODERATOR),
     "verify_url": LINKS.verification_url(CALL.id, "galleryinreview"),
     "notes": ["Great story, but we have three like it.", "Please bring it to the OSPO meetup!"],
@@ -338,10 +339,8 @@ EMAIL_CONTEXT: dict[str, Any] = {
 }
 # Emails that read differently by one value: each way is checked.
 VARIANTS: dict[str, list[dict[str, Any]]] = {
-    "programme_change": [
-        {"change": change} for change in ("withdrawal", "cancellation", "release", "promotion", "expiry")
-    ],
-    "undeliverable": [{"kind": "bounce"}, {"kind": "complaint"}],
+    "programme_change": [{"change": change} for change in PROGRAMME_CHANGES],
+    "undeliverable": [{"kind": kind} for kind in Undeliverable],
     "acceptance": [{"promoted": False}, {"promoted": True}],
 }
 

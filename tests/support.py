@@ -22,7 +22,7 @@ from chalice.test import Client, HTTPResponse
 from chalicelib import aws, deps
 from chalicelib.models import Application
 from chalicelib.settings import CALL_OVERRIDES, CFP_FAULTS
-from chalicelib.stores.table import application_from_item
+from chalicelib.stores.table import APPLICATION, application_from_item
 from local import process, stack
 from local.emulator import Emulator, aws_environment
 from local.outbox import OutboxMessage, read_outbox
@@ -41,6 +41,8 @@ LINUS = STORY | {"name": "Linus", "email": "linus@example.org", "title": "The OS
 # The default call (CALL_FILE), and the second example call beside it, with organisers of its own
 # (the programme committee sits on both).
 DEFAULT_CALL = "ow2con24-ospo-heroes"
+# Where the default call's form posts, and its JSON API.
+APPLICATIONS = f"/{DEFAULT_CALL}/applications"
 SECOND_CALL = "ow2con24-public-sector"
 CHAIR = "public-sector-chair@ow2con.example"
 
@@ -185,7 +187,7 @@ class CfP:
 
     def applications(self) -> list[Application]:
         items = aws.dynamodb().scan(TableName=self.resources.table_name)["Items"]
-        return [application_from_item(i) for i in items if i["sk"]["S"] == "APPLICATION"]
+        return [application_from_item(i) for i in items if i["sk"]["S"] == APPLICATION]
 
     def count_applications(self) -> int:
         """How many applications the table holds (a COUNT scan: cheap enough for every example)."""
@@ -193,7 +195,7 @@ class CfP:
             TableName=self.resources.table_name,
             Select="COUNT",
             FilterExpression="sk = :a",
-            ExpressionAttributeValues={":a": {"S": "APPLICATION"}},
+            ExpressionAttributeValues={":a": {"S": APPLICATION}},
         )
         return int(response["Count"])
 
@@ -238,14 +240,24 @@ class CfP:
             body=urlencode(fields if fields is not None else STORY),
         )
 
-    def follow(self, response: Any, posted_to: str = f"/{DEFAULT_CALL}/applications") -> Any:
-        """GET where a redirect leads (a 303 See Other after a form's POST, a 301 from an address of the
-        one-call versions), as a browser does: its Location is relative to the address it answered."""
+    def follow(
+        self,
+        response: Any,
+        posted_to: str = APPLICATIONS,
+        headers: dict[str, str] | None = None,
+        body: str = "",
+    ) -> Any:
+        """Go where a redirect leads, as a browser does: GET after a 303 See Other (a form's POST) or a 301 (a
+        GET at an address of the one-call versions); after a 308 (a POST there), the same POST again, with its
+        `headers` and `body`. Its Location is relative to the address it answered."""
         from urllib.parse import urljoin, urlsplit
 
-        assert response.status_code in (301, 303), (response.status_code, response.body)
+        assert response.status_code in (301, 303, 308), (response.status_code, response.body)
         location = urlsplit(urljoin(f"http://testserver{posted_to}", response.headers["Location"]))
-        return self.client.http.get(location.path + (f"?{location.query}" if location.query else ""))
+        path = location.path + (f"?{location.query}" if location.query else "")
+        if response.status_code == 308:
+            return self.client.http.post(path, headers=headers or {}, body=body)
+        return self.client.http.get(path)
 
     def submit_from(self, source_ip: str, fields: dict[str, str]) -> HTTPResponse:
         """The form, posted from `source_ip`: the event API Gateway gives the function, which
@@ -256,8 +268,7 @@ class CfP:
 
         converter = LambdaEventConverter(RouteMatcher(list(app.routes)))
         form = {"Content-Type": "application/x-www-form-urlencoded"}
-        path = f"/{DEFAULT_CALL}/applications"
-        event = converter.create_lambda_event("POST", path, form, urlencode(fields).encode())
+        event = converter.create_lambda_event("POST", APPLICATIONS, form, urlencode(fields).encode())
         event["requestContext"]["identity"]["sourceIp"] = source_ip
         return HTTPResponse.create_from_dict(app(event, LambdaContext("api_handler", 512)))
 

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from chalicelib import aws
 from chalicelib.mailer import EmailRejected, Mailer
 from chalicelib.rendering import Email
-from tests.support import STORY, CfP
+from tests.support import APPLICATIONS, STORY, CfP
 
 FIELDS = ["name", "email", "organisation", "kind", "title", "summary", "consent"]
 JSON = {"Content-Type": "application/json"}
@@ -69,7 +69,7 @@ def api(cfp: CfP) -> CfP:
 def test_any_json_body(api: CfP, body: dict[str, Any]) -> None:
     cfp = api
     before = cfp.count_applications()
-    response = cfp.client.http.post("/applications", headers=JSON, body=json.dumps(body).encode())
+    response = cfp.client.http.post(APPLICATIONS, headers=JSON, body=json.dumps(body).encode())
     check(cfp, response, before)
 
 
@@ -77,20 +77,20 @@ def test_any_json_body(api: CfP, body: dict[str, Any]) -> None:
 def test_any_form_post(api: CfP, body: dict[str, str]) -> None:
     cfp = api
     before = cfp.count_applications()
-    response = cfp.client.http.post("/applications", headers=FORM, body=urlencode(body).encode())
+    response = cfp.client.http.post(APPLICATIONS, headers=FORM, body=urlencode(body).encode())
     check(cfp, response, before)
 
 
 @given(raw=st.binary(max_size=2_000))
 def test_any_bytes_as_json(api: CfP, raw: bytes) -> None:
     cfp = api
-    response = cfp.client.http.post("/applications", headers=JSON, body=raw)
+    response = cfp.client.http.post(APPLICATIONS, headers=JSON, body=raw)
     check(cfp, response, 0)
 
 
 def test_a_body_over_the_maximum_is_a_413_and_stores_nothing(cfp: CfP) -> None:
     response = cfp.client.http.post(
-        "/applications", headers=JSON, body=json.dumps(STORY | {"summary": "x" * 40_000}).encode()
+        APPLICATIONS, headers=JSON, body=json.dumps(STORY | {"summary": "x" * 40_000}).encode()
     )
     assert response.status_code == 413
     assert "over 32768 bytes" in json.loads(response.body)["detail"]
@@ -132,7 +132,7 @@ def test_crlf_in_a_name_or_an_email_never_reaches_a_header(cfp: CfP) -> None:
 )
 def test_an_address_that_mail_cannot_carry_is_refused_at_the_form(cfp: CfP, address: str) -> None:
     """The email package refuses these when it builds the message; an applicant who gave one would hear nothing."""
-    response = cfp.client.http.post("/applications", headers=JSON, body=json.dumps(STORY | {"email": address}))
+    response = cfp.client.http.post(APPLICATIONS, headers=JSON, body=json.dumps(STORY | {"email": address}))
     assert response.status_code == 422
     assert list(json.loads(response.body)["errors"]) == ["email"]
     assert cfp.applications() == []
@@ -147,7 +147,7 @@ def test_the_mailer_names_no_address_when_it_refuses_one(cfp: CfP) -> None:
 
 
 def test_json_nested_too_deeply_for_the_parser_is_a_400(cfp: CfP) -> None:
-    response = cfp.client.http.post("/applications", headers=JSON, body="[" * 5000 + "]" * 5000)
+    response = cfp.client.http.post(APPLICATIONS, headers=JSON, body="[" * 5000 + "]" * 5000)
     assert response.status_code == 400
     assert "flat JSON object" in json.loads(response.body)["detail"]
     assert cfp.applications() == []
@@ -155,14 +155,14 @@ def test_json_nested_too_deeply_for_the_parser_is_a_400(cfp: CfP) -> None:
 
 def test_media_types_are_read_whatever_their_case(cfp: CfP) -> None:
     headers = {"Content-Type": "Application/JSON; Charset=UTF-8"}
-    response = cfp.client.http.post("/applications", headers=headers, body=json.dumps(STORY | {"consent": True}))
+    response = cfp.client.http.post(APPLICATIONS, headers=headers, body=json.dumps(STORY | {"consent": True}))
     assert response.status_code == 201, response.body
     assert response.headers["Content-Type"] == "application/json"
 
 
 def test_a_body_in_another_charset_is_refused_with_what_to_send(cfp: CfP) -> None:
     headers = {"Content-Type": "application/x-www-form-urlencoded; charset=ISO-8859-1"}
-    response = cfp.client.http.post("/applications", headers=headers, body=urlencode(STORY).encode("latin-1"))
+    response = cfp.client.http.post(APPLICATIONS, headers=headers, body=urlencode(STORY).encode("latin-1"))
     assert response.status_code == 400
     assert "send it as UTF-8" in response.body.decode()
     assert cfp.applications() == []
@@ -175,7 +175,7 @@ def test_the_honeypot_stores_nothing_and_says_why(cfp: CfP) -> None:
     traps: list[object] = [0, False, [], "x"]  # what a script might put there through the JSON API
     for trap in traps:
         body = json.dumps(STORY | {"consent": True, "website": trap})
-        assert cfp.client.http.post("/applications", headers=JSON, body=body).status_code == 400
+        assert cfp.client.http.post(APPLICATIONS, headers=JSON, body=body).status_code == 400
     assert cfp.applications() == []
     # What a person's browser sends: the field, empty.
     assert cfp.submit(STORY | {"website": ""}).status_code == 303
@@ -198,7 +198,7 @@ def test_rate_limits_per_address_and_per_email(cfp: CfP) -> None:
     assert f"in {wait} minute{'s' if wait > 1 else ''}." in page
     # An API client gets JSON, as before.
     body = json.dumps(STORY | {"consent": True, "title": "Sent by a script"})
-    refused = cfp.client.http.post("/applications", headers=JSON, body=body)
+    refused = cfp.client.http.post(APPLICATIONS, headers=JSON, body=body)
     assert refused.status_code == 429 and "Too many applications" in json.loads(refused.body)["detail"]
 
 

@@ -17,6 +17,9 @@ from playwright.sync_api import Browser, BrowserContext, Page, ViewportSize, exp
 from tests.browser import DESKTOP, EMAIL_IN_A_CLIENT, PHONE, WIDE, check_page, launch, screenshot
 from tests.support import DEFAULT_CALL, MODERATOR, PROGRAMME, STORY, LocalRun, running_locally
 
+# The slow layer (tests/conftest.py): a local run and a browser.
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def local_run() -> Iterator[LocalRun]:

@@ -119,6 +119,7 @@ def test_a_deployment_with_too_few_organisers_for_the_quorum_is_refused() -> Non
         load_call(DEFAULT_CALL_FILE, "", None, ("ada@example.org",))
 
 
+@pytest.mark.slow  # the local run's start, in a process
 def test_the_local_run_does_not_start_with_a_mistake_in_the_call() -> None:
     with pytest.raises(RuntimeError) as raised:
         process.start({"CALL_OVERRIDES": '{"guest_slots": 0}'})

@@ -5,8 +5,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from bench.common import unpacked_read_only
 from tests.unpacked import run_from
+
+# The slow layer (tests/conftest.py): fresh Python processes, on the packaged zip.
+pytestmark = pytest.mark.slow
 
 PROJECT = Path(__file__).resolve().parent.parent
 HEAVY = ("boto3", "botocore", "icalendar", "itsdangerous", "pydantic")

@@ -20,9 +20,13 @@ from jinja2 import ModuleLoader
 from moto import mock_aws
 
 from bench.common import unpacked_read_only
+from chalicelib.stores.table import APPLICATION
 from deploy.package import package
 from infra import DEFINITION as ASL
 from tests.unpacked import run_from
+
+# The slow layer (tests/conftest.py): chalice package, cfn-lint and node's asl-validator.
+pytestmark = pytest.mark.slow
 
 PROJECT = Path(__file__).resolve().parent.parent
 ASL_VALIDATOR = PROJECT / "node_modules" / ".bin" / "asl-validator"
@@ -199,7 +203,7 @@ def test_only_new_applications_invoke_the_stream_function(template: dict[str, An
     stream = template["Resources"]["StartReview"]["Properties"]["Events"]["StartReviewDynamodbEventSource"]
     [only] = stream["Properties"]["FilterCriteria"]["Filters"]
     pattern = json.loads(only["Pattern"])
-    assert pattern == {"eventName": ["INSERT"], "dynamodb": {"Keys": {"sk": {"S": ["APPLICATION"]}}}}
+    assert pattern == {"eventName": ["INSERT"], "dynamodb": {"Keys": {"sk": {"S": [APPLICATION]}}}}
 
 
 def test_an_unknown_address_on_api_gateway_is_a_404_that_says_where_the_call_is(template: dict[str, Any]) -> None:

@@ -10,6 +10,9 @@ from pathlib import Path
 
 import pytest
 
+# The slow layer (tests/conftest.py): the deploy scripts, each in a shell.
+pytestmark = pytest.mark.slow
+
 PROJECT = Path(__file__).resolve().parent.parent
 ENDPOINT = "https://abc123.execute-api.eu-west-3.amazonaws.com/api/"
 

@@ -18,9 +18,9 @@ from chalicelib import rendering
 from chalicelib.call import load_call
 from chalicelib.i18n import LANGUAGES, Language
 from chalicelib.mailer import carries_address, display_name, mime_message
-from chalicelib.models import Application, ExperienceKind, HistoryEvent
+from chalicelib.models import Application, HistoryEvent
 from chalicelib.rendering import Email
-from chalicelib.vocabulary import Status
+from chalicelib.vocabulary import ExperienceKind, Status
 from tests.gallery import EMAIL_CONTEXT, email_templates
 from tests.support import CfP
 

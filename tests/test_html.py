@@ -4,8 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from tests.gallery import VARIANTS, email_templates, everything
 from tests.html_check import NU_LOG, check
+
+# The slow layer (tests/conftest.py): the Nu HTML Checker, on Java.
+pytestmark = pytest.mark.slow
 
 # A document the checker must fault: proof that it ran and read the folder, so that "no errors" means something.
 CANARY = '<!doctype html><html lang="en"><title>x</title><time datetime="2024-05-30T16:00:12.345678Z">x</time>'

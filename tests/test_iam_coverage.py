@@ -21,7 +21,22 @@ import pytest
 from botocore.client import BaseClient
 
 from chalicelib import aws
-from chalicelib.stores.table import WAITLIST, from_item
+from chalicelib.stores.table import (
+    ANSWER,
+    APPLICATION,
+    CALL_RECORD,
+    EMAIL,
+    RATE,
+    SLOTS,
+    VOTE,
+    WAIT,
+    application_id_of,
+    application_partition,
+    call_partition,
+    from_item,
+    item_kind,
+    waitlist_partition,
+)
 from local.bounce import notification, publish
 from tests import iam
 from tests.support import GRACE, MODERATOR, PROJECT, STORY, CfP
@@ -152,18 +167,28 @@ def test_every_call_of_each_function_is_in_its_own_policy(cfp: CfP, recorded: li
 
 def assert_every_item_expires_with_its_application(table: str) -> None:
     """The flow wrote every kind of item an application has; DynamoDB's TTL (`expires_at`) removes each with it."""
-    items = [from_item(item) for item in aws.dynamodb().scan(TableName=table)["Items"]]
-    applications = {item["pk"]: int(item["expires_at"]) for item in items if item["sk"] == "APPLICATION"}
+    stored = aws.dynamodb().scan(TableName=table)["Items"]
+    items = [from_item(item) for item in stored]
+    applications = {
+        application_partition(application_id)["S"]: int(item["expires_at"])
+        for application_id, item in ((application_id_of(raw), item) for raw, item in zip(stored, items, strict=True))
+        if application_id is not None
+    }
+    calls = {item["call_id"] for item in items if item["sk"] == APPLICATION}
+    calls_partitions = {call_partition(call_id)["S"] for call_id in calls}
+    waitlists = {waitlist_partition(call_id)["S"] for call_id in calls}
     kinds = set()
     for item in items:
         assert "expires_at" in item, item
-        partition = item["pk"].partition("#")[0]
-        kinds.add(item["sk"].partition("#")[0] if partition in {"APP", "CALL"} else partition)
-        if partition == "APP":
+        if item["pk"] in applications:
+            kinds.add(item_kind(item["sk"]))
             assert int(item["expires_at"]) == applications[item["pk"]], item
-        elif item["pk"].startswith(WAITLIST):
-            assert int(item["expires_at"]) == applications[f"APP#{item['application_id']}"], item
-        elif partition == "CALL":  # the call's record and slot counter: as long as its latest application
+        elif item["pk"] in waitlists:
+            assert int(item["expires_at"]) == applications[application_partition(item["application_id"])["S"]], item
+        elif item["pk"] in calls_partitions:  # the call's record and slot counter: as long as its latest application
+            kinds.add(item["sk"])
             assert int(item["expires_at"]) == max(applications.values()), item
+        else:
+            kinds.add(item["sk"])
     # Grace's waitlist entry went with her promotion: tests/fast/test_slot_store.py reads one's expiry.
-    assert kinds >= {"APPLICATION", "VOTE", "WAIT", "ANSWER", "EMAIL", "RATE", "CALL", "SLOTS"}
+    assert kinds >= {APPLICATION, VOTE, WAIT, ANSWER, EMAIL, RATE, CALL_RECORD, SLOTS}

@@ -10,7 +10,7 @@ from pathlib import Path
 from babel.messages.pofile import read_po
 
 from chalicelib.i18n import from_accept_language
-from tests.support import DEFAULT_CALL, PROJECT, STORY, CfP
+from tests.support import APPLICATIONS, DEFAULT_CALL, PROJECT, STORY, CfP
 
 FORM = f"/{DEFAULT_CALL}/"
 
@@ -64,12 +64,12 @@ def test_a_french_applicant_reads_french_and_the_organisers_read_the_call_s_lang
 
 def test_the_json_api_takes_a_language_and_answers_mistakes_in_it(cfp: CfP) -> None:
     body = {"name": "Ada", "email": "nope", "language": "fr"}
-    response = cfp.client.http.post("/applications", headers=JSON, body=json.dumps(body).encode())
+    response = cfp.client.http.post(APPLICATIONS, headers=JSON, body=json.dumps(body).encode())
     assert response.status_code == 422
     assert json.loads(response.body)["errors"]["email"].startswith("Le champ «\u00a0Adresse e-mail\u00a0»")
 
     accepted = STORY | {"consent": True, "language": "fr"}
-    response = cfp.client.http.post("/applications", headers=JSON, body=json.dumps(accepted).encode())
+    response = cfp.client.http.post(APPLICATIONS, headers=JSON, body=json.dumps(accepted).encode())
     assert response.status_code == 201
     assert cfp.applications()[0].language == "fr"
 

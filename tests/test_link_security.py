@@ -11,7 +11,7 @@ import itsdangerous
 import itsdangerous.signer
 
 from chalicelib import deps
-from tests.support import GRACE, MODERATOR, PROGRAMME, STORY, TRACK, CfP
+from tests.support import APPLICATIONS, GRACE, MODERATOR, PROGRAMME, STORY, TRACK, CfP
 
 
 def token_parts(path: str) -> tuple[str, str, str, str]:
@@ -148,7 +148,7 @@ def test_a_number_longer_than_python_reads_is_a_400_on_every_json_endpoint(cfp: 
     """json.loads refuses integers over 4,300 digits with a ValueError that is not a JSONDecodeError."""
     huge = "9" * 5_000
     response = cfp.client.http.post(
-        "/applications", headers={"Content-Type": "application/json"}, body=f'{{"name": {huge}}}'
+        APPLICATIONS, headers={"Content-Type": "application/json"}, body=f'{{"name": {huge}}}'
     )
     assert response.status_code == 400
     assert "more digits than can be read" in json.loads(response.body)["detail"]

@@ -11,7 +11,7 @@ import itsdangerous
 import pytest
 
 from chalicelib.links import ApplicantClaim, LinkExpired, LinkInvalid, LinkLifetimes, Links
-from chalicelib.models import Outcome
+from chalicelib.vocabulary import AttendanceAnswer, Outcome
 from tests.support import token_of
 
 WEEK = LinkLifetimes(review=timedelta(days=8), attendance=timedelta(days=8), overview=timedelta(days=365))
@@ -26,7 +26,7 @@ def payload(url: str) -> dict[str, object]:
 
 
 def test_a_review_link_says_which_call_application_organiser_and_decision() -> None:
-    url = LINKS.review_url("call1", "app1", 1, Outcome.REJECT)
+    url = LINKS.review_links("call1", "app1", 1).reject_url
     assert url.startswith("https://cfp.example/call1/review/")
     claim = LINKS.read_review(token_of(url))
     assert (claim.call_id, claim.application_id, claim.organiser_index, claim.outcome) == (
@@ -38,7 +38,7 @@ def test_a_review_link_says_which_call_application_organiser_and_decision() -> N
 
 
 def test_attendance_status_and_overview_links_round_trip() -> None:
-    attendance = LINKS.read_attendance(token_of(LINKS.attendance_url("call1", "app1", "no")))
+    attendance = LINKS.read_attendance(token_of(LINKS.attendance_url("call1", "app1", AttendanceAnswer.NO)))
     assert (attendance.call_id, attendance.application_id, attendance.answer) == ("call1", "app1", "no")
     assert LINKS.read_status(token_of(LINKS.status_url("call1", "app1"))) == ApplicantClaim("app1", "call1")
     overview = LINKS.overview_url("Programme@ow2con.example")
@@ -73,7 +73,7 @@ def test_links_signed_by_the_one_call_versions_still_read() -> None:
 def test_each_call_s_links_last_as_long_as_its_own_windows() -> None:
     short = LinkLifetimes(timedelta(0), timedelta(0), timedelta(0))
     links = Links("a-secret", "https://cfp.example", lambda call_id: short if call_id == "brief" else WEEK)
-    brief, long = links.review_url("brief", "a", 0, Outcome.APPROVE), links.review_url("long", "a", 0, Outcome.APPROVE)
+    brief, long = links.review_links("brief", "a", 0).approve_url, links.review_links("long", "a", 0).approve_url
     time.sleep(1.1)  # itsdangerous stamps whole seconds
     with pytest.raises(LinkExpired):
         links.read_review(token_of(brief))
@@ -81,10 +81,10 @@ def test_each_call_s_links_last_as_long_as_its_own_windows() -> None:
 
 
 def test_a_changed_link_is_refused() -> None:
-    good = token_of(LINKS.review_url("call1", "app1", 0, Outcome.APPROVE))
+    good = token_of(LINKS.review_links("call1", "app1", 0).approve_url)
     signed, stamp, signature = good.split(".")
-    forged = token_of(LINKS.review_url("call1", "app2", 0, Outcome.APPROVE)).split(".")[0]
-    other_call = token_of(LINKS.review_url("call2", "app1", 0, Outcome.APPROVE)).split(".")[0]
+    forged = token_of(LINKS.review_links("call1", "app2", 0).approve_url).split(".")[0]
+    other_call = token_of(LINKS.review_links("call2", "app1", 0).approve_url).split(".")[0]
     flipped = "B" if signature[0] == "A" else "A"
     for bad in (
         f"{forged}.{stamp}.{signature}",
@@ -102,12 +102,12 @@ def test_a_changed_link_is_refused() -> None:
 def test_a_link_signed_with_another_secret_is_refused() -> None:
     other = Links("another-secret", "https://cfp.example", WEEK)
     with pytest.raises(LinkInvalid):
-        LINKS.read_review(token_of(other.review_url("call1", "app1", 0, Outcome.APPROVE)))
+        LINKS.read_review(token_of(other.review_links("call1", "app1", 0).approve_url))
 
 
 def test_one_kind_of_link_cannot_be_used_as_another() -> None:
     status = token_of(LINKS.status_url("call1", "app1"))
-    review = token_of(LINKS.review_url("call1", "app1", 0, Outcome.APPROVE))
+    review = token_of(LINKS.review_links("call1", "app1", 0).approve_url)
     with pytest.raises(LinkInvalid):
         LINKS.read_review(status)
     with pytest.raises(LinkInvalid):
@@ -121,8 +121,8 @@ def test_one_kind_of_link_cannot_be_used_as_another() -> None:
 def test_old_links_have_expired_status_links_too() -> None:
     zero = timedelta(0)
     short = Links("a-secret", "https://cfp.example", LinkLifetimes(zero, zero, zero, status=zero))
-    review = short.review_url("call1", "app1", 0, Outcome.APPROVE)
-    attendance = short.attendance_url("call1", "app1", "yes")
+    review = short.review_links("call1", "app1", 0).approve_url
+    attendance = short.attendance_url("call1", "app1", AttendanceAnswer.YES)
     status = short.status_url("call1", "app1")
     time.sleep(1.1)  # itsdangerous stamps whole seconds
     with pytest.raises(LinkExpired):

@@ -19,6 +19,9 @@ from chalicelib.applications import SMOKE_ADDRESS
 from local import process
 from tests.support import DEFAULT_CALL, MODERATOR, PROGRAMME, PROJECT, SECOND_CALL, STORY, LocalRun, running_locally
 
+# The slow layer (tests/conftest.py): a local run, over HTTP.
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def local_run() -> Iterator[LocalRun]:

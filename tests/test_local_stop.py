@@ -25,6 +25,7 @@ def test_the_emulator_ignores_ctrl_c_and_stops_when_told(emulator: Emulator) -> 
         assert response.status == 200
 
 
+@pytest.mark.slow  # an emulator of its own, in a process
 def test_an_emulator_stops_at_once_when_its_owner_stops_it() -> None:
     own = Emulator(free_port()).start()
     assert own.process is not None

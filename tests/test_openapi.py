@@ -16,6 +16,9 @@ from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from local import process
 
+# The slow layer (tests/conftest.py): a local run, over HTTP.
+pytestmark = pytest.mark.slow
+
 UNLIMITED = {"submissions_per_address_per_hour": 1_000_000, "submissions_per_email_per_hour": 1_000_000}
 
 

@@ -23,6 +23,9 @@ from local.emulator import free_port
 from local.outbox import EmulatorBusy, Outbox, accepted_count, read_outbox, serve
 from tests.support import CfP
 
+# The slow layer (tests/conftest.py): servers of its own that answer late or hang up.
+pytestmark = pytest.mark.slow
+
 SENDER = "OW2con'24 CfP <cfp@ow2con.example>"
 
 

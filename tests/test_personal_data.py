@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from chalicelib import aws, deps
-from tests.support import MODERATOR, STORY, CfP
+from tests.support import APPLICATIONS, MODERATOR, STORY, CfP
 
 
 def test_with_double_opt_in_the_review_starts_only_after_the_address_is_confirmed(cfp: CfP) -> None:
@@ -50,7 +50,7 @@ def test_the_verification_email_carries_none_of_the_applicants_words(cfp: CfP) -
     }
     assert cfp.submit(spam).status_code == 303
     french = json.dumps(STORY | {"email": "anne@example.org", "consent": True, "language": "fr"})
-    cfp.client.http.post("/applications", headers={"Content-Type": "application/json"}, body=french)
+    cfp.client.http.post(APPLICATIONS, headers={"Content-Type": "application/json"}, body=french)
 
     verification = cfp.wait_for_email(STORY["email"], "Please confirm your email address")
     assert (verification.recipients, verification.to) == ([STORY["email"]], STORY["email"])

@@ -19,7 +19,7 @@ import itsdangerous
 
 from chalicelib import aws, deps
 from chalicelib.settings import CALL_OVERRIDES, LINK_SECRET
-from chalicelib.stores.revocations import one_call_revocation_key
+from chalicelib.stores.table import one_call_revocation_key
 from tests.support import DEFAULT_CALL, MODERATOR, OPEN_UNTIL, PROGRAMME, STORY, CfP
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
@@ -40,13 +40,15 @@ def test_a_one_call_deployment_upgrades_with_its_data_and_its_emailed_links(cfp:
 
     # A form cached by a browser, or an API client, posts where the one call's form was.
     sent = cfp.client.http.post("/applications", headers=FORM, body=urlencode(STORY))
-    thanks = cfp.follow(sent, posted_to="/applications")
+    assert sent.status_code == 308 and sent.headers["Location"] == f"./{DEFAULT_CALL}/applications"
+    thanks = cfp.follow(cfp.follow(sent, posted_to="/applications", headers=FORM, body=urlencode(STORY)))
     assert thanks.status_code == 200 and "Thank you, Ada Lovelace!" in thanks.body.decode()
     cfp.wait_for_email(MODERATOR, "New application to review")
     [ada] = cfp.applications()
     assert ada.call_id == DEFAULT_CALL
 
-    # Links emailed before the upgrade: GET leads to the call's address, POST acts where it is.
+    # Links emailed before the upgrade: GET leads to the call's address (301), and POST too (308: the browser
+    # sends it again there).
     old_thanks = signed_as_one_call_versions_did("thanks", {"a": ada.id, "n": True})
     status = signed_as_one_call_versions_did("status", {"a": ada.id})
     approve = signed_as_one_call_versions_did("review", {"a": ada.id, "o": 0, "d": "approve"})
@@ -67,14 +69,16 @@ def test_a_one_call_deployment_upgrades_with_its_data_and_its_emailed_links(cfp:
             cfp.client.http.get(f"/status/{status}/withdraw?lang=fr"), posted_to=f"/status/{status}/withdraw"
         ).body.decode()
     )
-    voted = cfp.post(f"/review/{approve}")
+    redirected = cfp.post(f"/review/{approve}")
+    assert redirected.status_code == 308 and redirected.headers["Location"] == f"../{DEFAULT_CALL}/review/{approve}"
+    voted = cfp.follow(redirected, posted_to=f"/review/{approve}", headers=FORM)
     assert voted.status_code == 200 and "Vote recorded" in voted.body.decode()
 
     # The running execution goes on with the call's settings: one approval, the only slot, the speaker's answer.
     cfp.wait_for_email(STORY["email"], "Action required")
     yes = signed_as_one_call_versions_did("attendance", {"a": ada.id, "d": "yes"})
     assert cfp.client.http.get(f"/attendance/{yes}").status_code == 301
-    answered = cfp.post(f"/attendance/{yes}")
+    answered = cfp.follow(cfp.post(f"/attendance/{yes}"), posted_to=f"/attendance/{yes}", headers=FORM)
     assert answered.status_code == 200 and "You are confirmed" in answered.body.decode()
     cfp.wait_for_email(STORY["email"], "Confirmed")
     assert cfp.application(ada.id).status == "confirmed" and cfp.store_slots_taken() == 1

@@ -3,36 +3,58 @@ the worker's duties, the labels in both languages, and every email a task sends.
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from functools import cache
+from typing import Any
 
 import pytest
 from babel.messages.pofile import read_po
 
-from chalicelib import aws, email_events, rendering
-from chalicelib.call import Calls, load_call
+from chalicelib import aws, email_events, rendering, vocabulary
+from chalicelib.call import PROGRAMME_CHANGES, Calls, load_call
 from chalicelib.clock import utc_now
 from chalicelib.correspondence import Correspondence
-from chalicelib.i18n import LANGUAGES, translate
+from chalicelib.i18n import LANGUAGES, Language, translate
 from chalicelib.links import LinkLifetimes, Links
 from chalicelib.mailer import Mailer
-from chalicelib.models import Application, ApplicationForm, Outcome, TaskMessage, Vote
+from chalicelib.models import Application, ApplicationForm, TaskMessage, Vote
 from chalicelib.settings import DEFAULT_CALL_FILE
 from chalicelib.stores.applications import ApplicationStore
 from chalicelib.stores.callbacks import CallbackStore
 from chalicelib.stores.emails import EmailMarkers
 from chalicelib.stores.slots import SlotStore
-from chalicelib.tasks import DUTIES, Audience, Email, TaskWorker, WorkerStores
-from chalicelib.vocabulary import EVENT_LABELS, NEXT_STEPS, STATUS_LABELS, Event, Status, Task
+from chalicelib.tasks import DUTIES, FAILURE_REASONS, Audience, Email, TaskWorker, WorkerStores
+from chalicelib.vocabulary import (
+    EVENT_LABELS,
+    KIND_CHOICES,
+    KIND_LABELS,
+    NEXT_STEPS,
+    OUTCOME_LABELS,
+    STATUS_LABELS,
+    AttendanceAnswer,
+    Event,
+    ExperienceKind,
+    Outcome,
+    Status,
+    Task,
+    Undeliverable,
+    WorkflowError,
+    withdrawable,
+)
 from chalicelib.workflow import Workflow
 from infra import workflow
 from tests.fast.asl import states
-from tests.gallery import email_templates
+from tests.gallery import EMAIL_CONTEXT, email_templates
 from tests.support import PROJECT, STORY
 
 TEMPLATES = PROJECT / "chalicelib" / "templates"
 FRENCH = PROJECT / "chalicelib" / "locale" / "fr" / "LC_MESSAGES" / "messages.po"
 # Each email each task sends, one case apiece: a task that sends none (await_vote...) has no case that
 # would check nothing. Should none be left, the last test here fails: every template would be unsent.
+WEEK = timedelta(days=7)
+LINKS = Links("secret", "http://x", LinkLifetimes(review=WEEK, attendance=WEEK, overview=WEEK))
 SENT_EMAILS = [(task, email) for task in sorted(DUTIES) for email in DUTIES[task].emails]
 
 
@@ -84,6 +106,36 @@ def test_every_task_the_definition_sends_is_a_task_with_a_duty() -> None:
     assert set(DUTIES) == set(Task)
 
 
+def test_every_error_the_definition_takes_from_a_task_is_a_workflow_error_and_each_is_named_there() -> None:
+    """The errors the worker, the API and Step Functions report; those the definition raises and catches inside
+    itself (Review.Approved...) are its own."""
+    states_ = states().values()
+    named = {
+        error
+        for state in states_
+        for rule in state.get("Retry", []) + state.get("Catch", [])
+        for error in rule["ErrorEquals"]
+    }
+    raised = {state["Error"] for state in states_ if state["Type"] == "Fail"}
+    recorded = {state["Result"]["Error"] for state in states_ if "Error" in state.get("Result", {})}
+    reported = {e for e in named - raised if e != "States.ALL" and not e.startswith("DynamoDB.")}
+    assert reported <= set(WorkflowError), reported - set(WorkflowError)
+    # Each is taken by name, or explained in the organisers' failure email; but CallMissing, which the
+    # catch-all takes with nobody to tell (the call is gone).
+    assert set(FAILURE_REASONS) <= set(WorkflowError)
+    assert set(WorkflowError) - reported - recorded - set(FAILURE_REASONS) == {WorkflowError.CALL_MISSING}
+
+
+def test_the_definition_tells_apart_every_attendance_answer_and_no_other() -> None:
+    compared = {
+        rule["StringEquals"]
+        for state in states().values()
+        for rule in state.get("Choices", [])
+        if rule.get("Variable") == "$.attendance.answer"
+    }
+    assert compared == set(AttendanceAnswer)
+
+
 def test_every_status_and_event_the_definition_records_is_declared_and_labelled_in_both_languages() -> None:
     statuses, events = recorded()
     assert {"in_review", "accepted", "confirmed", "failed"} <= statuses and {"slot_taken", "rejected"} <= events
@@ -97,6 +149,37 @@ def test_every_status_and_event_the_definition_records_is_declared_and_labelled_
         assert french.get(label), f"no French for the event {event}"
     # Labels for every declared name, recorded today or by an earlier version of the workflow.
     assert set(STATUS_LABELS) == set(Status) == set(NEXT_STEPS) and set(EVENT_LABELS) == set(Event)
+
+
+# Each name people read, and where its English words are declared (chalicelib/vocabulary.py).
+WORDS: list[tuple[str, StrEnum, dict[Any, str]]] = [
+    *(("status", status, words) for status in Status for words in (STATUS_LABELS, NEXT_STEPS)),
+    *(("event", event, EVENT_LABELS) for event in Event),
+    *(("kind", kind, words) for kind in ExperienceKind for words in (KIND_LABELS, KIND_CHOICES)),
+    *(("outcome", outcome, OUTCOME_LABELS) for outcome in Outcome),
+]
+NAMES = {id(words): name for name, words in vars(vocabulary).items() if isinstance(words, dict)}
+
+
+@cache
+def french_words() -> dict[str, str]:
+    """Each English text of messages.po and its French, where it has one (a fuzzy entry does not count)."""
+    with FRENCH.open("rb") as handle:
+        catalogue = read_po(handle)
+    return {m.id: m.string for m in catalogue if isinstance(m.id, str) and isinstance(m.string, str) and not m.fuzzy}
+
+
+@pytest.mark.parametrize(
+    ("what", "name", "words"), WORDS, ids=[f"{what}-{name}-{NAMES[id(words)]}" for what, name, words in WORDS]
+)
+def test_every_status_event_kind_and_outcome_reads_as_words_in_english_and_french(
+    what: str, name: StrEnum, words: dict[Any, str]
+) -> None:
+    english = words.get(name)
+    assert english, f"no English words for the {what} {name.value}: add them to {NAMES[id(words)]} in vocabulary.py"
+    assert french_words().get(english), (
+        f"no French for the {what} {name.value} ({english!r}): run `make messages`, then translate it in {FRENCH}"
+    )
 
 
 def test_every_status_reads_as_words_on_the_status_page_in_both_languages() -> None:
@@ -122,6 +205,22 @@ def test_every_status_reads_as_words_on_the_status_page_in_both_languages() -> N
             assert not shown_raw, f"shown raw on the {language} status page of a {status} application: {shown_raw}"
 
 
+@pytest.mark.parametrize("session_started", [False, True], ids=["before-the-session", "after-its-start"])
+@pytest.mark.parametrize("status", list(Status))
+def test_the_status_page_offers_to_withdraw_while_the_applicant_may(status: Status, session_started: bool) -> None:
+    """The page's offer (withdraw, or a confirmed speaker's cancel) and the store's condition read one set."""
+    page = rendering.page(
+        "status.html",
+        "en",
+        root="../",
+        call=load_call(DEFAULT_CALL_FILE),
+        application=sample_application().model_copy(update={"status": status}),
+        token="t",
+        session_started=session_started,
+    )
+    assert ('href="t/withdraw"' in page) is (status in withdrawable(session_started)), status
+
+
 @pytest.mark.parametrize(
     ("task", "email"), SENT_EMAILS, ids=[f"{task}-{email.template}" for task, email in SENT_EMAILS]
 )
@@ -133,7 +232,7 @@ def test_every_email_a_task_sends_renders_in_both_languages(task: Task, email: E
     task_message = TaskMessage(task=task, application_id=application.id, task_token="t", failure="EmailRejected")
     context = worker.context(email, application, task_message)
     if email.to is not Audience.APPLICANT:
-        context |= {"approve_url": "http://x/a", "reject_url": "http://x/r", "overview_url": "http://x/o"}
+        context |= asdict(LINKS.review_links(application.call_id, application.id, 0)) | {"overview_url": "http://x/o"}
     for language in LANGUAGES:
         message = rendering.email(
             email.template,
@@ -146,6 +245,19 @@ def test_every_email_a_task_sends_renders_in_both_languages(task: Task, email: E
         )
         assert message.subject and message.text.strip() and "<html" in message.html
         assert "_" not in message.subject, f"{email.template} ({language}): {message.subject}"
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_each_change_to_the_programme_and_each_undeliverable_address_reads_differently(language: Language) -> None:
+    """The templates tell the names apart by comparing them: a misspelt one would read as another."""
+    context = EMAIL_CONTEXT | {"application": sample_application(), "call": load_call(DEFAULT_CALL_FILE)}
+    ways: list[tuple[str, str, tuple[str, ...]]] = [
+        ("programme_change", "change", PROGRAMME_CHANGES),
+        ("undeliverable", "kind", tuple(Undeliverable)),
+    ]
+    for template, name, names in ways:
+        subjects = {rendering.email(template, (), language, **(context | {name: each})).subject for each in names}
+        assert len(subjects) == len(names), (template, subjects)
 
 
 @pytest.mark.parametrize("kind", ["bounce", "complaint"])
@@ -178,8 +290,7 @@ def sample_worker() -> TaskWorker:
     calls = Calls.of_one(load_call(DEFAULT_CALL_FILE))
     call = calls.default
     client = aws.dynamodb()
-    week = timedelta(days=7)
-    links = Links("secret", "http://x", LinkLifetimes(review=week, attendance=week, overview=week))
+    links = LINKS
     return TaskWorker(
         WorkerStores(ApplicationStore(client, "unused"), CallbackStore(client, "unused"), SlotStore(client, "unused")),
         Correspondence(EmailMarkers(client, "unused"), Mailer(aws.sesv2(), call.sender), links, calls.of, utc_now),

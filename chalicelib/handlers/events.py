@@ -19,13 +19,14 @@ def start_review(event: DynamoDBEvent) -> None:
     """One execution per new application, named after it, with its own call's settings; a replayed record
     starts nothing new. The table keeps the call's settings as long as the application (stores/calls.py), so
     the review runs on if the call's file is removed."""
-    from chalicelib.workflow import is_submission  # pydantic, through the stores: the form's cold start does without
+    # pydantic (the models, through the stores), which the form's cold start does without
+    from chalicelib.stores.table import application_id_of
+    from chalicelib.workflow import is_submission
 
     for record in event:
-        keys = record.keys or {}
-        if record.event_name != "INSERT" or keys.get("sk", {}).get("S") != "APPLICATION":
+        application_id = application_id_of(record.keys or {})
+        if record.event_name != "INSERT" or application_id is None:
             continue
-        application_id = keys["pk"]["S"].removeprefix("APP#")
         image = record.new_image or {}
         if not is_submission(image):
             continue  # brought back by make restore: its review ran, and must not run again

@@ -1,6 +1,7 @@
 """The one DynamoDB table and the small stores that share it, one per concern.
 
-Keys (partition key `pk`, sort key `sk`), the only place they are written down:
+Keys (partition key `pk`, sort key `sk`), the only place they are written down (table.py alone builds and reads
+them; tests/test_table_keys.py holds the stream's filter and the policies to it):
 
     pk = APP#<application id>   sk = APPLICATION       the application: status, history, tallies, votes, and
                                                        `recorded`, the workflow steps its tasks wrote
@@ -23,9 +24,14 @@ Keys (partition key `pk`, sort key `sk`), the only place they are written down:
                                                        counted as taken, is offered to the head of the
                                                        waitlist; only the workflow changes them,
                                                        conditionally (infra/workflow.py; slots.py reads)
-    pk = CALL#<call id>         sk = WAITLIST#<since>#<application id>
+    pk = WAITLIST#<call id>     sk = <since>#<application id>
                                                        a waitlisted application's place in the queue
-                                                       (slots.py)
+                                                       (slots.py): a partition apart from the call's, since
+                                                       IAM holds a role to partitions, never to sort keys,
+                                                       and the worker, who writes the queue, must not reach
+                                                       SLOTS. Earlier versions wrote it under CALL#<call id>,
+                                                       sk = WAITLIST#<since>#<application id>: still read,
+                                                       never removed
     pk = RATE#<scope>#<hash>#<window end>  sk = RATE   submissions counted for rate limiting; the
                                                        TTL attribute `expires_at` removes it (rates.py)
     pk = REVOKED#<organiser hash>  sk = LINKS         `revoked_at` (epoch seconds): that organiser's
@@ -36,11 +42,14 @@ Keys (partition key `pk`, sort key `sk`), the only place they are written down:
                                                        wrote REVOKED#<call id>#<organiser hash>: those
                                                        of the default call are still read
 
-Applications and votes carry `expires_at` too: the call's retention, enforced by DynamoDB's TTL.
+Every item this version writes carries `expires_at`, which DynamoDB's TTL enforces: an application and each
+item beside it (votes, wait, answer, email markers, its waitlist entry) the call's retention; the call's record
+and SLOTS their latest application's (calls.py); a rate count its window; a revocation as long as the links it
+refuses (revocations.py).
 
-Each application names its call (`call_id`); what belongs to a call alone is under CALL#<call id>. The
-index `by_call` (call_id, submitted_at) lists a call's applications; only APPLICATION items carry both
-attributes. The table's stream (NEW_IMAGE) starts one workflow per new APPLICATION.
+Each application names its call (`call_id`); what belongs to a call alone is under CALL#<call id>, and its
+waitlist under WAITLIST#<call id>. The index `by_call` (call_id, submitted_at) lists a call's applications; only
+APPLICATION items carry both attributes. The table's stream (NEW_IMAGE) starts one workflow per new APPLICATION.
 
 boto3 and botocore are imported by the methods that talk to DynamoDB, not by these modules: the
 handlers import their exceptions, and the form GET must not pay ~120 ms for boto3 (bench/cold_start.py).

@@ -15,7 +15,7 @@ from chalicelib.stores.table import (
     application_key,
     to_item,
 )
-from chalicelib.vocabulary import WITHDRAWABLE, Event, Status
+from chalicelib.vocabulary import UNDELIVERABLE_EVENTS, WITHDRAWABLE, Status, Undeliverable
 
 
 class CannotWithdraw(StorageError):
@@ -54,10 +54,10 @@ class ApplicationStore(TableStore):
             ExpressionAttributeValues=to_item(values),
         )
 
-    def record_undeliverable(self, application_id: str, kind: str, at: str) -> bool:
+    def record_undeliverable(self, application_id: str, kind: Undeliverable, at: str) -> bool:
         """Mark the applicant's address as one SES cannot deliver to (a bounce) or must not (a complaint);
         False if it was marked before."""
-        event = Event.EMAIL_BOUNCED if kind == "bounce" else Event.EMAIL_COMPLAINED
+        event = UNDELIVERABLE_EVENTS[kind]
         return self._conditional(
             self._client.update_item,
             Key=application_key(application_id),

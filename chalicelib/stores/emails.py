@@ -4,10 +4,9 @@ Powertools idempotency utility: in progress with an expiry, then done)."""
 
 from __future__ import annotations
 
-import hashlib
 from datetime import datetime, timedelta
 
-from chalicelib.stores.table import EMAIL, StorageError, TableStore, application_key, to_item
+from chalicelib.stores.table import StorageError, TableStore, application_key, email_sort_key, to_item
 
 SENDING = "sending"
 SENT = "sent"
@@ -37,7 +36,7 @@ class EmailMarkers(TableStore):
         EmailBeingSent while another claim's lease runs. A marker of an earlier version, without a
         state, counts as sent. The marker expires with its application, at `expires_at` (DynamoDB's TTL).
         """
-        key = application_key(application_id, _email_sort_key(kind, recipient))
+        key = application_key(application_id, email_sort_key(kind, recipient))
         claim = {
             "kind": kind,
             "state": SENDING,
@@ -62,7 +61,7 @@ class EmailMarkers(TableStore):
         """SES took the email: no later delivery sends it again."""
         self._client.update_item(
             TableName=self._table,
-            Key=application_key(application_id, _email_sort_key(kind, recipient)),
+            Key=application_key(application_id, email_sort_key(kind, recipient)),
             UpdateExpression="SET #state = :sent, sent_at = :at REMOVE lease_until",
             ExpressionAttributeNames={"#state": "state"},
             ExpressionAttributeValues=to_item({":sent": SENT, ":at": at.isoformat()}),
@@ -71,7 +70,7 @@ class EmailMarkers(TableStore):
     def release(self, application_id: str, kind: str, recipient: str) -> None:
         """Give a claim back after SES refused the email, so that the retry sends it; a sent one stays."""
         self._delete_if(
-            application_key(application_id, _email_sort_key(kind, recipient)),
+            application_key(application_id, email_sort_key(kind, recipient)),
             "#state = :sending",
             {"#state": "state"},
             {":sending": {"S": SENDING}},
@@ -79,11 +78,5 @@ class EmailMarkers(TableStore):
 
     def state(self, application_id: str, kind: str, recipient: str) -> str | None:
         """ "sending", "sent", or None when the email was never claimed."""
-        item = self._item(application_key(application_id, _email_sort_key(kind, recipient)))
+        item = self._item(application_key(application_id, email_sort_key(kind, recipient)))
         return None if item is None else str(item.get("state", SENT))
-
-
-def _email_sort_key(kind: str, recipient: str) -> str:
-    # Hashed so that the key holds no address.
-    digest = hashlib.sha256(recipient.casefold().encode()).hexdigest()[:16]
-    return f"{EMAIL}{kind}#{digest}"

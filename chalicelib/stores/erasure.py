@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from chalicelib.aws import error_code
 from chalicelib.models import Application
@@ -14,13 +14,17 @@ from chalicelib.stores.table import (
     TableStore,
     application_from_item,
     application_key,
+    application_partition,
+    item_kind,
     to_item,
 )
+from chalicelib.vocabulary import Event
 
 
 class ErasureStore(TableStore):
-    def erase(self, application_id: str) -> Application:
-        """Blank every personal field of the application, and the notes organisers wrote about it.
+    def erase(self, application_id: str, at: datetime) -> Application:
+        """Blank every personal field of the application, and the notes organisers wrote about it; its
+        history records it at `at`.
 
         Raises ApplicationNotFound, also when its retention ends (DynamoDB's TTL deletes it) meanwhile."""
         from botocore.exceptions import ClientError
@@ -41,7 +45,7 @@ class ErasureStore(TableStore):
                         ":deleted": "(deleted)",
                         ":votes": votes,
                         ":yes": True,
-                        ":event": [{"event": "data_deleted", "at": datetime.now(UTC).isoformat()}],
+                        ":event": [{"event": Event.DATA_DELETED.value, "at": at.isoformat()}],
                     }
                 ),
                 ReturnValues="ALL_NEW",
@@ -54,14 +58,15 @@ class ErasureStore(TableStore):
         # the address, which can be guessed back. No email goes out once erased, so they are not needed.
         for sort_key in self._sort_keys(application_id):
             key = application_key(application_id, sort_key)
-            if sort_key.startswith(VOTE):
+            kind = item_kind(sort_key)
+            if kind == VOTE:
                 self._client.update_item(
                     TableName=self._table,
                     Key=key,
                     UpdateExpression="SET note = :blank",
                     ExpressionAttributeValues={":blank": {"S": ""}},
                 )
-            elif sort_key == ANSWER or sort_key.startswith(EMAIL):
+            elif kind in (ANSWER, EMAIL):
                 self._client.delete_item(TableName=self._table, Key=key)
         return application_from_item(response["Attributes"])
 
@@ -71,7 +76,7 @@ class ErasureStore(TableStore):
         pages = paginator.paginate(
             TableName=self._table,
             KeyConditionExpression="pk = :pk",
-            ExpressionAttributeValues={":pk": {"S": f"APP#{application_id}"}},
+            ExpressionAttributeValues={":pk": application_partition(application_id)},
             ProjectionExpression="sk",
         )
         return [item["sk"]["S"] for page in pages for item in page["Items"]]

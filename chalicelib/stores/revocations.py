@@ -17,13 +17,12 @@ call then), so that links revoked before an upgrade stay revoked.
 
 from __future__ import annotations
 
-import hashlib
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from chalicelib.links import OVERVIEW_LINK_LIFETIME
-from chalicelib.stores.table import LINKS, REVOKED, TableStore
+from chalicelib.stores.table import TableStore, one_call_revocation_key, revocation_key
 
 # A revocation is kept until every link it refuses has expired of itself: an organiser's review links last
 # their call's review window and a day, their overview link a year.
@@ -31,19 +30,6 @@ REVOCATION_KEPT = OVERVIEW_LINK_LIFETIME + timedelta(days=1)
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
-
-
-def _digest(organiser: str) -> str:
-    return hashlib.sha256(organiser.strip().casefold().encode()).hexdigest()[:16]
-
-
-def revocation_key(organiser: str) -> dict[str, Any]:
-    return {"pk": {"S": f"{REVOKED}{_digest(organiser)}"}, "sk": {"S": LINKS}}
-
-
-def one_call_revocation_key(call_id: str, organiser: str) -> dict[str, Any]:
-    """Where a one-call version revoked the organiser's links of its call."""
-    return {"pk": {"S": f"{REVOKED}{call_id}#{_digest(organiser)}"}, "sk": {"S": LINKS}}
 
 
 class RevocationStore(TableStore):

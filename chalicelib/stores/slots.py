@@ -7,13 +7,17 @@ from typing import Any
 
 from chalicelib.models import Application
 from chalicelib.stores.table import (
+    EARLIER_WAITLIST,
     SLOTS,
-    WAITLIST,
     TableStore,
     application_key,
     call_key,
+    call_partition,
+    earlier_waitlist_place,
     to_item,
     waitlist_key,
+    waitlist_partition,
+    waitlist_sort_key,
 )
 
 
@@ -43,7 +47,7 @@ class SlotStore(TableStore):
             ReturnValues="ALL_NEW",
         )
         since = response["Attributes"]["waitlisted_at"]["S"]
-        entry = WaitlistEntry(f"{since}#{application.id}", application.id, task_token)
+        entry = WaitlistEntry(waitlist_sort_key(since, application.id), application.id, task_token)
         self._client.put_item(
             TableName=self._table,
             Item=waitlist_key(application.call_id, entry.key)
@@ -57,13 +61,13 @@ class SlotStore(TableStore):
         """The queue, first come first, with the entries an earlier version wrote."""
         entries = [
             WaitlistEntry(item["sk"]["S"], item["application_id"]["S"], item["task_token"]["S"])
-            for item in self._query(f"{WAITLIST}{call_id}")
+            for item in self._query(waitlist_partition(call_id))
         ]
         entries += [
             WaitlistEntry(
-                item["sk"]["S"].removeprefix(WAITLIST), item["application_id"]["S"], item["task_token"]["S"], True
+                earlier_waitlist_place(item["sk"]["S"]), item["application_id"]["S"], item["task_token"]["S"], True
             )
-            for item in self._query(f"CALL#{call_id}", WAITLIST)
+            for item in self._query(call_partition(call_id), EARLIER_WAITLIST)
         ]
         return sorted(entries, key=lambda entry: entry.key)
 
@@ -79,9 +83,9 @@ class SlotStore(TableStore):
             {":token": {"S": entry.task_token}},
         )
 
-    def _query(self, partition: str, prefix: str = "") -> list[dict[str, Any]]:
+    def _query(self, partition: dict[str, Any], prefix: str = "") -> list[dict[str, Any]]:
         condition = "pk = :pk AND begins_with(sk, :prefix)" if prefix else "pk = :pk"
-        values = {":pk": {"S": partition}} | ({":prefix": {"S": prefix}} if prefix else {})
+        values = {":pk": partition} | ({":prefix": {"S": prefix}} if prefix else {})
         response = self._client.query(
             TableName=self._table,
             KeyConditionExpression=condition,

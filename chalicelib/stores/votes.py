@@ -6,9 +6,9 @@ import time
 from typing import TYPE_CHECKING
 
 from chalicelib.aws import error_code
-from chalicelib.models import Application, Outcome, Vote
-from chalicelib.stores.table import VOTE, StorageError, TableStore, application_key, to_item
-from chalicelib.vocabulary import Status
+from chalicelib.models import Application, Vote
+from chalicelib.stores.table import StorageError, TableStore, application_key, to_item, vote_sort_key
+from chalicelib.vocabulary import Outcome, Status
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
@@ -63,7 +63,7 @@ class VoteStore(TableStore):
             {
                 "Put": {
                     "TableName": self._table,
-                    "Item": application_key(application_id, f"{VOTE}{organiser_index}")
+                    "Item": application_key(application_id, vote_sort_key(organiser_index))
                     | to_item(vote.model_dump(mode="json") | {"expires_at": expires_at}),
                     "ConditionExpression": "attribute_not_exists(pk)",
                 }

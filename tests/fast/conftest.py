@@ -1,5 +1,6 @@
-"""The fast layer's fixtures: moto's mock_aws in process, the table from infra/resources.json, and each
-store and service built directly, with its clients passed in (constructor injection).
+"""The fixtures of the fast layer's tests on AWS: moto's mock_aws in process, the table from
+infra/resources.json, and each store and service built directly, with its clients passed in (constructor
+injection).
 
 The Step Functions side is a RecordingWorkflow: it keeps every answer the product gives a workflow, and
 refuses a callback it was told is gone, as Step Functions does. Everything else is the real code on
@@ -427,5 +428,7 @@ def withdrawals(applications: ApplicationStore, callbacks: Callbacks, calls: Cal
 
 
 @pytest.fixture
-def erasure(applications: ApplicationStore, erasure_store: ErasureStore, withdrawals: Withdrawals) -> Erasure:
-    return Erasure(applications, erasure_store, withdrawals)
+def erasure(
+    applications: ApplicationStore, erasure_store: ErasureStore, withdrawals: Withdrawals, clock: Clock
+) -> Erasure:
+    return Erasure(applications, erasure_store, withdrawals, clock)

@@ -11,7 +11,7 @@ import pytest
 from chalicelib.models import Application, Record
 from chalicelib.stores.applications import ApplicationStore, CannotWithdraw
 from chalicelib.stores.table import ApplicationNotFound, application_key
-from chalicelib.vocabulary import WITHDRAWABLE, Event, Status
+from chalicelib.vocabulary import WITHDRAWABLE, Event, Status, Undeliverable
 from tests.fast.conftest import NOW, Submit, item, sort_keys
 from tests.support import GRACE
 
@@ -87,10 +87,10 @@ def test_an_undeliverable_address_is_marked_once_and_a_later_complaint_changes_n
     applications: ApplicationStore, submitted: Submit
 ) -> None:
     ada = submitted()
-    assert applications.record_undeliverable(ada.id, "bounce", AT) is True
+    assert applications.record_undeliverable(ada.id, Undeliverable.BOUNCE, AT) is True
     # SES tells again (a second bounce, then a complaint): the first mark and its one history step stay.
-    assert applications.record_undeliverable(ada.id, "bounce", AT) is False
-    assert applications.record_undeliverable(ada.id, "complaint", AT) is False
+    assert applications.record_undeliverable(ada.id, Undeliverable.BOUNCE, AT) is False
+    assert applications.record_undeliverable(ada.id, Undeliverable.COMPLAINT, AT) is False
     stored = applications.get(ada.id)
     assert stored.email_bounced == "bounce"
     assert [e.event for e in stored.history] == ["submitted", "email_bounced"]
@@ -100,7 +100,7 @@ def test_a_bounce_for_an_application_that_is_gone_writes_nothing(
     applications: ApplicationStore, dynamodb: DynamoDBClient
 ) -> None:
     # SES's notification came after the retention deleted the application: nothing is brought back.
-    assert applications.record_undeliverable("gone", "bounce", AT) is False
+    assert applications.record_undeliverable("gone", Undeliverable.BOUNCE, AT) is False
     assert item(dynamodb, application_key("gone")) is None
 
 

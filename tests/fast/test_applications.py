@@ -24,9 +24,10 @@ from chalicelib.applications import (
 )
 from chalicelib.call import Call
 from chalicelib.links import SMOKE_MARKER_LIFETIME, LinkLifetimes, Links
+from chalicelib.models import HistoryEvent
 from chalicelib.stores.applications import ApplicationStore, CannotWithdraw
 from chalicelib.stores.rates import RateLimits
-from chalicelib.vocabulary import Status, WaitKind
+from chalicelib.vocabulary import Event, Status, WaitKind
 from tests.fast.conftest import NOW, Clock, KeepWait, RecordingWorkflow, Submit
 from tests.support import STORY
 
@@ -264,6 +265,14 @@ def test_deleting_ones_data_while_the_workflow_waits_withdraws_first(
     erased = erasure.erase(ada)
     assert erased.erased and erased.withdraw_requested and (erased.name, erased.email) == ("", "")
     assert workflow.errors_to(task_token) == ["Withdrawn"]
+
+
+def test_the_history_says_when_the_data_was_deleted_by_the_services_clock(
+    erasure: Erasure, clock: Clock, submitted: Submit
+) -> None:
+    ada = submitted(status=Status.DECLINED)
+    clock.advance(days=40)
+    assert erasure.erase(ada).history[-1] == HistoryEvent(event=Event.DATA_DELETED, at=clock().isoformat())
 
 
 @pytest.mark.parametrize("status", [Status.DECLINED, Status.NOT_SELECTED])

@@ -10,11 +10,11 @@ import pytest
 from chalicelib.attendance import AttendanceDesk, ConfirmationClosed
 from chalicelib.call import Call, Calls
 from chalicelib.callbacks import Callbacks
-from chalicelib.links import AttendanceAnswer, Links
+from chalicelib.links import Links
 from chalicelib.models import Record
 from chalicelib.stores.applications import ApplicationStore
 from chalicelib.stores.callbacks import AlreadyAnswered, CallbackStore
-from chalicelib.vocabulary import Event, Status, WaitKind
+from chalicelib.vocabulary import AttendanceAnswer, Event, Status, WaitKind
 from chalicelib.workflow import WaitEnded, execution_input
 from tests.fast import asl
 from tests.fast.conftest import NOW, KeepWait, RecordingWorkflow, Submit
@@ -26,7 +26,7 @@ def attendance_token(links: Links, application_id: str, answer: AttendanceAnswer
     return token_of(links.attendance_url(DEFAULT_CALL, application_id, answer))
 
 
-@pytest.mark.parametrize(("answer", "next_state"), [("yes", "Confirm"), ("no", "Cancel")])
+@pytest.mark.parametrize(("answer", "next_state"), [(AttendanceAnswer.YES, "Confirm"), (AttendanceAnswer.NO, "Cancel")])
 def test_the_speakers_answer_wakes_the_workflow_which_confirms_or_cancels(
     answer: AttendanceAnswer,
     next_state: str,
@@ -58,10 +58,10 @@ def test_a_second_answer_is_told_the_first_and_changes_nothing(
 ) -> None:
     ada = submitted(status=Status.ACCEPTED)
     keep_wait(ada.id, WaitKind.CONFIRMATION, "acceptance")
-    attendance_desk.answer(attendance_token(links, ada.id, "yes"))
+    attendance_desk.answer(attendance_token(links, ada.id, AttendanceAnswer.YES))
 
     with pytest.raises(AlreadyAnswered) as already:
-        attendance_desk.answer(attendance_token(links, ada.id, "no"))
+        attendance_desk.answer(attendance_token(links, ada.id, AttendanceAnswer.NO))
     assert already.value.answer.answer == "yes"
     kept = callback_store.answer(ada.id)
     assert kept is not None and kept.answer == "yes"
@@ -77,7 +77,7 @@ def test_an_answer_before_the_workflow_waits_is_kept_for_it(
 ) -> None:
     # The acceptance email went out; its worker has not yet kept the callback.
     ada = submitted(status=Status.ACCEPTED)
-    assert attendance_desk.answer(attendance_token(links, ada.id, "yes")).answer == "yes"
+    assert attendance_desk.answer(attendance_token(links, ada.id, AttendanceAnswer.YES)).answer == "yes"
     assert workflow.answered == []
     answer = callback_store.answer(ada.id)
     assert answer is not None and answer.answer == "yes"  # the worker reads it when it keeps the wait (test_worker.py)
@@ -89,7 +89,7 @@ def test_an_answer_without_a_slot_to_confirm_is_refused_and_not_kept(
 ) -> None:
     ada = submitted(status=status)
     with pytest.raises(ConfirmationClosed):
-        attendance_desk.answer(attendance_token(links, ada.id, "yes"))
+        attendance_desk.answer(attendance_token(links, ada.id, AttendanceAnswer.YES))
     assert callback_store.answer(ada.id) is None
 
 
@@ -122,6 +122,6 @@ def test_an_answer_racing_the_end_of_the_confirmation_window_is_refused_and_give
     desk = AttendanceDesk(applications, callback_store, closing, links, calls.of)
 
     with pytest.raises(ConfirmationClosed):
-        desk.answer(attendance_token(links, ada.id, "yes"))
+        desk.answer(attendance_token(links, ada.id, AttendanceAnswer.YES))
     assert callback_store.answer(ada.id) is None
     assert applications.get(ada.id).status == "released"

@@ -9,7 +9,7 @@ from chalicelib.callbacks import Callbacks
 from chalicelib.faults import Fault
 from chalicelib.models import Answer, Wait
 from chalicelib.stores.callbacks import AlreadyAnswered, AnswerChanging, CallbackStore
-from chalicelib.vocabulary import WaitKind
+from chalicelib.vocabulary import AttendanceAnswer, WaitKind
 from tests.fast.conftest import NOW, TABLE_NAME, RecordingWorkflow, faulty_client
 
 AT = NOW.isoformat()
@@ -42,13 +42,13 @@ def test_an_old_wait_cleared_by_a_stale_answer_leaves_the_newer_wait(callback_st
 
 
 def test_the_speakers_answer_is_taken_once(callback_store: CallbackStore) -> None:
-    callback_store.claim_answer("ada", Answer(answer="yes", at=AT))
+    callback_store.claim_answer("ada", Answer(answer=AttendanceAnswer.YES, at=AT))
 
     # A second click, on the other link of the same email.
     with pytest.raises(AlreadyAnswered) as already:
-        callback_store.claim_answer("ada", Answer(answer="no", at=AT))
+        callback_store.claim_answer("ada", Answer(answer=AttendanceAnswer.NO, at=AT))
     assert already.value.answer.answer == "yes"
-    assert callback_store.answer("ada") == Answer(answer="yes", at=AT)
+    assert callback_store.answer("ada") == Answer(answer=AttendanceAnswer.YES, at=AT)
 
 
 def test_an_answer_released_before_it_could_be_read_is_told_apart(table: str) -> None:
@@ -56,17 +56,17 @@ def test_an_answer_released_before_it_could_be_read_is_told_apart(table: str) ->
     racing = faulty_client("dynamodb", Fault("dynamodb.PutItem", "ConditionalCheckFailedException"))
     store = CallbackStore(racing, TABLE_NAME)
     with pytest.raises(AnswerChanging):
-        store.claim_answer("ada", Answer(answer="yes", at=AT))
-    store.claim_answer("ada", Answer(answer="yes", at=AT))  # the next try settles it
-    assert store.answer("ada") == Answer(answer="yes", at=AT)
+        store.claim_answer("ada", Answer(answer=AttendanceAnswer.YES, at=AT))
+    store.claim_answer("ada", Answer(answer=AttendanceAnswer.YES, at=AT))  # the next try settles it
+    assert store.answer("ada") == Answer(answer=AttendanceAnswer.YES, at=AT)
 
 
 def test_a_released_answer_can_be_given_again(callback_store: CallbackStore) -> None:
-    callback_store.claim_answer("ada", Answer(answer="yes", at=AT))
+    callback_store.claim_answer("ada", Answer(answer=AttendanceAnswer.YES, at=AT))
     callback_store.release_answer("ada")
     assert callback_store.answer("ada") is None
-    callback_store.claim_answer("ada", Answer(answer="no", at=AT))
-    assert callback_store.answer("ada") == Answer(answer="no", at=AT)
+    callback_store.claim_answer("ada", Answer(answer=AttendanceAnswer.NO, at=AT))
+    assert callback_store.answer("ada") == Answer(answer=AttendanceAnswer.NO, at=AT)
 
 
 # The service ----------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ import pytest
 from chalicelib.applications import ApplicantLinks
 from chalicelib.call import Call, Calls, load_calls
 from chalicelib.links import LinkInvalid, LinkOfAnotherCall, Links
-from chalicelib.models import Application, Outcome
+from chalicelib.models import Application
 from chalicelib.overview import NotTheirCall, OrganiserCalls, Overview, OverviewDesk, OverviewQuery
 from chalicelib.review import ReviewDesk
 from chalicelib.stores.applications import ApplicationStore
@@ -60,7 +60,7 @@ def test_a_review_link_counts_only_for_its_own_call_s_application_at_its_own_cal
     review_desk: ReviewDesk, applications: ApplicationStore, links: Links, submitted: Submit, bea: Application
 ) -> None:
     ada = submitted()
-    moderator = token_of(links.review_url(DEFAULT_CALL, ada.id, 0, Outcome.APPROVE))
+    moderator = token_of(links.review_links(DEFAULT_CALL, ada.id, 0).approve_url)
     assert review_desk.open(moderator, DEFAULT_CALL).organiser == MODERATOR
     assert review_desk.open(moderator, None).organiser == MODERATOR  # the one-call versions' address
     with pytest.raises(LinkOfAnotherCall) as elsewhere:
@@ -68,7 +68,7 @@ def test_a_review_link_counts_only_for_its_own_call_s_application_at_its_own_cal
     assert elsewhere.value.call_id == DEFAULT_CALL
 
     # A link of the second call's chair naming the first call's application: it would vote as the chair.
-    crossed = token_of(links.review_url(SECOND_CALL, ada.id, 0, Outcome.APPROVE))
+    crossed = token_of(links.review_links(SECOND_CALL, ada.id, 0).approve_url)
     for route in (SECOND_CALL, None):
         with pytest.raises(LinkInvalid, match="an application of another call"):
             review_desk.vote(crossed, route_call_id=route)
@@ -126,7 +126,7 @@ def test_an_organiser_sees_and_exports_only_the_calls_they_organise(
     chair = overview_desk.open(token_of(links.overview_url(CHAIR)))
     assert isinstance(chair, Overview) and chair.call.id == SECOND_CALL
     [entry] = chair.entries
-    claim = links.read_review(token_of(entry.approve_url))
+    claim = links.read_review(token_of(entry.review.approve_url))
     assert (entry.application.id, claim.call_id, claim.organiser_index) == (bea.id, SECOND_CALL, 0)
 
     # The programme committee sits on both: one link lists both calls, each with its own counts.

@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from chalicelib.stores.emails import EmailBeingSent, EmailMarkers, _email_sort_key
-from chalicelib.stores.table import application_key
+from chalicelib.stores.emails import EmailBeingSent, EmailMarkers
+from chalicelib.stores.table import application_key, email_sort_key
 from tests.fast.conftest import NOW, TABLE_NAME, item
 
 if TYPE_CHECKING:
@@ -46,7 +46,7 @@ def test_a_sent_email_is_not_claimed_again_even_if_its_marker_kept_a_lease(
 ) -> None:
     # `sent` removes the lease; were one left behind (a write cut short, a future change), the marker's
     # state alone must keep the email from going out twice.
-    key = application_key("app", _email_sort_key("confirmation#0", ADA))
+    key = application_key("app", email_sort_key("confirmation#0", ADA))
     email_markers.claim("app", "confirmation#0", ADA, NOW, LEASE)
     email_markers.sent("app", "confirmation#0", ADA, NOW)
     dynamodb.update_item(
@@ -82,7 +82,7 @@ def test_each_recipient_and_each_round_has_a_marker_of_its_own(email_markers: Em
 def test_a_marker_of_the_earlier_version_counts_as_sent(
     email_markers: EmailMarkers, dynamodb: DynamoDBClient, table: str
 ) -> None:
-    key = application_key("app", _email_sort_key("acknowledge#0", ADA))
+    key = application_key("app", email_sort_key("acknowledge#0", ADA))
     dynamodb.put_item(TableName=table, Item=key | {"kind": {"S": "acknowledge#0"}, "at": {"S": NOW.isoformat()}})
     assert email_markers.claim("app", "acknowledge#0", ADA, NOW + timedelta(days=1), LEASE) is False
     assert item(dynamodb, key) == key | {"kind": {"S": "acknowledge#0"}, "at": {"S": NOW.isoformat()}}

@@ -8,12 +8,12 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from chalicelib.models import Answer, Outcome, Vote
+from chalicelib.models import Answer, Vote
 from chalicelib.stores.callbacks import CallbackStore
 from chalicelib.stores.erasure import ErasureStore
 from chalicelib.stores.table import ApplicationNotFound, application_key
 from chalicelib.stores.votes import VoteStore
-from chalicelib.vocabulary import Status
+from chalicelib.vocabulary import AttendanceAnswer, Outcome, Status
 from tests.fast.conftest import NOW, Submit, sort_keys
 from tests.support import STORY
 
@@ -34,9 +34,9 @@ def test_erasing_blanks_the_application_the_notes_about_it_and_the_speakers_answ
     ada = submitted(status=Status.IN_REVIEW)
     vote = Vote(organiser="moderator@ow2con.example", outcome=Outcome.REJECT, at=NOW.isoformat(), note=NOTE)
     votes.record_vote(ada.id, 0, vote, 2, 2, ada.expires_at)
-    callback_store.claim_answer(ada.id, Answer(answer="yes", at=NOW.isoformat()))
+    callback_store.claim_answer(ada.id, Answer(answer=AttendanceAnswer.YES, at=NOW.isoformat()))
 
-    erased = erasure_store.erase(ada.id)
+    erased = erasure_store.erase(ada.id, NOW)
 
     assert (erased.name, erased.email, erased.organisation, erased.summary, erased.title) == (
         "",
@@ -46,7 +46,7 @@ def test_erasing_blanks_the_application_the_notes_about_it_and_the_speakers_answ
         "(deleted)",
     )
     assert erased.erased and [v.note for v in erased.votes] == [""]
-    assert erased.history[-1].event == "data_deleted"
+    assert erased.history[-1].event == "data_deleted" and erased.history[-1].at == NOW.isoformat()
     assert (erased.status, erased.rejections) == ("in_review", 1)  # the workflow's own record stays
     assert sort_keys(dynamodb, f"APP#{ada.id}") == {"APPLICATION", "VOTE#0"}
     items = dynamodb.query(
@@ -69,7 +69,7 @@ def test_erasing_an_application_the_retention_deleted_meanwhile_brings_nothing_b
 
     dynamodb.meta.events.register_first("after-call.dynamodb.GetItem", retention_ends)
     with pytest.raises(ApplicationNotFound):
-        erasure_store.erase(ada.id)
+        erasure_store.erase(ada.id, NOW)
     assert sort_keys(dynamodb, f"APP#{ada.id}") == set()
 
 
@@ -77,5 +77,5 @@ def test_erasing_an_application_that_does_not_exist_is_not_found(
     erasure_store: ErasureStore, dynamodb: DynamoDBClient
 ) -> None:
     with pytest.raises(ApplicationNotFound):
-        erasure_store.erase("never-submitted")
+        erasure_store.erase("never-submitted", NOW)
     assert sort_keys(dynamodb, "APP#never-submitted") == set()

@@ -7,11 +7,10 @@ import pytest
 
 from chalicelib.call import Call
 from chalicelib.links import LinkInvalid, Links
-from chalicelib.models import Outcome
 from chalicelib.review import ReviewDesk
 from chalicelib.stores.applications import ApplicationStore
 from chalicelib.stores.votes import AlreadyVoted, ReviewOver
-from chalicelib.vocabulary import Status, WaitKind
+from chalicelib.vocabulary import Outcome, Status, WaitKind
 from chalicelib.workflow import execution_input
 from tests.fast import asl
 from tests.fast.conftest import KeepWait, RecordingWorkflow, Submit
@@ -22,7 +21,7 @@ MODERATOR, PROGRAMME, TRACK = 0, 1, 2
 
 def review_token(links: Links, application_id: str, organiser: int, outcome: Outcome) -> str:
     """The token of the link in an organiser's review email."""
-    return token_of(links.review_url(DEFAULT_CALL, application_id, organiser, outcome))
+    return token_of(links.review_links(DEFAULT_CALL, application_id, organiser).of(outcome))
 
 
 def test_opening_a_review_link_shows_what_a_vote_would_do_and_changes_nothing(

@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING
 
 from chalicelib.call import Call
 from chalicelib.links import OVERVIEW_LINK_LIFETIME
-from chalicelib.stores.revocations import REVOCATION_KEPT, RevocationStore, one_call_revocation_key, revocation_key
+from chalicelib.stores.revocations import REVOCATION_KEPT, RevocationStore
+from chalicelib.stores.table import one_call_revocation_key, revocation_key
 from tests.support import MODERATOR, PROGRAMME
 
 if TYPE_CHECKING:

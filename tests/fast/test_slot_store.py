@@ -8,7 +8,15 @@ from typing import TYPE_CHECKING
 
 from chalicelib.call import Call
 from chalicelib.stores.slots import SlotStore
-from chalicelib.stores.table import SLOTS, WAITLIST, call_key, from_item, waitlist_key
+from chalicelib.stores.table import (
+    EARLIER_WAITLIST,
+    call_key,
+    call_partition,
+    from_item,
+    waitlist_key,
+    waitlist_partition,
+    waitlist_sort_key,
+)
 from tests.fast.conftest import TABLE_NAME, Submit
 from tests.support import GRACE
 
@@ -72,12 +80,12 @@ def test_a_waitlist_entry_is_apart_from_the_calls_items_and_expires_with_its_app
     entry = slots.join_waitlist(ada, EARLIER, "ada-waits")
 
     stored = dynamodb.get_item(TableName=TABLE_NAME, Key=waitlist_key(call.id, entry.key))["Item"]
-    assert stored["pk"]["S"] == f"{WAITLIST}{call.id}"
+    assert stored["pk"] == waitlist_partition(call.id) != call_partition(call.id)
     assert int(from_item(stored)["expires_at"]) == ada.expires_at
     calls_items = dynamodb.query(
         TableName=TABLE_NAME,
         KeyConditionExpression="pk = :pk",
-        ExpressionAttributeValues={":pk": call_key(call.id, SLOTS)["pk"]},
+        ExpressionAttributeValues={":pk": call_partition(call.id)},
     )["Items"]
     assert calls_items == []
 
@@ -88,7 +96,7 @@ def test_an_earlier_versions_entry_keeps_its_place_and_is_never_removed(
     """Before the entries had a partition of their own they were CALL#<call id>, WAITLIST#<since>#<id>: read in
     their place, and left where they are (the worker may no longer write there) once their callback is gone."""
     ada, grace = submitted(), submitted(GRACE)
-    earlier = call_key(call.id, f"{WAITLIST}{EARLIER}#{ada.id}")
+    earlier = call_key(call.id, EARLIER_WAITLIST + waitlist_sort_key(EARLIER, ada.id))
     dynamodb.put_item(
         TableName=TABLE_NAME,
         Item=earlier | {"application_id": {"S": ada.id}, "task_token": {"S": "ada-waits"}},

@@ -9,11 +9,11 @@ from typing import TYPE_CHECKING
 import pytest
 
 from chalicelib.faults import Fault
-from chalicelib.models import Application, Outcome, Vote
+from chalicelib.models import Application, Vote
 from chalicelib.stores.applications import ApplicationStore
 from chalicelib.stores.table import application_key
 from chalicelib.stores.votes import AlreadyVoted, ReviewOver, VoteStore
-from chalicelib.vocabulary import Status
+from chalicelib.vocabulary import Outcome, Status
 from tests.fast.conftest import NOW, TABLE_NAME, Submit, faulty_client, item, sort_keys
 from tests.support import MODERATOR, PROGRAMME, TRACK
 

@@ -16,14 +16,14 @@ from chalicelib.correspondence import Correspondence
 from chalicelib.faults import Fault
 from chalicelib.links import AttendanceClaim, Links
 from chalicelib.mailer import EmailThrottled, Mailer
-from chalicelib.models import Answer, Application, Outcome, TaskMessage, Vote
+from chalicelib.models import Answer, Application, TaskMessage, Vote
 from chalicelib.settings import DEFAULT_CALL_FILE
 from chalicelib.stores.applications import ApplicationStore
 from chalicelib.stores.callbacks import CallbackStore
 from chalicelib.stores.emails import EmailMarkers
 from chalicelib.stores.slots import SlotStore
 from chalicelib.tasks import MAX_DELIVERIES, TaskWorker
-from chalicelib.vocabulary import Status, WaitKind
+from chalicelib.vocabulary import AttendanceAnswer, Outcome, Status, WaitKind
 from chalicelib.workflow import execution_input
 from tests.fast import asl
 from tests.fast.conftest import (
@@ -195,7 +195,10 @@ def test_the_accepted_speaker_is_asked_to_confirm_with_attendance_links(
     assert email.recipients == [STORY["email"]]
     assert email.subject == f"Action required: confirm your talk at “{call.title}”"
     answers = [links.read_attendance(token_of(url)) for _, url in email.links if "/attendance/" in url]
-    assert answers == [AttendanceClaim(ada.id, "yes", call.id), AttendanceClaim(ada.id, "no", call.id)]
+    assert answers == [
+        AttendanceClaim(ada.id, AttendanceAnswer.YES, call.id),
+        AttendanceClaim(ada.id, AttendanceAnswer.NO, call.id),
+    ]
 
 
 def test_a_confirmed_speaker_gets_the_invitation_and_every_organiser_is_told(
@@ -271,7 +274,7 @@ def test_a_speaker_who_answered_is_not_reminded(
     submitted: Submit,
 ) -> None:
     ada = submitted(status=Status.ACCEPTED)
-    callback_store.claim_answer(ada.id, Answer(answer="yes", at=NOW.isoformat()))
+    callback_store.claim_answer(ada.id, Answer(answer=AttendanceAnswer.YES, at=NOW.isoformat()))
     reminder = message("RemindSpeaker", ada, call)
     worker.run(reminder)
 
@@ -410,7 +413,7 @@ def test_an_answer_given_before_the_wait_was_kept_is_answered_at_once(
     worker: TaskWorker, callback_store: CallbackStore, workflow: RecordingWorkflow, call: Call, submitted: Submit
 ) -> None:
     ada = submitted(status=Status.APPROVED)
-    callback_store.claim_answer(ada.id, Answer(answer="no", at=NOW.isoformat()))
+    callback_store.claim_answer(ada.id, Answer(answer=AttendanceAnswer.NO, at=NOW.isoformat()))
     accept = message("Accept", ada, call)
     worker.run(accept)
     [answer] = workflow.answers_to(accept.task_token)

@@ -31,7 +31,8 @@ from typing import Any
 from chalicelib import aws
 from chalicelib.applications import SMOKE_ADDRESS, SMOKE_FIELD
 from chalicelib.links import LinkLifetimes, Links
-from chalicelib.stores.table import EMAIL
+from chalicelib.stores.emails import SENT
+from chalicelib.stores.table import application_key, application_partition, email_marker, email_sort_key
 from deploy.stack import NoStack, stack_default_call_id, stack_outputs
 
 # How long each step may take: a cold start of each function, and the queue's first delivery.
@@ -141,7 +142,7 @@ def _items(table: str, application_id: str) -> list[dict[str, Any]]:
     response = aws.dynamodb().query(
         TableName=table,
         KeyConditionExpression="pk = :pk",
-        ExpressionAttributeValues={":pk": {"S": f"APP#{application_id}"}},
+        ExpressionAttributeValues={":pk": application_partition(application_id)},
         ConsistentRead=True,
     )
     return list(response["Items"])
@@ -149,10 +150,9 @@ def _items(table: str, application_id: str) -> list[dict[str, Any]]:
 
 def _verification_sent(table: str, application_id: str) -> bool:
     """The worker marks an email sent once SES answered with its message id (chalicelib/stores/emails.py)."""
-    return any(
-        item["sk"]["S"].startswith(f"{EMAIL}verification#") and item.get("state", {}).get("S") == "sent"
-        for item in _items(table, application_id)
-    )
+    marker = application_key(application_id, email_sort_key(email_marker("verification", 0), SMOKE_ADDRESS))
+    item = aws.dynamodb().get_item(TableName=table, Key=marker, ConsistentRead=True).get("Item", {})
+    return bool(item.get("state", {}).get("S") == SENT)
 
 
 def _remove(table: str, application_id: str) -> int:

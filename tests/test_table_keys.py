@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import fnmatch
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -11,6 +12,7 @@ from chalicelib.stores.table import (
     ANSWER,
     APPLICATION,
     EMAIL,
+    SLOTS,
     VOTE,
     WAIT,
     application_id_of,
@@ -20,7 +22,11 @@ from chalicelib.stores.table import (
     email_marker,
     email_sort_key,
     item_kind,
+    rate_key,
+    revocation_key,
     vote_sort_key,
+    waitlist_key,
+    waitlist_sort_key,
 )
 from tests.support import PROJECT
 
@@ -74,3 +80,22 @@ def test_the_stream_function_s_policy_reaches_the_call_s_partition() -> None:
     assert len(statements) == 2
     for leading in statements:
         assert [pattern.removesuffix("*") for pattern in leading] == [call_partition("")["S"]]
+
+
+def test_every_policy_s_leading_keys_are_partitions_the_table_builds() -> None:
+    """Each pattern of dynamodb:LeadingKeys (the functions' policies, the state machine's role) matches a partition
+    stores/table.py builds, and each kind of partition it builds is named by a policy: a prefix changed on one side
+    only fails here, not on AWS."""
+    partitions = {
+        "application": application_key("a")["pk"]["S"],
+        "call": call_key("c", SLOTS)["pk"]["S"],
+        "waitlist": waitlist_key("c", waitlist_sort_key("2024-05-20T09:30:00+00:00", "a"))["pk"]["S"],
+        "rate": rate_key("email", "c", "ada@example.org", 3600)["pk"]["S"],
+        "revocation": revocation_key("ada@example.org")["pk"]["S"],
+    }
+    documents = [json.loads(path.read_text()) for path in sorted((PROJECT / ".chalice").glob("policy-*.json"))]
+    documents.append(json.loads((PROJECT / "infra" / "resources.json").read_text()))
+    patterns = {p for document in documents for leading in _values(document, "dynamodb:LeadingKeys") for p in leading}
+    named = {kind for kind, key in partitions.items() for pattern in patterns if fnmatch.fnmatchcase(key, pattern)}
+    assert [p for p in patterns if not any(fnmatch.fnmatchcase(key, p) for key in partitions.values())] == []
+    assert named == set(partitions)

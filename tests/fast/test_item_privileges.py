@@ -13,9 +13,16 @@ from typing import Any
 
 import pytest
 
+from chalicelib.stores.table import (
+    application_partition,
+    call_partition,
+    rate_key,
+    revocation_key,
+    waitlist_partition,
+)
 from infra import DEFINITION, RESOURCES
 from tests.iam import Request, allows, requests, write
-from tests.support import PROJECT
+from tests.support import MODERATOR, PROJECT
 
 # The application's own words, which only the API writes (and blanks).
 APPLICANTS_WORDS = ("name", "email", "organisation", "title", "summary")
@@ -37,8 +44,13 @@ def refused(role: str, request: Request) -> bool:
 
 
 ROLES = ("api", "run-task", "start-review", "email-events", "state_machine")
-REVOCATION = "REVOKED#0123456789abcdef"
-CALL = "CALL#ow2con24-ospo-heroes"
+# A partition of each kind, as chalicelib/stores/table.py builds them (tests/test_table_keys.py holds every
+# policy's leading keys to them).
+APPLICATION = application_partition("a1")["S"]
+CALL = call_partition("ow2con24-ospo-heroes")["S"]
+WAITLIST = waitlist_partition("ow2con24-ospo-heroes")["S"]
+RATE = rate_key("email", "ow2con24-ospo-heroes", "ada@example.org", 3600)["pk"]["S"]
+REVOCATION = revocation_key(MODERATOR)["pk"]["S"]
 
 
 @pytest.mark.parametrize("role", [r for r in ROLES if r != "state_machine"])
@@ -56,14 +68,14 @@ def test_no_function_writes_a_revocation(role: str, action: str) -> None:
 def test_nothing_on_the_web_path_writes_a_calls_items(action: str, attributes: tuple[str, ...]) -> None:
     """CALL#<call id>: the slot counter (SLOTS), the call's record (CALL); and the waitlist, apart."""
     assert refused("api", write(action, CALL, *attributes))
-    assert refused("api", write(action, "WAITLIST#ow2con24-ospo-heroes", *attributes))
+    assert refused("api", write(action, WAITLIST, *attributes))
 
 
 def test_the_web_path_writes_applications_votes_answers_and_rate_counts() -> None:
-    assert not refused("api", write("PutItem", "APP#a1", "id", "call_id", *APPLICANTS_WORDS, "status", "expires_at"))
-    assert not refused("api", write("PutItem", "APP#a1", "organiser", "outcome", "at", "note", "expires_at"))
-    assert not refused("api", write("UpdateItem", "RATE#email#x#3600", "hits", "expires_at"))
-    assert refused("api", write("UpdateItem", "RATE#email#x#3600", "status"))
+    assert not refused("api", write("PutItem", APPLICATION, "id", "call_id", *APPLICANTS_WORDS, "status", "expires_at"))
+    assert not refused("api", write("PutItem", APPLICATION, "organiser", "outcome", "at", "note", "expires_at"))
+    assert not refused("api", write("UpdateItem", RATE, "hits", "expires_at"))
+    assert refused("api", write("UpdateItem", RATE, "status"))
 
 
 @pytest.mark.parametrize(
@@ -78,35 +90,35 @@ def test_the_web_path_writes_applications_votes_answers_and_rate_counts() -> Non
     ],
 )
 def test_the_web_path_writes_no_attribute_of_the_workflows(attribute: str) -> None:
-    assert refused("api", write("UpdateItem", "APP#a1", attribute))
-    assert refused("api", write("PutItem", "APP#a1", attribute))
+    assert refused("api", write("UpdateItem", APPLICATION, attribute))
+    assert refused("api", write("PutItem", APPLICATION, attribute))
 
 
 @pytest.mark.parametrize("action", ["PutItem", "UpdateItem", "DeleteItem"])
 def test_the_worker_writes_nothing_of_a_call_but_its_waitlist(action: str) -> None:
     for attributes in (("taken",), ("offers",), ("call",), ("application_id", "task_token", "expires_at"), ()):
         assert refused("run-task", write(action, CALL, *attributes))
-    assert refused("run-task", write("UpdateItem", "WAITLIST#c", "taken"))
+    assert refused("run-task", write("UpdateItem", WAITLIST, "taken"))
 
 
 def test_the_worker_queues_and_leaves_the_waitlist_by_its_callback_only() -> None:
     queued = ("application_id", "task_token", "expires_at")
-    assert not refused("run-task", write("PutItem", "WAITLIST#c", *queued))
-    assert not refused("run-task", write("DeleteItem", "WAITLIST#c", "task_token"))
+    assert not refused("run-task", write("PutItem", WAITLIST, *queued))
+    assert not refused("run-task", write("DeleteItem", WAITLIST, "task_token"))
     # A delete that does not compare the entry's callback cannot be an entry's, by mistake.
-    assert refused("run-task", write("DeleteItem", "WAITLIST#c"))
+    assert refused("run-task", write("DeleteItem", WAITLIST))
 
 
 @pytest.mark.parametrize("role", ["run-task", "email-events", "state_machine", "start-review"])
 def test_only_the_web_path_writes_the_applicants_words(role: str) -> None:
     for attribute in (*APPLICANTS_WORDS, "votes", "approvals", "withdraw_requested"):
-        assert refused(role, write("UpdateItem", "APP#a1", attribute))
+        assert refused(role, write("UpdateItem", APPLICATION, attribute))
 
 
 @pytest.mark.parametrize("role", ["run-task", "email-events"])
 def test_an_email_claim_is_given_back_only_by_its_state(role: str) -> None:
-    assert not refused(role, write("DeleteItem", "APP#a1", "state"))
-    assert refused(role, write("DeleteItem", "APP#a1"))
+    assert not refused(role, write("DeleteItem", APPLICATION, "state"))
+    assert refused(role, write("DeleteItem", APPLICATION))
 
 
 def test_the_stream_function_keeps_a_calls_record_and_expiry_never_its_count() -> None:
@@ -116,31 +128,31 @@ def test_the_stream_function_keeps_a_calls_record_and_expiry_never_its_count() -
         assert refused("start-review", write("UpdateItem", CALL, *attributes))
     for action in ("PutItem", "DeleteItem"):
         assert refused("start-review", write(action, CALL, "call", "expires_at"))
-    assert refused("start-review", write("UpdateItem", "APP#a1", "expires_at"))
+    assert refused("start-review", write("UpdateItem", APPLICATION, "expires_at"))
 
 
 def test_the_bounce_handler_marks_an_address_and_its_emails_only() -> None:
-    assert not refused("email-events", write("UpdateItem", "APP#a1", "email_bounced", "history"))
+    assert not refused("email-events", write("UpdateItem", APPLICATION, "email_bounced", "history"))
     for attribute in ("status", "task_token", "recorded"):
-        assert refused("email-events", write("UpdateItem", "APP#a1", attribute))
+        assert refused("email-events", write("UpdateItem", APPLICATION, attribute))
     assert refused("email-events", write("UpdateItem", CALL, "expires_at"))
 
 
 def test_the_state_machine_records_steps_and_counts_slots_and_nothing_else() -> None:
-    assert not refused("state_machine", write("UpdateItem", "APP#a1", "status", "history"))
+    assert not refused("state_machine", write("UpdateItem", APPLICATION, "status", "history"))
     assert not refused("state_machine", write("UpdateItem", CALL, "taken", "offers"))
     # Each partition its own attributes: no slot count on an application, no status on a call.
-    assert refused("state_machine", write("UpdateItem", "APP#a1", "taken"))
+    assert refused("state_machine", write("UpdateItem", APPLICATION, "taken"))
     assert refused("state_machine", write("UpdateItem", CALL, "status"))
-    assert refused("state_machine", write("UpdateItem", "WAITLIST#c", "task_token"))
+    assert refused("state_machine", write("UpdateItem", WAITLIST, "task_token"))
     for action in ("PutItem", "DeleteItem"):
-        assert refused("state_machine", write(action, "APP#a1", "status"))
+        assert refused("state_machine", write(action, APPLICATION, "status"))
 
 
 def test_every_write_of_the_workflow_definition_is_allowed_to_its_role() -> None:
     """The definition's DynamoDB tasks, their keys as the execution's input gives them (workflow.execution_input)."""
     definition = json.loads(DEFINITION.read_text())
-    keys = {"$.key": "APP#a1", "$.slots_key": CALL}
+    keys = {"$.key": APPLICATION, "$.slots_key": CALL}
     tasks = [
         state for state in _states(definition["States"]) if state.get("Resource", "").endswith(":dynamodb:updateItem")
     ]

@@ -19,7 +19,16 @@ from markupsafe import escape
 
 from app import app
 from chalicelib import deps
-from chalicelib.applications import CallClosed, InvalidApplication, InvalidReason, LooksAutomated, RateLimited
+from chalicelib.applications import (
+    NOT_A_SMOKE_TEST,
+    SMOKE_ADDRESS,
+    SMOKE_FIELD,
+    CallClosed,
+    InvalidApplication,
+    InvalidReason,
+    LooksAutomated,
+    RateLimited,
+)
 from chalicelib.attendance import ConfirmationClosed
 from chalicelib.handlers.refusals import REFUSALS, refusal_of
 from chalicelib.links import LinkExpired, LinkInvalid, LinkOfAnotherCall, LinkRevoked
@@ -294,6 +303,25 @@ def test_mistakes_are_a_422_with_each_field_named_and_the_form_keeps_what_was_ty
     form = str(page.body)
     assert "Email must be an address such as name@example.org." in form
     assert 'value="A title typed &lt;by hand&gt;"' in form and 'lang="fr"' in form
+
+
+def test_a_forged_smoke_marker_is_a_mistake_of_its_field_through_the_route(
+    app_on_the_table: None, open_calls: None
+) -> None:
+    """`make smoke`'s marker (chalicelib/applications.py) is checked by the form's service; the table answers its
+    refusal as any mistake: a 422 naming the field for an API client, the form with the sentence for a browser."""
+    forged = STORY | {"email": SMOKE_ADDRESS, "consent": True, SMOKE_FIELD: "not-a-marker"}
+    with Client(app, stage_name="test") as client:
+        api = client.http.post(
+            f"{CALL}/applications", body=json.dumps(forged), headers={"Accept": API, "Content-Type": API}
+        )
+        page = client.http.post(
+            f"{CALL}/applications", body=urlencode(forged), headers={"Accept": PAGE, "Content-Type": FORM}
+        )
+    assert api.status_code == 422
+    assert json.loads(api.body) == {"title": "Please correct the form", "errors": {SMOKE_FIELD: NOT_A_SMOKE_TEST}}
+    assert page.status_code == 422 and str(escape(NOT_A_SMOKE_TEST)) in page.body.decode()
+    assert list(deps.applications().applications(DEFAULT_CALL)) == []
 
 
 # The pages that answer a second try ----------------------------------------------------------------------------

@@ -57,16 +57,18 @@ REVOCATION = revocation_key(MODERATOR)["pk"]["S"]
 @pytest.mark.parametrize("action", ["PutItem", "UpdateItem", "DeleteItem"])
 def test_no_function_writes_a_revocation(role: str, action: str) -> None:
     """Only `make revoke-overview`, with the admin's credentials, writes REVOKED#: a function that could would
-    undo a revocation."""
+    undo a revocation. Its expiry alone is an attribute every function writes elsewhere: the partition refuses it."""
     assert refused(role, write(action, REVOCATION, "revoked_at", "expires_at"))
+    assert refused(role, write(action, REVOCATION, "expires_at"))
 
 
 @pytest.mark.parametrize("action", ["PutItem", "UpdateItem", "DeleteItem"])
 @pytest.mark.parametrize(
-    "attributes", [("taken",), ("offers",), ("call", "expires_at"), ("application_id", "task_token")]
+    "attributes", [("taken",), ("offers",), ("call", "expires_at"), ("application_id", "task_token"), ("expires_at",)]
 )
 def test_nothing_on_the_web_path_writes_a_calls_items(action: str, attributes: tuple[str, ...]) -> None:
-    """CALL#<call id>: the slot counter (SLOTS), the call's record (CALL); and the waitlist, apart."""
+    """CALL#<call id>: the slot counter (SLOTS), the call's record (CALL); and the waitlist, apart. An expiry alone is
+    an attribute the web path writes on its own items: the partition refuses it here."""
     assert refused("api", write(action, CALL, *attributes))
     assert refused("api", write(action, WAITLIST, *attributes))
 

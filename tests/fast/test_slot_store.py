@@ -27,12 +27,13 @@ EARLIER, LATER, LATER_STILL = "2024-05-20T09:30:00+00:00", "2024-05-20T10:00:00+
 
 
 def test_the_waitlist_is_first_come_first(slots: SlotStore, call: Call, submitted: Submit) -> None:
-    grace, ada = submitted(GRACE), submitted()
-    slots.join_waitlist(ada, EARLIER, "ada-waits")
-    slots.join_waitlist(grace, LATER, "grace-waits")
+    """By the moment each joined, whatever their ids: the one that joined first has the id that sorts last."""
+    first, then = sorted((submitted(GRACE), submitted()), key=lambda application: application.id, reverse=True)
+    slots.join_waitlist(then, LATER, "then-waits")
+    slots.join_waitlist(first, EARLIER, "first-waits")
     assert [(e.application_id, e.task_token) for e in slots.waitlist(call.id)] == [
-        (ada.id, "ada-waits"),
-        (grace.id, "grace-waits"),
+        (first.id, "first-waits"),
+        (then.id, "then-waits"),
     ]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 from pathlib import Path
 
@@ -27,3 +28,13 @@ def test_only_new_applications_start_a_review_and_a_replay_starts_nothing_new(cf
         "reminder_seconds": 56 * 3600,
     }
     assert started["slots"] == "5"
+
+
+def test_an_application_make_restore_writes_back_starts_no_review(cfp: CfP) -> None:
+    """A new APPLICATION item in a status past submitted was written back by make restore: its review ran."""
+    restored = copy.deepcopy(EVENT["Records"][0])
+    for image in (restored["dynamodb"]["Keys"], restored["dynamodb"]["NewImage"]):
+        image["pk"]["S"] = "APP#fixtureapplication0004"
+    restored["dynamodb"]["NewImage"] |= {"id": {"S": "fixtureapplication0004"}, "status": {"S": "accepted"}}
+    cfp.client.lambda_.invoke("start_review", {"Records": [restored]})
+    assert cfp.executions() == []

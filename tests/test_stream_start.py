@@ -6,7 +6,9 @@ import copy
 import json
 from pathlib import Path
 
-from tests.support import CfP
+from chalicelib import aws
+from chalicelib.stores.table import call_partition
+from tests.support import DEFAULT_CALL, CfP
 
 EVENT = json.loads((Path(__file__).parent / "events" / "dynamodb_stream.json").read_text())
 
@@ -38,3 +40,23 @@ def test_an_application_make_restore_writes_back_starts_no_review(cfp: CfP) -> N
     restored["dynamodb"]["NewImage"] |= {"id": {"S": "fixtureapplication0004"}, "status": {"S": "accepted"}}
     cfp.client.lambda_.invoke("start_review", {"Records": [restored]})
     assert cfp.executions() == []
+
+
+def test_make_smoke_s_application_keeps_nothing_of_its_call_and_waits_for_its_address(cfp: CfP) -> None:
+    """Its review starts, to wait for a verification SES's mailbox simulator never gives; the call's record and slot
+    counter are not kept for it (an ended call's would outlive its last real application)."""
+    smoke = copy.deepcopy(EVENT["Records"][0])
+    smoke["dynamodb"]["NewImage"] |= {
+        "call_id": {"S": DEFAULT_CALL},
+        "smoke": {"BOOL": True},
+        "expires_at": {"N": "4102444800"},
+    }
+    cfp.client.lambda_.invoke("start_review", {"Records": [smoke]})
+    [execution] = cfp.executions()
+    assert json.loads(cfp.describe_execution(execution["executionArn"])["input"])["verify_email"] is True
+    calls_items = aws.dynamodb().query(
+        TableName=cfp.resources.table_name,
+        KeyConditionExpression="pk = :pk",
+        ExpressionAttributeValues={":pk": call_partition(DEFAULT_CALL)},
+    )["Items"]
+    assert calls_items == []

@@ -73,7 +73,7 @@ class AttendanceDesk:
         if not view.can_answer:
             raise ConfirmationClosed(view.application.status)
         answer = Answer(answer=view.claim.answer, at=self._clock().isoformat(timespec="seconds"))
-        self._answers.claim_answer(view.application.id, answer)
+        self._answers.claim_answer(view.application.id, answer, view.application.expires_at)
         if self._callbacks.answer(view.application.id, WaitKind.CONFIRMATION, {"answer": answer.answer}):
             return answer
         # Not waiting yet (the worker reads the answer when it stores its wait) or not any more.

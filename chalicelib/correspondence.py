@@ -110,7 +110,7 @@ class Correspondence:
         marker = email_marker(template, round_)
         # Claimed for as long as the sender may live: one that dies before SES answers leaves a claim
         # that the redelivered task takes over once its lease has run out.
-        if not self._markers.claim(application.id, marker, recipient, self._clock(), lease):
+        if not self._markers.claim(application.id, marker, recipient, self._clock(), lease, application.expires_at):
             return  # sent by an earlier delivery of this task
         try:
             tags = {"application": application.id, "email": template}

@@ -85,14 +85,14 @@ def link_secret() -> str:
 def link_lifetimes(call_id: str | None) -> LinkLifetimes:
     """How long the links of a call last: they outlive its windows by a day; the workflow decides what
     they may still do."""
-    from chalicelib.links import LinkLifetimes
+    from chalicelib.links import OVERVIEW_LINK_LIFETIME, LinkLifetimes
 
     grace = timedelta(days=1)
     current = call(call_id)
     return LinkLifetimes(
         review=current.review_window + grace,
         attendance=timedelta(hours=current.waitlist_window_hours + current.confirmation_window_hours) + grace,
-        overview=timedelta(days=365),
+        overview=OVERVIEW_LINK_LIFETIME,
         verification=timedelta(hours=current.verification_window_hours) + grace,
         status=timedelta(days=current.retention_days) + grace,
     )

@@ -22,6 +22,9 @@ from chalicelib.i18n import N_
 from chalicelib.models import Application
 from chalicelib.vocabulary import AttendanceAnswer, Outcome
 
+# An organiser's overview link lasts a year, whatever their calls: it lists every call they organise.
+OVERVIEW_LINK_LIFETIME = timedelta(days=365)
+
 
 class LinkError(Exception):
     """A link that cannot be honoured; the message is shown to the person who clicked it."""

@@ -358,6 +358,8 @@ class Wait(BaseModel):
     kind: WaitKind
     task_token: str
     since: str
+    # The application's: DynamoDB's TTL removes the wait with it.
+    expires_at: int | None = None
 
 
 class Answer(BaseModel):

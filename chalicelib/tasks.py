@@ -274,7 +274,13 @@ class TaskWorker:
     def _keep(self, application: Application, message: TaskMessage, kind: WaitKind) -> WaitlistEntry | None:
         """Store the callback; a promotion's also takes (or keeps) the application's place in the queue."""
         self.stores.callbacks.save_wait(
-            Wait(application_id=application.id, kind=kind, task_token=message.task_token, since=self._now())
+            Wait(
+                application_id=application.id,
+                kind=kind,
+                task_token=message.task_token,
+                since=self._now(),
+                expires_at=application.expires_at,
+            )
         )
         if kind is WaitKind.PROMOTION:
             return self.stores.slots.join_waitlist(application, self._now(), message.task_token)

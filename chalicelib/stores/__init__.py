@@ -24,9 +24,13 @@ them; tests/test_table_keys.py holds the stream's filter and the policies to it)
                                                        counted as taken, is offered to the head of the
                                                        waitlist; only the workflow changes them,
                                                        conditionally (infra/workflow.py; slots.py reads)
-    pk = CALL#<call id>         sk = WAITLIST#<since>#<application id>
+    pk = WAITLIST#<call id>     sk = <since>#<application id>
                                                        a waitlisted application's place in the queue
-                                                       (slots.py)
+                                                       (slots.py): a partition apart from the call's, which
+                                                       the worker, who writes it, may not touch (IAM holds a
+                                                       role to partitions, never to sort keys). Earlier
+                                                       versions wrote CALL#<call id>, WAITLIST#<since>#<id>:
+                                                       read, never removed
     pk = RATE#<scope>#<hash>#<window end>  sk = RATE   submissions counted for rate limiting; the
                                                        TTL attribute `expires_at` removes it (rates.py)
     pk = REVOKED#<organiser hash>  sk = LINKS         `revoked_at` (epoch seconds): that organiser's
@@ -37,7 +41,9 @@ them; tests/test_table_keys.py holds the stream's filter and the policies to it)
                                                        wrote REVOKED#<call id>#<organiser hash>: those
                                                        of the default call are still read
 
-Applications and votes carry `expires_at` too: the call's retention, enforced by DynamoDB's TTL.
+Every item carries `expires_at`, which DynamoDB's TTL enforces: an application and every item beside it
+(votes, wait, answer, email markers, waitlist entry) the call's retention; the call's record and SLOTS their
+latest application's (calls.py); a rate count its hour; a revocation the year its links last.
 
 Each application names its call (`call_id`); what belongs to a call alone is under CALL#<call id>. The
 index `by_call` (call_id, submitted_at) lists a call's applications; only APPLICATION items carry both

@@ -41,10 +41,11 @@ class CallbackStore(TableStore):
         item = self._item(application_key(application_id, WAIT))
         return Wait.model_validate(item) if item else None
 
-    def claim_answer(self, application_id: str, answer: Answer) -> None:
-        """Record the speaker's answer unless one exists; raises AlreadyAnswered with the first, or
-        AnswerChanging when that one was released between the two calls."""
-        if not self._put_new(application_key(application_id, ANSWER) | to_item(answer.model_dump())):
+    def claim_answer(self, application_id: str, answer: Answer, expires_at: int | None = None) -> None:
+        """Record the speaker's answer unless one exists (it expires with the application, at `expires_at`);
+        raises AlreadyAnswered with the first, or AnswerChanging when that one was released between the two calls."""
+        item = application_key(application_id, ANSWER) | to_item(answer.model_dump() | {"expires_at": expires_at})
+        if not self._put_new(item):
             existing = self._item(application_key(application_id, ANSWER))
             if existing is None:
                 raise AnswerChanging(application_id)

@@ -21,15 +21,29 @@ class EmailBeingSent(StorageError):
 
 
 class EmailMarkers(TableStore):
-    def claim(self, application_id: str, kind: str, recipient: str, now: datetime, lease: timedelta) -> bool:
+    def claim(
+        self,
+        application_id: str,
+        kind: str,
+        recipient: str,
+        now: datetime,
+        lease: timedelta,
+        expires_at: int | None = None,
+    ) -> bool:
         """Claim the right to send one email for `lease`: True to send it now, False when it was sent before.
 
         A claim whose lease ran out (its worker died before SES answered) is taken over. Raises
         EmailBeingSent while another claim's lease runs. A marker of an earlier version, without a
-        state, counts as sent.
+        state, counts as sent. The marker expires with its application, at `expires_at` (DynamoDB's TTL).
         """
         key = application_key(application_id, email_sort_key(kind, recipient))
-        claim = {"kind": kind, "state": SENDING, "at": now.isoformat(), "lease_until": int((now + lease).timestamp())}
+        claim = {
+            "kind": kind,
+            "state": SENDING,
+            "at": now.isoformat(),
+            "lease_until": int((now + lease).timestamp()),
+            "expires_at": expires_at,
+        }
         if self._conditional(
             self._client.put_item,
             Item=key | to_item(claim),

@@ -17,11 +17,16 @@ call then), so that links revoked before an upgrade stay revoked.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from chalicelib.links import OVERVIEW_LINK_LIFETIME
 from chalicelib.stores.table import TableStore, one_call_revocation_key, revocation_key
+
+# A revocation is kept until every link it refuses has expired of itself: an organiser's review links last
+# their call's review window and a day, their overview link a year.
+REVOCATION_KEPT = OVERVIEW_LINK_LIFETIME + timedelta(days=1)
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -35,13 +40,16 @@ class RevocationStore(TableStore):
 
     def revoke(self, organiser: str, at: datetime) -> datetime:
         """Refuse the organiser's links signed before `at`; returns the revocation now in force, which
-        is a later one if another command got there first."""
+        is a later one if another command got there first. It lasts until the links it refuses have expired."""
         self._conditional(
             self._client.update_item,
             Key=revocation_key(organiser),
-            UpdateExpression="SET revoked_at = :at",
+            UpdateExpression="SET revoked_at = :at, expires_at = :expires",
             ConditionExpression="attribute_not_exists(revoked_at) OR revoked_at < :at",
-            ExpressionAttributeValues={":at": {"N": _epoch(at)}},
+            ExpressionAttributeValues={
+                ":at": {"N": _epoch(at)},
+                ":expires": {"N": str(int((at + REVOCATION_KEPT).timestamp()))},
+            },
         )
         return self.revoked_at(organiser) or at
 

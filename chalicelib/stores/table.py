@@ -23,6 +23,9 @@ _APP = "APP#"
 _CALL = "CALL#"
 _RATE = "RATE#"
 _REVOKED = "REVOKED#"
+# The waitlist's entries have a partition per call, apart from CALL#<call id>: IAM's dynamodb:LeadingKeys reads
+# the partition key only, and the worker, which writes them, must not reach the call's slot counter.
+_WAITLIST = "WAITLIST#"
 # Sort keys, and sort keys' prefixes (ending in #).
 APPLICATION = "APPLICATION"
 WAIT = "WAIT"
@@ -31,7 +34,8 @@ VOTE = "VOTE#"
 EMAIL = "EMAIL#"
 SLOTS = "SLOTS"
 CALL_RECORD = "CALL"
-WAITLIST = "WAITLIST#"
+# Where earlier versions kept the waitlist: in the call's partition, under this prefix.
+EARLIER_WAITLIST = "WAITLIST#"
 LINKS = "LINKS"
 RATE = "RATE"
 BY_CALL = "by_call"
@@ -86,9 +90,23 @@ def email_sort_key(marker: str, recipient: str) -> str:
     return f"{EMAIL}{marker}#{digest}"
 
 
+def waitlist_partition(call_id: str) -> dict[str, Any]:
+    """The partition key of a call's waitlist, as a query's value."""
+    return {"S": f"{_WAITLIST}{call_id}"}
+
+
+def waitlist_key(call_id: str, sort_key: str) -> dict[str, Any]:
+    return {"pk": waitlist_partition(call_id), "sk": {"S": sort_key}}
+
+
 def waitlist_sort_key(since: str, application_id: str) -> str:
     """First come first: a call's waitlist is its sort keys in order."""
-    return f"{WAITLIST}{since}#{application_id}"
+    return f"{since}#{application_id}"
+
+
+def earlier_waitlist_place(sort_key: str) -> str:
+    """An earlier version's entry's place in the queue (its sort key in the call's partition), as this one's reads."""
+    return sort_key.removeprefix(EARLIER_WAITLIST)
 
 
 def item_kind(sort_key: str) -> str:

@@ -21,7 +21,7 @@ from chalicelib.stores.applications import ApplicationStore
 from chalicelib.stores.calls import CallRecords
 from chalicelib.stores.revocations import RevocationStore
 from chalicelib.stores.slots import SlotStore
-from chalicelib.stores.table import CALL_RECORD, call_key
+from chalicelib.stores.table import CALL_RECORD, SLOTS, call_key
 from chalicelib.tasks import TaskWorker
 from chalicelib.vocabulary import Status
 from tests.fast.conftest import NOW, SECRET, Clock, Outbox, RecordingWorkflow, Submit, item, message, take_every_slot
@@ -192,12 +192,18 @@ def test_the_table_keeps_a_call_as_long_as_its_latest_application(
 ) -> None:
     records = CallRecords(dynamodb, table)
     assert records.removed_call(SECOND_CALL) is None
+    dynamodb.put_item(TableName=table, Item=call_key(SECOND_CALL, SLOTS) | {"taken": {"N": "1"}})
     later = int((NOW + timedelta(days=400)).timestamp())
     records.keep(second, later)
     # An application kept for less time, arriving after: the settings are its call's now, the record lasts.
     records.keep(replace(second, guest_slots=1), later - 3600)
     stored = item(dynamodb, call_key(SECOND_CALL, CALL_RECORD))
     assert stored is not None and int(stored["expires_at"]["N"]) == later
+    # So does the slot counter, whose count only the workflow writes.
+    assert item(dynamodb, call_key(SECOND_CALL, SLOTS)) == call_key(SECOND_CALL, SLOTS) | {
+        "taken": {"N": "1"},
+        "expires_at": {"N": str(later)},
+    }
 
     removed = records.removed_call(SECOND_CALL)
     assert removed is not None and removed.closed and not removed.is_open(NOW)

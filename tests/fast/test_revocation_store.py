@@ -8,8 +8,9 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from chalicelib.call import Call
-from chalicelib.stores.revocations import RevocationStore
-from chalicelib.stores.table import one_call_revocation_key
+from chalicelib.links import OVERVIEW_LINK_LIFETIME
+from chalicelib.stores.revocations import REVOCATION_KEPT, RevocationStore
+from chalicelib.stores.table import one_call_revocation_key, revocation_key
 from tests.support import MODERATOR, PROGRAMME
 
 if TYPE_CHECKING:
@@ -61,3 +62,14 @@ def test_a_revocation_of_a_one_call_version_stays_in_force(
     assert revocations.revoked_at(MODERATOR) == NOON.replace(microsecond=500_000)
     revocations.revoke(MODERATOR, NOON + timedelta(hours=1))
     assert not revocations.allows(MODERATOR, NOON + timedelta(minutes=30))
+
+
+def test_a_revocation_lasts_until_every_link_it_refuses_has_expired(
+    revocations: RevocationStore, dynamodb: DynamoDBClient, table: str
+) -> None:
+    """DynamoDB's TTL removes it once an overview link signed just before it would be out of date anyway."""
+    revocations.revoke(MODERATOR, NOON)
+    stored = dynamodb.get_item(TableName=table, Key=revocation_key(MODERATOR))["Item"]
+    expires = datetime.fromtimestamp(int(stored["expires_at"]["N"]), UTC)
+    assert expires >= NOON + OVERVIEW_LINK_LIFETIME
+    assert expires == (NOON + REVOCATION_KEPT).replace(microsecond=0)

@@ -14,8 +14,10 @@ from chalicelib.handlers import (
     refusals,
     speakers,
 )
+from chalicelib.web import https_only
 
 app = Chalice(app_name="cfp")
+app.register_middleware(https_only, "http")
 app.register_blueprint(calls.bp)
 app.register_blueprint(applicants.bp)
 app.register_blueprint(organisers.bp)

@@ -25,6 +25,8 @@ EMAIL_CONFIGURATION_SET = "EMAIL_CONFIGURATION_SET"
 EMAIL_EVENTS_TOPIC = "EMAIL_EVENTS_TOPIC"
 # Local runs and tests only: AWS errors to inject around the boto3 clients (see chalicelib/faults.py).
 CFP_FAULTS = "CFP_FAULTS"
+# Deployed stages only (infra/resources.json): the Strict-Transport-Security header of every response.
+STRICT_TRANSPORT_SECURITY = "STRICT_TRANSPORT_SECURITY"
 
 DEFAULT_CALL_FILE = "ow2con24-ospo-heroes.toml"
 LOCAL_URL = "http://127.0.0.1:8000"
@@ -109,6 +111,11 @@ def task_queue_name() -> str:
 def email_events_topic() -> str:
     """Read at import time by the email events handler's decorator, so it must not fail."""
     return os.environ.get(EMAIL_EVENTS_TOPIC) or DEFAULT_EMAIL_EVENTS_TOPIC
+
+
+def strict_transport_security() -> str:
+    """HSTS's policy, or "" for a stage served over http (the local run): read on every response, cheaply."""
+    return os.environ.get(STRICT_TRANSPORT_SECURITY, "").strip()
 
 
 def injected_faults() -> str:

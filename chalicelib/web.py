@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from http.cookies import CookieError, SimpleCookie
 from typing import Any
 from urllib.parse import parse_qs, urlencode
@@ -11,6 +12,7 @@ from chalice.app import Request, Response
 
 from chalicelib import rendering
 from chalicelib.i18n import N_, SOURCE_LANGUAGE, Language, from_accept_language, is_language, translate
+from chalicelib.settings import strict_transport_security
 
 HTML = "text/html; charset=utf-8"
 JSON = "application/json"
@@ -30,6 +32,16 @@ PAGE_HEADERS = {
     "Referrer-Policy": "no-referrer",
     "Vary": "Accept-Language, Cookie",
 }
+
+
+def https_only(request: Request, get_response: Callable[[Request], Response]) -> Response:
+    """Middleware: every response of a deployed stage asks browsers to come back over https only (HSTS); the
+    local run, over http, asks nothing."""
+    response = get_response(request)
+    policy = strict_transport_security()
+    if policy:
+        response.headers["Strict-Transport-Security"] = policy
+    return response
 
 
 class BadBody(Exception):

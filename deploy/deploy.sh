@@ -25,6 +25,12 @@ fail() {
     exit 1
 }
 
+case "${PUBLIC_URL:-}" in
+    "" | https://*) ;;
+    *) fail "PUBLIC_URL=$PUBLIC_URL: a deployed stage's links must start with https:// (they are capabilities, and" \
+        "its pages ask browsers for https only); give its https address, or leave PUBLIC_URL out for the API's own" ;;
+esac
+
 command -v aws >/dev/null || fail "the AWS CLI is needed: https://docs.aws.amazon.com/cli/"
 region=${AWS_REGION:-${AWS_DEFAULT_REGION:-$(aws configure get region || true)}}
 [ -n "$region" ] || fail "no AWS region: set AWS_REGION or run aws configure"
@@ -87,11 +93,36 @@ if ! aws ssm get-parameter --name "$parameter" --query Parameter.Name --output t
         --description "Signs the CfP's emailed links (stage $stage)"
 fi
 
-# 3. Upload deployment.zip and point the template at it.
+# 3. API Gateway's CloudWatch Logs role, an account setting of the region that the API's access log needs:
+#    set once, here, if nothing set it before (a stack that owned it would take it away from every other API
+#    of the account when deleted). make destroy leaves it.
+logs_role=$(aws apigateway get-account --query cloudwatchRoleArn --output text) ||
+    fail "cannot read API Gateway's account settings (apigateway:GET on /account is needed)"
+if [ -z "$logs_role" ] || [ "$logs_role" = "None" ]; then
+    if ! logs_role=$(aws iam get-role --role-name cfp-apigateway-logs --query Role.Arn --output text 2>/dev/null); then
+        trust_file=$(mktemp)
+        echo '{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service":' \
+            '"apigateway.amazonaws.com"}, "Action": "sts:AssumeRole"}]}' >"$trust_file"
+        logs_role=$(run aws iam create-role --role-name cfp-apigateway-logs \
+            --assume-role-policy-document "file://$trust_file" --query Role.Arn --output text)
+        rm -f "$trust_file"
+        run aws iam attach-role-policy --role-name cfp-apigateway-logs \
+            --policy-arn arn:aws:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs
+    fi
+    # A new role takes IAM some seconds to be assumable by API Gateway.
+    for attempt in 1 2 3 4 5 6 7 8 9 10; do
+        run aws apigateway update-account \
+            --patch-operations "op=replace,path=/cloudwatchRoleArn,value=$logs_role" >/dev/null && break
+        [ "$attempt" = 10 ] && fail "API Gateway did not take the role $logs_role for its logs: try again in a minute"
+        sleep "${IAM_WAIT_SECONDS:-6}"
+    done
+fi
+
+# 4. Upload deployment.zip and point the template at it.
 run aws cloudformation package --template-file "$out/sam.json" --s3-bucket "$bucket" --s3-prefix "$stack" \
     --output-template-file "$out/packaged.json" --use-json
 
-# 4. Create or update the stack. Parameters not given keep their previous values.
+# 5. Create or update the stack. Parameters not given keep their previous values.
 overrides=("Stage=$stage")
 [ -n "${SENDER:-}" ] && overrides+=("SenderAddress=$SENDER")
 [ -n "${ORGANISERS:-}" ] && overrides+=("Organisers=$ORGANISERS")

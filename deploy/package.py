@@ -3,7 +3,8 @@
     python -m deploy.package --stage prod --out out/prod
 
 The state machine's definition is written into the template from infra/review.asl.json (the file
-the local run and the tests execute), so cfn-lint checks it and no separate upload is needed.
+the local run and the tests execute), so cfn-lint checks it and no separate upload is needed. The alarms
+and the dashboard come from infra/monitoring.py.
 
 The zip ships the bytecode of every module, compiled for the template's Python runtime: Lambda
 unpacks it into a read-only /var/task, where Python could not write a cache and would compile every
@@ -26,8 +27,8 @@ from pathlib import Path
 from typing import Any
 
 from chalicelib import call, call_file, rendering
-from chalicelib.settings import CALL_FILE, CALL_OVERRIDES, DEFAULT_CALL_FILE
-from infra import RESOURCES, definition_text
+from chalicelib.settings import CALL_FILE, CALL_OVERRIDES, DEFAULT_CALL_FILE, PUBLIC_URL
+from infra import RESOURCES, definition_text, monitoring
 
 PROJECT = Path(__file__).resolve().parent.parent
 STAGES = ("dev", "prod")
@@ -70,8 +71,10 @@ def package(stage: str, out: Path) -> Path:
         raise PackagingFailed(f"chalice package failed:\n{result.stdout}{result.stderr}")
     template_path = out / "sam.json"
     template: dict[str, Any] = json.loads(template_path.read_text())
+    refuse_plain_http(template)
     rebuild(out / "deployment.zip", python_runtime(template), validated_calls(template))
     inline_state_machines(template)
+    template["Resources"] |= monitoring.resources(template)
     template_path.write_text(json.dumps(template, indent=2, sort_keys=True) + "\n")
     return template_path
 
@@ -102,6 +105,16 @@ def _shared(template: dict[str, Any], what: str, value_of: Callable[[dict[str, A
         raise PackagingFailed(f"the functions must share one {what}, not {sorted(values)}")
     [value] = values
     return value
+
+
+def refuse_plain_http(template: dict[str, Any]) -> None:
+    """A deployed stage's links go out over https only: its emails carry capabilities, and its pages send HSTS."""
+    public_url = functions_environment(template, PUBLIC_URL)
+    if public_url and not public_url.startswith("https://"):
+        raise PackagingFailed(
+            f"{PUBLIC_URL} is {public_url!r} in the stage's environment: a deployed stage's links must start with "
+            "https://; change it in .chalice/config.json, or leave it out (make deploy gives the API's own https URL)"
+        )
 
 
 def validated_calls(template: dict[str, Any]) -> dict[str, Any]:

@@ -39,6 +39,8 @@ IAM_EXCEPTIONS = {
     "ReadLinkSecret": "the SecureString /cfp/<stage>/link-secret: CloudFormation cannot create one, make deploy does",
     "SendFromTheCallSender": "SES identity/*: in the sandbox each recipient's identity is authorised too; "
     "the ses:FromAddress condition pins the sender",
+    "DeliverErrorLogs": "Step Functions' log delivery: logs:CreateLogDelivery and its kin take no resource "
+    "(AWS's own policy for a state machine's logging names *)",
 }
 
 # What moto 5.2.5's CloudFormation cannot create; the checks above cover them instead.
@@ -281,9 +283,9 @@ def test_no_iam_statement_reaches_beyond_this_stack(template: dict[str, Any]) ->
         actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
         assert not [a for a in actions if "*" in a], f"{where}: a wildcard action"
         targets = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
-        assert "*" not in targets, f"{where}: Resource *"
         if statement.get("Sid") in IAM_EXCEPTIONS:
             continue
+        assert "*" not in targets, f"{where}: Resource *"
         for target in targets:
             # The partition, region and account only place the ARN; it must name one of the stack's resources.
             named = {name for name in references(target) if not name.startswith("AWS::")}
@@ -293,7 +295,7 @@ def test_no_iam_statement_reaches_beyond_this_stack(template: dict[str, Any]) ->
 def test_the_exceptions_are_as_narrow_as_they_can_be(template: dict[str, Any]) -> None:
     policies = {
         statement["Sid"]: statement
-        for role in ("ApiHandlerRole", "RunTaskRole", "RecordEmailEventsRole")
+        for role in ("ApiHandlerRole", "RunTaskRole", "RecordEmailEventsRole", "ReviewStateMachineRole")
         for statement in template["Resources"][role]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
     }
     secret = policies["ReadLinkSecret"]
@@ -302,7 +304,20 @@ def test_the_exceptions_are_as_narrow_as_they_can_be(template: dict[str, Any]) -
     sending = policies["SendFromTheCallSender"]
     assert sending["Condition"] == {"StringEquals": {"ses:FromAddress": {"Ref": "SenderAddress"}}}
     assert sending["Resource"]["Fn::Sub"].startswith("arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:")
-    assert set(IAM_EXCEPTIONS) == {"ReadLinkSecret", "SendFromTheCallSender"}
+    assert {action for action in policies["DeliverErrorLogs"]["Action"]} == {
+        f"logs:{verb}"
+        for verb in (
+            "CreateLogDelivery",
+            "GetLogDelivery",
+            "UpdateLogDelivery",
+            "DeleteLogDelivery",
+            "ListLogDeliveries",
+            "PutResourcePolicy",
+            "DescribeResourcePolicies",
+            "DescribeLogGroups",
+        )
+    }
+    assert set(IAM_EXCEPTIONS) == {"ReadLinkSecret", "SendFromTheCallSender", "DeliverErrorLogs"}
 
 
 def test_the_secret_is_only_named_never_given(template: dict[str, Any]) -> None:
@@ -315,6 +330,226 @@ def test_the_secret_is_only_named_never_given(template: dict[str, Any]) -> None:
     for resource in template["Resources"].values():
         assert "LINK_SECRET" not in resource.get("Properties", {}).get("Environment", {}).get("Variables", {})
         assert resource["Type"] not in {"AWS::SSM::Parameter", "AWS::SecretsManager::Secret"}
+
+
+# Every failure path alarms (README, "Runbook") ------------------------------------------------
+
+ALARM_EMAILED = {"Fn::If": ["HasAlarmEmail", [{"Ref": "AlarmTopic"}], {"Ref": "AWS::NoValue"}]}
+FUNCTIONS = ("APIHandler", "StartReview", "RunTask", "RecordEmailEvents")
+
+
+def alarms_of(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {
+        name: resource["Properties"]
+        for name, resource in template["Resources"].items()
+        if resource["Type"] == "AWS::CloudWatch::Alarm"
+    }
+
+
+def watched(alarm: dict[str, Any]) -> set[tuple[str, str, str]]:
+    """(namespace, metric, what it is about) of each metric an alarm reads, alone or in a sum."""
+    metrics = (
+        [alarm] if "MetricName" in alarm else [m["MetricStat"]["Metric"] for m in alarm["Metrics"] if "MetricStat" in m]
+    )
+    return {
+        (
+            metric["Namespace"],
+            metric["MetricName"],
+            json.dumps([d["Value"] for d in metric["Dimensions"]], sort_keys=True),
+        )
+        for metric in metrics
+    }
+
+
+def test_every_failure_path_has_an_alarm_emailed_to_alarm_email(template: dict[str, Any]) -> None:
+    alarms = alarms_of(template)
+    for name, alarm in alarms.items():
+        assert alarm["AlarmActions"] == ALARM_EMAILED, name
+        assert alarm["TreatMissingData"] == "notBreaching", name
+        assert alarm["AlarmName"]["Fn::Sub"].startswith("cfp-${Stage}-"), name
+    topic = template["Resources"]["AlarmTopic"]
+    assert topic["Condition"] == "HasAlarmEmail"
+    assert topic["Properties"]["Subscription"] == [{"Protocol": "email", "Endpoint": {"Ref": "AlarmEmail"}}]
+
+    def ref(name: str) -> str:
+        return json.dumps([{"Ref": name}])
+
+    def queue(name: str) -> str:
+        return json.dumps([{"Fn::GetAtt": [name, "QueueName"]}])
+
+    table = {"Ref": "ApplicationsTable"}
+    expected = {
+        ("AWS/States", "ExecutionsFailed", ref("ReviewStateMachine")): 0,
+        ("AWS/States", "ExecutionsTimedOut", ref("ReviewStateMachine")): 0,
+        ("AWS/States", "ExecutionsAborted", ref("ReviewStateMachine")): 0,
+        ("AWS/ApiGateway", "5XXError", json.dumps([{"Fn::Sub": "cfp-${Stage}"}, "api"])): 0,
+        ("AWS/SQS", "ApproximateAgeOfOldestMessage", queue("TaskQueue")): 600,
+        ("AWS/SQS", "ApproximateNumberOfMessagesVisible", queue("TaskDeadLetterQueue")): 0,
+        ("AWS/SQS", "ApproximateNumberOfMessagesVisible", queue("ReviewStartFailureQueue")): 0,
+        ("AWS/SQS", "ApproximateNumberOfMessagesVisible", queue("EmailEventsDeadLetterQueue")): 0,
+        ("AWS/DynamoDB", "ReadThrottleEvents", json.dumps([table])): 0,
+        ("AWS/DynamoDB", "WriteThrottleEvents", json.dumps([table])): 0,
+        ("AWS/DynamoDB", "ReadThrottleEvents", json.dumps([table, "by_call"])): 0,
+        ("AWS/DynamoDB", "WriteThrottleEvents", json.dumps([table, "by_call"])): 0,
+        # SES reviews an account at these rates, and may pause its sending above them.
+        ("AWS/SES", "Reputation.BounceRate", "[]"): 0.05,
+        ("AWS/SES", "Reputation.ComplaintRate", "[]"): 0.001,
+    } | {("AWS/Lambda", metric, ref(f)): 0 for f in FUNCTIONS for metric in ("Errors", "Throttles")}
+    thresholds = {metric: alarm["Threshold"] for alarm in alarms.values() for metric in watched(alarm)}
+    assert thresholds == expected
+    assert all(alarm["ComparisonOperator"] == "GreaterThanThreshold" for alarm in alarms.values())
+
+
+def test_the_bounce_handler_keeps_what_it_failed_on_in_a_dead_letter_queue(template: dict[str, Any]) -> None:
+    """SNS invokes the function asynchronously: Lambda retries it twice, then sends the event to the destination."""
+    invoke = template["Resources"]["RecordEmailEvents"]["Properties"]["EventInvokeConfig"]
+    assert invoke == {
+        "MaximumRetryAttempts": 2,
+        "DestinationConfig": {
+            "OnFailure": {"Type": "SQS", "Destination": {"Fn::GetAtt": ["EmailEventsDeadLetterQueue", "Arn"]}}
+        },
+    }
+    # Chalice's role, not SAM's: the destination is written with the function's own permission.
+    statements = template["Resources"]["RecordEmailEventsRole"]["Properties"]["Policies"][0]["PolicyDocument"]
+    assert {
+        "Sid": "KeepFailedNotifications",
+        "Effect": "Allow",
+        "Action": "sqs:SendMessage",
+        "Resource": {"Fn::GetAtt": ["EmailEventsDeadLetterQueue", "Arn"]},
+    } in statements["Statement"]
+    queue = template["Resources"]["EmailEventsDeadLetterQueue"]["Properties"]
+    assert (queue["MessageRetentionPeriod"], queue["SqsManagedSseEnabled"]) == (1209600, True)
+
+
+def test_one_dashboard_shows_every_alarm(template: dict[str, Any]) -> None:
+    [dashboard] = [r["Properties"] for r in template["Resources"].values() if r["Type"] == "AWS::CloudWatch::Dashboard"]
+    assert dashboard["DashboardName"] == {"Fn::Sub": "cfp-${Stage}"}
+    body = json.loads(dashboard["DashboardBody"]["Fn::Sub"])
+    [states] = [w for w in body["widgets"] if w["type"] == "alarm"]
+    names = {alarm["AlarmName"]["Fn::Sub"] for alarm in alarms_of(template).values()}
+    assert {arn.rpartition(":alarm:")[2] for arn in states["properties"]["alarms"]} == names
+    graphs = json.dumps([w for w in body["widgets"] if w["type"] == "metric"])
+    for metric in (
+        "ExecutionsFailed",
+        "Throttles",
+        "5XXError",
+        "ApproximateAgeOfOldestMessage",
+        "Reputation.BounceRate",
+    ):
+        assert metric in graphs
+
+
+def test_the_readme_has_a_runbook_line_for_each_alarm(template: dict[str, Any]) -> None:
+    """Each alarm's email says what it means and what to do; the README's runbook says the same, word for word."""
+    from infra.monitoring import alarms
+
+    readme = (PROJECT / "README.md").read_text()
+    every = alarms("api")
+    assert {f"cfp-${{Stage}}-{alarm.name}" for alarm in every} == {
+        a["AlarmName"]["Fn::Sub"] for a in alarms_of(template).values()
+    }
+    for alarm in every:
+        assert f"| `cfp-<stage>-{alarm.name}` | {alarm.means} | {alarm.action} |" in readme, alarm.name
+        assert len(alarm.description) <= 1024, alarm.name  # CloudWatch's limit
+
+
+# Least privilege and data --------------------------------------------------------------------
+
+
+def role_policy(template: dict[str, Any], role: str) -> dict[str, Any]:
+    policy: dict[str, Any] = template["Resources"][role]["Properties"]["Policies"][0]["PolicyDocument"]
+    return policy
+
+
+def test_every_write_to_the_table_names_the_partitions_and_attributes_it_may_touch(template: dict[str, Any]) -> None:
+    """dynamodb:LeadingKeys on every DynamoDB statement of the table, dynamodb:Attributes on every write but the
+    API's deletes (README, "Who may write what"); tests/fast/test_item_privileges.py checks what each refuses."""
+    writes = {"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"}
+    for role in ("ApiHandlerRole", "StartReviewRole", "RunTaskRole", "RecordEmailEventsRole", "ReviewStateMachineRole"):
+        for statement in role_policy(template, role)["Statement"]:
+            actions = set(statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]])
+            if statement["Resource"] != {"Fn::GetAtt": ["ApplicationsTable", "Arn"]}:
+                assert not actions & writes, f"{role} {statement['Sid']}"
+                continue
+            condition = statement["Condition"]
+            assert condition["ForAllValues:StringLike"]["dynamodb:LeadingKeys"], f"{role} {statement['Sid']}"
+            assert "*" not in condition["ForAllValues:StringLike"]["dynamodb:LeadingKeys"]
+            if actions & writes and statement["Sid"] != "ForgetAnApplicationsItems":
+                attributes = condition["ForAllValues:StringEquals"]["dynamodb:Attributes"]
+                assert {"pk", "sk"} <= set(attributes), f"{role} {statement['Sid']}: DynamoDB needs the key's names"
+
+
+def test_both_topics_are_encrypted_with_a_key_cloudwatch_and_ses_may_use(template: dict[str, Any]) -> None:
+    """The AWS managed key alias/aws/sns would do for a topic only principals of the account publish to; its
+    policy cannot be changed to let CloudWatch (the alarms) or SES (bounces) publish (SNS developer guide,
+    "Enable compatibility between event sources from AWS services and encrypted topics")."""
+    key = {"Fn::GetAtt": ["TopicKey", "Arn"]}
+    assert template["Resources"]["AlarmTopic"]["Properties"]["KmsMasterKeyId"] == key
+    assert template["Resources"]["EmailEventsTopic"]["Properties"]["KmsMasterKeyId"] == key
+    properties = template["Resources"]["TopicKey"]["Properties"]
+    # Not rotated: it wraps the data keys of messages SNS holds only until delivered (README, "What it costs").
+    assert properties["EnableKeyRotation"] is False
+    services = {
+        statement["Principal"]["Service"]: statement
+        for statement in properties["KeyPolicy"]["Statement"]
+        if "Service" in statement["Principal"]
+    }
+    assert set(services) == {"cloudwatch.amazonaws.com", "ses.amazonaws.com"}
+    for statement in services.values():
+        assert statement["Action"] == ["kms:Decrypt", "kms:GenerateDataKey*"]
+        assert statement["Condition"] == {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}}
+
+
+def test_the_api_logs_each_requests_route_never_its_path(template: dict[str, Any]) -> None:
+    """An emailed link's token is in its path: the access log holds the route it matched ({token}), not the path."""
+    api = template["Resources"]["RestAPI"]["Properties"]
+    assert api["Name"] == {"Fn::Sub": "cfp-${Stage}"}  # the ApiName of its metrics, one per stage
+    setting = api["AccessLogSetting"]
+    assert setting["DestinationArn"] == {"Fn::GetAtt": ["ApiAccessLogGroup", "Arn"]}
+    fields = json.loads(setting["Format"])
+    assert fields["route"] == "$context.resourcePath" and fields["requestId"] == "$context.requestId"
+    assert not [value for value in fields.values() if value in {"$context.path", "$context.identity.sourceIp"}]
+    group = template["Resources"]["ApiAccessLogGroup"]["Properties"]
+    assert group["RetentionInDays"] == {"Ref": "LogRetentionDays"}
+    transformed = sam_transform(template, "s3://artifacts/deployment.zip")
+    [stage] = [r for r in transformed["Resources"].values() if r["Type"] == "AWS::ApiGateway::Stage"]
+    assert stage["Properties"]["AccessLogSetting"] == setting
+
+
+def test_step_functions_logs_every_error_without_the_executions_data(template: dict[str, Any]) -> None:
+    machine = template["Resources"]["ReviewStateMachine"]["Properties"]
+    assert machine["LoggingConfiguration"] == {
+        "Level": "ERROR",
+        "IncludeExecutionData": False,  # an execution's input and outputs name applications, not people, but stay out
+        "Destinations": [{"CloudWatchLogsLogGroup": {"LogGroupArn": {"Fn::GetAtt": ["ReviewLogGroup", "Arn"]}}}],
+    }
+    group = template["Resources"]["ReviewLogGroup"]["Properties"]
+    assert group["LogGroupName"] == {"Fn::Sub": "/aws/vendedlogs/states/cfp-${Stage}-review"}
+    statements = {s["Sid"]: s for s in role_policy(template, "ReviewStateMachineRole")["Statement"]}
+    assert "logs:CreateLogDelivery" in statements["DeliverErrorLogs"]["Action"]
+
+
+def test_deployed_stages_send_hsts_and_the_local_run_does_not(template: dict[str, Any]) -> None:
+    shared = template["Globals"]["Function"]["Environment"]["Variables"]
+    max_age = int(shared["STRICT_TRANSPORT_SECURITY"].removeprefix("max-age="))
+    assert max_age >= 365 * 24 * 3600
+    config = json.loads((PROJECT / ".chalice" / "config.json").read_text())
+    assert "STRICT_TRANSPORT_SECURITY" not in config["stages"]["local"]["environment_variables"]
+
+
+def test_public_url_must_be_https(template: dict[str, Any]) -> None:
+    from deploy.package import PackagingFailed, refuse_plain_http
+
+    pattern = re.compile(template["Parameters"]["PublicUrl"]["AllowedPattern"])
+    assert pattern.match("https://cfp.example.org") and pattern.match("")
+    assert not pattern.match("http://cfp.example.org")
+    assert "https://" in template["Parameters"]["PublicUrl"]["ConstraintDescription"]
+    plain = json.loads(json.dumps(template))
+    for function in FUNCTIONS:  # a stage's environment is every function's
+        plain["Resources"][function]["Properties"]["Environment"]["Variables"]["PUBLIC_URL"] = "http://cfp.example.org"
+    with pytest.raises(PackagingFailed, match="must start with https://"):
+        refuse_plain_http(plain)
+    refuse_plain_http(template)
 
 
 # The stack, in moto's CloudFormation --------------------------------------------------------
@@ -389,6 +624,7 @@ def test_the_packaged_template_creates_its_stack(
         "CALL_SENDER": "cfp@example.org",
         "CALL_ORGANISERS": "",
         "EMAIL_EVENTS_TOPIC": "cfp-prod-email-events",
+        "STRICT_TRANSPORT_SECURITY": "max-age=31536000",
     }
 
 

@@ -74,6 +74,20 @@ elif command == "cloudformation deploy":
     save()
 elif command == "stepfunctions list-executions":
     print("\t".join(state.get("running", [])) or "None")
+elif command == "apigateway get-account":
+    print(state.get("apigateway_logs_role", "None"))
+elif command == "apigateway update-account":
+    state["apigateway_logs_role"] = value("--patch-operations").rpartition("value=")[2]; save()
+elif command == "iam get-role":
+    print(state["roles"][value("--role-name")]) if value("--role-name") in state.get("roles", {{}}) else missing()
+elif command == "iam create-role":
+    arn = "arn:aws:iam::123456789012:role/" + value("--role-name")
+    state.setdefault("roles", {{}})[value("--role-name")] = arn; save()
+    print(arn)
+elif command == "dynamodb describe-table":
+    value("--table-name") in state.get("tables", []) or missing()
+elif command == "dynamodb delete-table":
+    state["tables"].remove(value("--table-name")); save()
 """
 
 
@@ -227,4 +241,33 @@ def test_destroy_stops_the_running_reviews_then_deletes_the_stack_and_its_secret
         c[c.index("--execution-arn") + 1] for c in calls(fake_aws) if c[:2] == ["stepfunctions", "stop-execution"]
     ]
     assert stopped == running
-    assert "cfp-prod-applications is kept" in result.stderr
+    # The README says the same: the table goes with the stage, and DynamoDB keeps its last state 35 days.
+    assert "with its table cfp-prod-applications" in result.stderr
+    assert "make restore STAGE=prod BACKUP=" in result.stderr and "--backup-type SYSTEM" in result.stderr
+    readme = (PROJECT / "README.md").read_text()
+    assert "make restore STAGE=dev BACKUP=" in readme and "35 days" in readme
+
+
+def test_plain_http_links_are_refused_before_anything_is_made(fake_aws: dict[str, str]) -> None:
+    result = deploy(fake_aws, SENDER="cfp@example.org", PUBLIC_URL="http://cfp.example.org")
+
+    assert result.returncode == 1
+    assert "PUBLIC_URL=http://cfp.example.org: a deployed stage's links must start with https://" in result.stderr
+    assert not (Path(fake_aws["FAKE_AWS_HOME"]) / "calls.json").exists()
+
+
+def test_api_gateway_gets_a_role_for_its_logs_once_per_account(fake_aws: dict[str, str]) -> None:
+    """The API's access log needs API Gateway's CloudWatch Logs role, an account setting: set if none is."""
+    assert deploy(fake_aws | {"IAM_WAIT_SECONDS": "0"}, SENDER="cfp@example.org").returncode == 0
+    made = [c for c in calls(fake_aws) if c[0] in {"iam", "apigateway"} and c[1] != "get-account"]
+    assert [c[:2] for c in made] == [
+        ["iam", "get-role"],
+        ["iam", "create-role"],
+        ["iam", "attach-role-policy"],
+        ["apigateway", "update-account"],
+    ]
+    assert made[2][-1] == "arn:aws:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs"
+    first = len(calls(fake_aws))
+
+    assert deploy(fake_aws | {"STAGE": "dev"}, SENDER="cfp@example.org").returncode == 0
+    assert [c[:2] for c in calls(fake_aws)[first:] if c[0] in {"iam", "apigateway"}] == [["apigateway", "get-account"]]

@@ -2,7 +2,9 @@
 
 moto does not enforce IAM, so a call missing from a hand-written policy would pass every other test
 and fail only on AWS. This test records which function made each call (from the handler on the
-stack) and checks it against that function's policy in .chalice/.
+stack) and checks it against that function's policy in .chalice/: its action, and for DynamoDB its
+conditions (the partitions and attributes it names, evaluated by tests/iam.py). The same flow writes every
+kind of item an application has, and each must expire with its application.
 """
 
 from __future__ import annotations
@@ -18,7 +20,10 @@ from typing import Any
 import pytest
 from botocore.client import BaseClient
 
+from chalicelib import aws
+from chalicelib.stores.table import WAITLIST, from_item
 from local.bounce import notification, publish
+from tests import iam
 from tests.support import GRACE, MODERATOR, PROJECT, STORY, CfP
 
 HANDLERS = PROJECT / "chalicelib" / "handlers"
@@ -79,13 +84,18 @@ def iam_actions(operation: str, params: dict[str, Any]) -> set[str]:
 
 
 @cache
-def allowed_actions(function: str) -> frozenset[str]:
+def policy_of(function: str) -> dict[str, Any]:
     config = json.loads((PROJECT / ".chalice" / "config.json").read_text())
     policy_file = config["stages"]["prod"]["lambda_functions"][function]["iam_policy_file"]
-    policy = json.loads((PROJECT / ".chalice" / policy_file).read_text())
+    policy: dict[str, Any] = json.loads((PROJECT / ".chalice" / policy_file).read_text())
+    return policy
+
+
+@cache
+def allowed_actions(function: str) -> frozenset[str]:
     return frozenset(
         action
-        for statement in policy["Statement"]
+        for statement in policy_of(function)["Statement"]
         if statement["Effect"] == "Allow"
         for action in ([statement["Action"]] if isinstance(statement["Action"], str) else statement["Action"])
     )
@@ -135,3 +145,31 @@ def test_every_call_of_each_function_is_in_its_own_policy(cfp: CfP, recorded: li
     deployed_only = {action.partition(":")[2] for _, action in DEPLOYED_ONLY}
     assert calls_in_the_code() - deployed_only <= reached
     assert {(f, a) for f, a in DEPLOYED_ONLY if a not in allowed_actions(f)} == set()
+    refused = [
+        (function, request)
+        for function, operation, params in recorded
+        if operation.startswith("dynamodb.")
+        for request in iam.requests(operation, params)
+        if not iam.allows(policy_of(function), request)
+    ]
+    assert not refused, f"items or attributes that AWS would refuse: {refused}"
+    assert_every_item_expires_with_its_application(cfp.resources.table_name)
+
+
+def assert_every_item_expires_with_its_application(table: str) -> None:
+    """The flow wrote every kind of item an application has; DynamoDB's TTL (`expires_at`) removes each with it."""
+    items = [from_item(item) for item in aws.dynamodb().scan(TableName=table)["Items"]]
+    applications = {item["pk"]: int(item["expires_at"]) for item in items if item["sk"] == "APPLICATION"}
+    kinds = set()
+    for item in items:
+        assert "expires_at" in item, item
+        partition = item["pk"].partition("#")[0]
+        kinds.add(item["sk"].partition("#")[0] if partition in {"APP", "CALL"} else partition)
+        if partition == "APP":
+            assert int(item["expires_at"]) == applications[item["pk"]], item
+        elif item["pk"].startswith(WAITLIST):
+            assert int(item["expires_at"]) == applications[f"APP#{item['application_id']}"], item
+        elif partition == "CALL":  # the call's record and slot counter: as long as its latest application
+            assert int(item["expires_at"]) == max(applications.values()), item
+    # Grace's waitlist entry went with her promotion: tests/fast/test_slot_store.py reads one's expiry.
+    assert kinds >= {"APPLICATION", "VOTE", "WAIT", "ANSWER", "EMAIL", "RATE", "CALL", "SLOTS"}

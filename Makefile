@@ -1,5 +1,5 @@
 # Two commands on a fresh machine: `make run` and `make test`. Each installs what it needs.
-# Deploying: `make package`, `make deploy` and `make destroy` (README, "Deploying to AWS").
+# Deploying: `make package`, `make deploy`, `make smoke`, `make restore` and `make destroy` (README, "Deploying to AWS").
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
@@ -10,7 +10,7 @@ NODE_STAMP := node_modules/.installed-$(shell cat package.json package-lock.json
 STAGE ?= dev
 OUT := out/$(STAGE)
 
-.PHONY: install node translations messages workflow run bounce test test-fast test-slow load bench lighthouse lint typecheck package deploy destroy revoke-overview new-call clean
+.PHONY: install node translations messages workflow run bounce test test-fast test-slow load bench lighthouse lint typecheck package deploy smoke restore destroy revoke-overview new-call clean
 
 install: $(STAMP)
 
@@ -109,6 +109,18 @@ deploy: package
 	@STAGE=$(STAGE) SENDER=$(SENDER) ORGANISERS=$(ORGANISERS) PUBLIC_URL=$(PUBLIC_URL) ALARM_EMAIL=$(ALARM_EMAIL) \
 		bash deploy/deploy.sh $(OUT)
 
+# make smoke STAGE=prod, after make deploy: one application to SES's mailbox simulator through the stack (stored, its
+# review started, its first email accepted), then withdrawn and deleted, nothing left. STAGE=local: a running make run.
+smoke: install
+	@PYTHONPATH=. $(BIN)/python -m deploy.smoke --stage $(STAGE) $(if $(URL),--url "$(URL)")
+
+# make restore STAGE=prod AT=2026-05-30T09:00:00Z (or BACKUP=<ARN>): the table as it was then, back in the stage's own
+# table (README, "Restore").
+restore: install
+	@test -n "$(AT)$(BACKUP)" || { echo "✗ say when: make restore STAGE=$(STAGE) AT=2026-05-30T09:00:00Z (UTC; or BACKUP=<ARN>)"; exit 1; }
+	@PYTHONPATH=. $(BIN)/python -m deploy.restore --stage $(STAGE) $(if $(AT),--at "$(AT)") $(if $(BACKUP),--backup "$(BACKUP)")
+
+# The stack, its link secret and its table (DynamoDB keeps the table's last state 35 days: README, "Tear down").
 destroy:
 	@STAGE=$(STAGE) bash deploy/destroy.sh
 

@@ -24,6 +24,8 @@ from chalicelib.vocabulary import AttendanceAnswer, Outcome
 
 # An organiser's overview link lasts a year, whatever their calls: it lists every call they organise.
 OVERVIEW_LINK_LIFETIME = timedelta(days=365)
+# `make smoke` signs its marker just before it applies (deploy/smoke.py).
+SMOKE_MARKER_LIFETIME = timedelta(minutes=10)
 
 
 class LinkError(Exception):
@@ -151,7 +153,7 @@ class Links:
     ) -> None:
         self._signers = {
             kind: URLSafeTimedSerializer(secret, salt=f"cfp.{kind}-link")
-            for kind in ("review", "attendance", "status", "overview", "verify", "thanks")
+            for kind in ("review", "attendance", "status", "overview", "verify", "thanks", "smoke")
         }
         self._organiser_key = hashlib.sha256(f"cfp.organiser:{secret}".encode()).digest()
         self._public_url = public_url
@@ -243,6 +245,18 @@ class Links:
         }
         claim = readers[kind](token)
         return claim.application_id, claim.call_id
+
+    def smoke_marker(self, call_id: str, title: str) -> str:
+        """What marks `make smoke`'s application to the call: signed with the link secret, which only the stage
+        and its admins hold, good for a few minutes and for one title (so for one application id)."""
+        return self._signers["smoke"].dumps({"c": call_id, "t": title})
+
+    def is_smoke_marker(self, token: str, call_id: str, title: str) -> bool:
+        try:
+            payload = self._signers["smoke"].loads(token, max_age=int(SMOKE_MARKER_LIFETIME.total_seconds()))
+        except BadSignature:  # forged, changed, or expired (SignatureExpired)
+            return False
+        return isinstance(payload, dict) and payload.get("c") == call_id and payload.get("t") == title
 
     def _url(self, call_id: str, kind: str, payload: dict[str, Any]) -> str:
         return f"{self._public_url}/{call_id}/{kind}/{self._signers[kind].dumps(payload | {'c': call_id})}"

@@ -12,33 +12,21 @@ The organiser's next email about an application brings working links.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
 from chalicelib import aws
-from chalicelib.call import load_calls
 from chalicelib.models import EMAIL_PATTERN
-from chalicelib.settings import CALL_FILE, CALL_OVERRIDES, DEFAULT_CALL_FILE
 from chalicelib.stores.revocations import RevocationStore
-from deploy.stack import NoStack, stack_outputs
+from deploy.stack import NoStack, stack_default_call_id, stack_outputs
 
 PROJECT = Path(__file__).resolve().parent.parent
 
 
 class RevocationFailed(RuntimeError):
     pass
-
-
-def stage_default_call_id(stage: str) -> str:
-    """The stage's default call (CALL_FILE in .chalice/config.json; a stage unknown there: the default), whose
-    one-call revocations the store still reads."""
-    stages = json.loads((PROJECT / ".chalice" / "config.json").read_text())["stages"]
-    environment = stages.get(stage, {}).get("environment_variables", {})
-    call_file = os.environ.get(CALL_FILE) or environment.get(CALL_FILE, DEFAULT_CALL_FILE)
-    return load_calls(environment.get(CALL_OVERRIDES, ""), call_file).default_id
 
 
 def table_of(stage: str) -> str:
@@ -53,7 +41,7 @@ def table_of(stage: str) -> str:
 
 def revoke(stage: str, organiser: str, now: datetime | None = None) -> datetime:
     """Revoke the organiser's links signed until now; returns the revocation in force."""
-    revocations = RevocationStore(aws.dynamodb(), table_of(stage), stage_default_call_id(stage))
+    revocations = RevocationStore(aws.dynamodb(), table_of(stage), stack_default_call_id(stage))
     return revocations.revoke(organiser, now or datetime.now(UTC))
 
 

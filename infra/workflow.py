@@ -211,11 +211,18 @@ VERIFICATION: dict[str, State] = {
         timeout="$.timeouts.verification_seconds",
         catches=[
             catch(WorkflowError.TIMEOUT, "RecordUnverified"),
-            catch(WorkflowError.WITHDRAWN, "Withdraw"),
+            catch(WorkflowError.WITHDRAWN, "WithdrawUnverified"),
             failed(),
         ],
     ),
     "RecordVerified": record(None, Event.EMAIL_VERIFIED, "The address is confirmed.", "Acknowledge"),
+    "WithdrawUnverified": record(
+        Status.WITHDRAWN,
+        Event.WITHDRAWN,
+        "Withdrawn before the address was confirmed: nobody is written to (the address may be anyone's, and the "
+        "organisers never saw the application).",
+        "Withdrawn",
+    ),
     "RecordUnverified": record(
         Status.UNVERIFIED, Event.VERIFICATION_EXPIRED, "Never confirmed: not reviewed, and nobody told.", "Unverified"
     ),

@@ -97,8 +97,10 @@ def _start_and_serve(started: ExitStack, host: str, port: int, moto_port: int, o
     resources = stack.create(STAGE, calls)
     environment |= resources.environment() | aws_environment(emulator.endpoint)
     environment["PUBLIC_URL"] = app_url
-    # A fresh signing key per run: links from an earlier run point at data that is gone anyway.
+    # A fresh signing key per run: links from an earlier run point at data that is gone anyway. The emulator's
+    # SSM holds it too, where make deploy keeps a stage's: make smoke reads it there.
     environment["LINK_SECRET"] = secrets.token_urlsafe(32)
+    stack.keep_link_secret(resources, environment["LINK_SECRET"])
     os.environ.update(environment)
     config.environment_variables.update(environment)  # chalice local applies these again
 

@@ -26,6 +26,8 @@ class Resources:
     # topic's subscription of the record_email_events function (local/pump.py).
     email_events_topic_arn: str
     email_events_queue_url: str
+    # The SSM parameter that holds a stage's link secret (the LinkSecretParameter output).
+    link_secret_parameter: str
 
     def environment(self) -> dict[str, str]:
         return {
@@ -96,6 +98,7 @@ def create(stage: str, calls: Calls) -> Resources:
         Capabilities=["CAPABILITY_IAM"],
     )
     outputs = _wait_for_outputs(cloudformation, name)
+    _recovery_and_expiry(outputs["TableName"], template)
     # moto also lists the resources a condition left out (the alarm topic, without AlarmEmail), with no ids.
     physical = {
         r["LogicalResourceId"]: r["PhysicalResourceId"]
@@ -121,7 +124,24 @@ def create(stage: str, calls: Calls) -> Resources:
         state_machine_arn=state_machine_arn,
         email_events_topic_arn=topic_arn,
         email_events_queue_url=_subscribed_queue(f"cfp-{stage}-email-events-local", topic_arn),
+        link_secret_parameter=outputs["LinkSecretParameter"],
     )
+
+
+def keep_link_secret(resources: Resources, secret: str) -> None:
+    """The run's link secret in the emulator's SSM, where make deploy keeps a stage's: make smoke reads it there."""
+    aws.ssm().put_parameter(Name=resources.link_secret_parameter, Value=secret, Type="SecureString", Overwrite=True)
+
+
+def _recovery_and_expiry(table_name: str, template: dict[str, Any]) -> None:
+    """The table's point-in-time recovery and TTL, as the template declares them: moto's CloudFormation skips both
+    (make restore reads the first)."""
+    [table] = [r["Properties"] for r in template["Resources"].values() if r["Type"] == "AWS::DynamoDB::Table"]
+    dynamodb = aws.dynamodb()
+    dynamodb.update_continuous_backups(
+        TableName=table_name, PointInTimeRecoverySpecification=table["PointInTimeRecoverySpecification"]
+    )
+    dynamodb.update_time_to_live(TableName=table_name, TimeToLiveSpecification=table["TimeToLiveSpecification"])
 
 
 def _subscribed_queue(name: str, topic_arn: str) -> str:

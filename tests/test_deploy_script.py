@@ -217,9 +217,12 @@ def test_an_unreachable_aws_is_not_taken_for_a_missing_stack(fake_aws: dict[str,
     assert not [c for c in calls(fake_aws) if c[0] in {"s3", "ssm"} or c[:2] == ["cloudformation", "deploy"]]
 
 
-def test_destroy_stops_the_running_reviews_then_deletes_the_stack_and_its_secret(fake_aws: dict[str, str]) -> None:
+def test_destroy_stops_the_running_reviews_then_deletes_the_stack_its_secret_and_its_table(
+    fake_aws: dict[str, str],
+) -> None:
     running = ["arn:aws:states:eu-west-3:123456789012:execution:cfp-prod-review:a", "arn:…:cfp-prod-review:b"]
-    state = {"stacks": {"cfp-prod": {"status": "UPDATE_COMPLETE", "parameters": {}}}, "running": running}
+    stacks = {"cfp-prod": {"status": "UPDATE_COMPLETE", "parameters": {}}}
+    state = {"stacks": stacks, "running": running, "tables": ["cfp-prod-applications"]}
     (Path(fake_aws["FAKE_AWS_HOME"]) / "state.json").write_text(json.dumps(state))
 
     result = subprocess.run(
@@ -236,6 +239,9 @@ def test_destroy_stops_the_running_reviews_then_deletes_the_stack_and_its_secret
         ["cloudformation", "delete-stack"],
         ["cloudformation", "wait"],
         ["ssm", "delete-parameter"],
+        ["dynamodb", "describe-table"],
+        ["dynamodb", "delete-table"],
+        ["dynamodb", "wait"],
     ]
     stopped = [
         c[c.index("--execution-arn") + 1] for c in calls(fake_aws) if c[:2] == ["stepfunctions", "stop-execution"]

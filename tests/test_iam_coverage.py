@@ -21,7 +21,20 @@ import pytest
 from botocore.client import BaseClient
 
 from chalicelib import aws
-from chalicelib.stores.table import WAITLIST, from_item
+from chalicelib.stores.table import (
+    ANSWER,
+    APPLICATION,
+    CALL_RECORD,
+    EMAIL,
+    RATE,
+    SLOTS,
+    VOTE,
+    WAIT,
+    application_partition,
+    call_partition,
+    item_kind,
+    waitlist_partition,
+)
 from local.bounce import notification, publish
 from tests import iam
 from tests.support import GRACE, MODERATOR, PROJECT, STORY, CfP
@@ -158,18 +171,23 @@ def test_every_call_of_each_function_is_in_its_own_policy(cfp: CfP, recorded: li
 
 def assert_every_item_expires_with_its_application(table: str) -> None:
     """The flow wrote every kind of item an application has; DynamoDB's TTL (`expires_at`) removes each with it."""
-    items = [from_item(item) for item in aws.dynamodb().scan(TableName=table)["Items"]]
-    applications = {item["pk"]: int(item["expires_at"]) for item in items if item["sk"] == "APPLICATION"}
+    items: list[dict[str, Any]] = list(aws.dynamodb().scan(TableName=table)["Items"])
+    assert not [item for item in items if "expires_at" not in item]
+    expiry = {item["pk"]["S"]: item["expires_at"]["N"] for item in items if item["sk"]["S"] == APPLICATION}
+    calls = {item["call_id"]["S"] for item in items if item["sk"]["S"] == APPLICATION}
     kinds = set()
     for item in items:
-        assert "expires_at" in item, item
-        partition = item["pk"].partition("#")[0]
-        kinds.add(item["sk"].partition("#")[0] if partition in {"APP", "CALL"} else partition)
-        if partition == "APP":
-            assert int(item["expires_at"]) == applications[item["pk"]], item
-        elif item["pk"].startswith(WAITLIST):
-            assert int(item["expires_at"]) == applications[f"APP#{item['application_id']}"], item
-        elif partition == "CALL":  # the call's record and slot counter: as long as its latest application
-            assert int(item["expires_at"]) == max(applications.values()), item
+        if item["pk"]["S"] in expiry:
+            kinds.add(item_kind(item["sk"]["S"]))
+            assert item["expires_at"]["N"] == expiry[item["pk"]["S"]], item
+        elif item["pk"] in [waitlist_partition(call) for call in calls]:
+            kinds.add("WAITLIST")
+            assert item["expires_at"]["N"] == expiry[application_partition(item["application_id"]["S"])["S"]], item
+        elif item["pk"] in [call_partition(call) for call in calls]:
+            kinds.add(item["sk"]["S"])
+            # The call's record and slot counter: as long as its latest application.
+            assert int(item["expires_at"]["N"]) == max(int(moment) for moment in expiry.values()), item
+        elif item["sk"]["S"] == RATE:
+            kinds.add(RATE)
     # Grace's waitlist entry went with her promotion: tests/fast/test_slot_store.py reads one's expiry.
-    assert kinds >= {"APPLICATION", "VOTE", "WAIT", "ANSWER", "EMAIL", "RATE", "CALL", "SLOTS"}
+    assert kinds >= {APPLICATION, VOTE, WAIT, ANSWER, EMAIL, RATE, CALL_RECORD, SLOTS}

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import os
 import re
 import signal
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from urllib.parse import urljoin
 
+import boto3
 import pytest
 import requests
 
+from chalicelib.applications import SMOKE_ADDRESS
 from local import process
-from tests.support import DEFAULT_CALL, MODERATOR, PROGRAMME, SECOND_CALL, STORY, LocalRun, running_locally
+from tests.support import DEFAULT_CALL, MODERATOR, PROGRAMME, PROJECT, SECOND_CALL, STORY, LocalRun, running_locally
 
 # The slow layer (tests/conftest.py): a local run, over HTTP.
 pytestmark = pytest.mark.slow
@@ -150,3 +155,34 @@ def test_ctrl_c_during_start_up_stops_what_started_without_a_traceback() -> None
         assert "Traceback" not in output and "KeyboardInterrupt" not in output, output
         assert output.rstrip().endswith("✓ stopped"), output
         assert run.ports_are_free(), f"Ctrl-C during start-up left something running: {output}"
+
+
+def test_make_smoke_goes_through_the_stage_and_leaves_nothing(local_run: LocalRun) -> None:
+    """`make smoke STAGE=local`: its application seen through the stream, the execution and SES, then gone."""
+    port = local_run.emulator.rsplit(":", 1)[1]
+    result = subprocess.run(
+        [sys.executable, "-m", "deploy.smoke", "--stage", "local", "--url", local_run.app],
+        env=os.environ | {"MOTO_PORT": port, "PYTHONPATH": str(PROJECT)},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    for step in range(1, 6):
+        assert f"✓ {step}. " in result.stderr
+    application_id = re.search(r"stored the application (\w+)", result.stderr)
+    assert application_id
+    assert local_run.executions()[application_id.group(1)] == "SUCCEEDED"
+    # SES's mailbox simulator got its verification email, and nobody else heard of it.
+    smoke = [m for m in local_run.outbox() if "Smoke test" in m["text"] or SMOKE_ADDRESS in m["recipients"]]
+    assert [(m["recipients"], m["subject"]) for m in smoke] == [([SMOKE_ADDRESS], smoke[0]["subject"])]
+    assert "Confirm" in smoke[0]["subject"] or "confirm" in smoke[0]["subject"]
+    dynamodb = boto3.client("dynamodb", endpoint_url=local_run.emulator, region_name="eu-west-3")
+    table = dynamodb.list_tables()["TableNames"][0]
+    left = dynamodb.scan(
+        TableName=table,
+        FilterExpression="contains(pk, :id)",
+        ExpressionAttributeValues={":id": {"S": application_id.group(1)}},
+    )["Items"]
+    assert left == []

@@ -20,16 +20,20 @@ def start_review(event: DynamoDBEvent) -> None:
     starts nothing new. The table keeps the call's settings as long as the application (stores/calls.py), so
     the review runs on if the call's file is removed."""
     from chalicelib.stores.table import application_id_of  # pydantic (its models), which the form does without
+    from chalicelib.workflow import is_submission
 
     for record in event:
         application_id = application_id_of(record.keys or {})
         if record.event_name != "INSERT" or application_id is None:
             continue
         image = record.new_image or {}
+        if not is_submission(image):
+            continue  # brought back by make restore: its review ran, and must not run again
         call = deps.call(image.get("call_id", {}).get("S"))
-        if "expires_at" in image:
+        smoke = image.get("smoke", {}).get("BOOL", False)
+        if "expires_at" in image and not smoke:  # `make smoke` leaves nothing behind
             deps.call_records().keep(call, int(image["expires_at"]["N"]))
-        execution_arn = deps.workflow().start(application_id, call)
+        execution_arn = deps.workflow().start(application_id, call, smoke)
         logs.event("review_started", application=application_id, call=call.id, execution=execution_arn)
 
 

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import replace
-from datetime import datetime
-from typing import TYPE_CHECKING
+from datetime import datetime, timedelta
+from types import SimpleNamespace
+from typing import TYPE_CHECKING, Any
 
+import itsdangerous.timed
 import pytest
 
 from chalicelib.applications import (
+    SMOKE_ADDRESS,
+    SMOKE_FIELD,
     CallClosed,
     Erasure,
     InvalidApplication,
@@ -18,6 +23,7 @@ from chalicelib.applications import (
     Withdrawals,
 )
 from chalicelib.call import Call
+from chalicelib.links import SMOKE_MARKER_LIFETIME, LinkLifetimes, Links
 from chalicelib.models import HistoryEvent
 from chalicelib.stores.applications import ApplicationStore, CannotWithdraw
 from chalicelib.stores.rates import RateLimits
@@ -100,6 +106,77 @@ def test_one_client_address_may_send_only_so_often_an_hour(
         submissions.submit(STORY | {"email": "person9@example.org"}, "198.51.100.7")
     assert limited.value.scope == "address"
     assert submissions.submit(STORY | {"email": "person9@example.org"}, "198.51.100.8")[1] is True
+
+
+# make smoke's application -------------------------------------------------------------------
+
+SMOKE = STORY | {"email": SMOKE_ADDRESS, "title": "Smoke test 1"}
+WEEK = LinkLifetimes(review=timedelta(days=7), attendance=timedelta(days=7), overview=timedelta(days=7))
+
+
+@pytest.fixture
+def strict(applications: ApplicationStore, rates: RateLimits, call: Call, links: Links) -> Submissions:
+    """One submission an hour per client address and per email address, and the stage's links."""
+    limited = replace(call, submissions_per_address_per_hour=1, submissions_per_email_per_hour=1)
+    return Submissions(applications, rates, limited, lambda: NOW, links.is_smoke_marker)
+
+
+def test_a_smoke_test_is_counted_against_no_limit(strict: Submissions, links: Links, call: Call) -> None:
+    """Anyone may write to SES's mailbox simulator: were `make smoke` counted with them, anyone could lock it out."""
+    strict.submit(STORY | {"email": SMOKE_ADDRESS, "title": "Someone else's"}, "192.0.2.1")
+    with pytest.raises(RateLimited):
+        strict.submit(STORY | {"email": SMOKE_ADDRESS, "title": "Someone else's again"}, "192.0.2.2")
+    for n in (1, 2):
+        title = f"Smoke test {n}"
+        smoke, created = strict.submit(
+            SMOKE | {"title": title, SMOKE_FIELD: links.smoke_marker(call.id, title)}, "192.0.2.1"
+        )
+        assert created and smoke.smoke is True
+    stranger, _ = strict.submit(STORY | {"email": "person@example.org"}, "198.51.100.1")
+    assert stranger.smoke is None
+
+
+def _marker(links: Links, call: Call, title: str = SMOKE["title"]) -> str:
+    return links.smoke_marker(call.id, title)
+
+
+@pytest.mark.parametrize(
+    "forged",
+    [
+        lambda links, call: "not-a-marker",
+        lambda links, call: Links("another stage's secret", "https://x", WEEK).smoke_marker(call.id, SMOKE["title"]),
+        lambda links, call: links.smoke_marker("ow2con24-public-sector", SMOKE["title"]),
+        lambda links, call: links.smoke_marker(call.id, "Another title"),  # a marker makes one application only
+        lambda links, call: links.status_url(call.id, "a").rsplit("/", 1)[1],  # another kind of link
+    ],
+    ids=["text", "another-secret", "another-call", "another-title", "a-status-link"],
+)
+def test_a_marker_not_signed_for_this_smoke_test_stores_nothing(
+    forged: Any, strict: Submissions, links: Links, call: Call, applications: ApplicationStore
+) -> None:
+    with pytest.raises(InvalidApplication) as invalid:
+        strict.submit(SMOKE | {SMOKE_FIELD: forged(links, call)}, "192.0.2.1")
+    assert list(invalid.value.errors) == [SMOKE_FIELD]
+    assert list(applications.applications(call.id)) == []
+
+
+def test_a_smoke_test_writes_to_the_simulator_only(strict: Submissions, links: Links, call: Call) -> None:
+    with pytest.raises(InvalidApplication) as invalid:
+        strict.submit(SMOKE | {"email": "ada@example.org", SMOKE_FIELD: _marker(links, call)}, "192.0.2.1")
+    assert list(invalid.value.errors) == [SMOKE_FIELD]
+
+
+def test_a_smoke_tests_marker_lasts_minutes(
+    strict: Submissions, links: Links, call: Call, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    marker = _marker(links, call)
+    signed = time.time()
+    monkeypatch.setattr(itsdangerous.timed, "time", SimpleNamespace(time=lambda: signed + 60))
+    assert links.is_smoke_marker(marker, call.id, SMOKE["title"])
+    later = signed + SMOKE_MARKER_LIFETIME.total_seconds() + 2
+    monkeypatch.setattr(itsdangerous.timed, "time", SimpleNamespace(time=lambda: later))
+    with pytest.raises(InvalidApplication):
+        strict.submit(SMOKE | {SMOKE_FIELD: marker}, "192.0.2.1")
 
 
 # Withdrawals ---------------------------------------------------------------------------------

@@ -11,10 +11,11 @@ import pytest
 from chalicelib.call import Call
 from chalicelib.models import Application
 from chalicelib.stores.applications import ApplicationStore
+from chalicelib.stores.calls import CallRecords
 from chalicelib.stores.slots import SlotStore
 from chalicelib.stores.table import SLOTS, call_key, from_item
 from chalicelib.vocabulary import Status
-from chalicelib.workflow import execution_input
+from chalicelib.workflow import execution_input, is_submission
 from tests.fast import asl
 from tests.fast.conftest import Submit, item
 from tests.support import GRACE, LINUS, STORY
@@ -278,3 +279,39 @@ def test_the_release_path_ends_as_a_failure_only_when_it_came_from_one(call: Cal
 def test_only_a_call_with_double_opt_in_asks_to_confirm_the_address(verify: bool, next_state: str, call: Call) -> None:
     document = execution_input("a", replace(call, verify_email=verify))
     assert asl.choose("VerificationNeeded", document) == next_state
+
+
+def test_a_smoke_test_always_waits_for_a_confirmation_that_never_comes(call: Call) -> None:
+    """`make smoke` writes to SES's mailbox simulator, which clicks nothing: its organisers never hear of it."""
+    document = execution_input("a", replace(call, verify_email=False), smoke=True)
+    assert asl.choose("VerificationNeeded", document) == "AwaitVerification"
+
+
+def test_withdrawing_before_confirming_the_address_is_recorded_and_written_to_nobody(
+    applications: ApplicationStore, call: Call, submitted: Submit, dynamodb: DynamoDBClient, table: str
+) -> None:
+    """The address may be anyone's, and the organisers never saw the application: no email, neither way."""
+    ada = submitted(status=Status.AWAITING_VERIFICATION)
+    assert asl.caught(asl.state("AwaitVerification"), "Withdrawn") == "WithdrawUnverified"
+    assert asl.write("WithdrawUnverified", workflow_input(call, ada), dynamodb, table) == "Withdrawn"
+    assert asl.state("Withdrawn") == {"Type": "Succeed"}
+    withdrawn = applications.get(ada.id)
+    assert withdrawn.status is Status.WITHDRAWN and withdrawn.history[-1].event == "withdrawn"
+
+
+@pytest.mark.parametrize(("status", "starts"), [(Status.SUBMITTED, True), (Status.ACCEPTED, False), (None, False)])
+def test_only_a_submission_starts_a_review_from_the_stream(status: Status | None, starts: bool) -> None:
+    """make restore writes lost items back: an application that had reached any status beyond its submission had
+    its review, which must not run again (its execution's name is free 90 days after it ended)."""
+    image = {"pk": {"S": "APP#a"}, "sk": {"S": "APPLICATION"}} | ({"status": {"S": status.value}} if status else {})
+    assert is_submission(image) is starts
+
+
+def test_a_counter_that_holds_only_its_expiry_gives_the_first_slot(
+    workflow_slots: Slots, slots: SlotStore, call: Call, submitted: Submit, dynamodb: DynamoDBClient, table: str
+) -> None:
+    """The stream function writes the counter's expiry before any slot is taken (stores/calls.py)."""
+    CallRecords(dynamodb, table).keep(call, 2_000_000_000)
+    assert item(dynamodb, call_key(call.id, SLOTS)) is not None
+    assert workflow_slots.take(submitted()) == "Accept"
+    assert slots.slots_taken(call.id) == 1

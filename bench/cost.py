@@ -51,7 +51,11 @@ PRICES = {
     "ses_message": 0.10 / 1000,  # per recipient
     "logs_ingested_gb": 0.50,  # CloudWatch Logs
     "kms_request": 0.03 / 10_000,  # decrypting the SSM SecureString once per cold start
+    "kms_key_month": 1.00,  # the topics' customer managed key (infra/resources.json), not rotated
+    "alarm_metric_month": 0.10,  # a standard-resolution alarm, per metric it reads
 }
+# CloudWatch's always-free alarm metrics, for the whole account.
+FREE_ALARM_METRICS = 10
 PRICE_PAGES = {
     "lambda": "https://aws.amazon.com/lambda/pricing/",
     "api_gateway": "https://aws.amazon.com/api-gateway/pricing/",
@@ -300,8 +304,12 @@ def cost(counts: dict[str, Any], cold_init_seconds: float, every_invocation_cold
 
 def idle_cost_per_month() -> dict[str, Any]:
     """What a deployed stack costs in a month with no application at all."""
+    from infra.monitoring import alarms
+
     # Lambda's SQS event source long-polls (20 s) with 5 pollers, whether or not messages come.
     polls = 5 * 3 * 60 * 24 * 30
+    # The alarms (infra/monitoring.py) and the topics' key; the dashboard is one of an account's three free.
+    metrics = sum(len(alarm.metrics) for alarm in alarms("api"))
     return {
         "provisioned_anything": "none: no provisioned concurrency, on-demand table, no NAT, no server",
         "compute_and_requests": 0.0,
@@ -310,6 +318,9 @@ def idle_cost_per_month() -> dict[str, Any]:
         "sqs_free_tier_requests": 1_000_000,  # always free, every month
         "sqs_long_polling_cost": 0.0 if polls <= 1_000_000 else (polls - 1_000_000) * PRICES["sqs_request"],
         "storage": "a few MB of table, point-in-time recovery, logs and zips: under $0.01 a month",
+        "alarm_metrics": metrics,
+        "monitoring_cost": PRICES["kms_key_month"]
+        + max(0, metrics - FREE_ALARM_METRICS) * PRICES["alarm_metric_month"],
     }
 
 

@@ -43,6 +43,13 @@ KEYWORDS = {
     "if_not_exists",
     "list_append",
 }
+# A transaction's items, each checked as the action it is.
+TRANSACTION_ACTIONS = {
+    "Put": "PutItem",
+    "Update": "UpdateItem",
+    "Delete": "DeleteItem",
+    "ConditionCheck": "ConditionCheckItem",
+}
 EXPRESSIONS = ("UpdateExpression", "ConditionExpression", "ProjectionExpression", "KeyConditionExpression")
 
 
@@ -74,15 +81,9 @@ def requests(operation: str, params: dict[str, Any]) -> Iterator[Request]:
     """The IAM requests of one boto3 DynamoDB call ("dynamodb.UpdateItem", its parameters)."""
     name = operation.partition(".")[2]
     if name == "TransactWriteItems":
-        kinds = {
-            "Put": "PutItem",
-            "Update": "UpdateItem",
-            "Delete": "DeleteItem",
-            "ConditionCheck": "ConditionCheckItem",
-        }
         for item in params["TransactItems"]:
             [(kind, inner)] = item.items()
-            yield from requests(f"dynamodb.{kinds[kind]}", inner)
+            yield from requests(f"dynamodb.{TRANSACTION_ACTIONS[kind]}", inner)
         return
     if name == "BatchGetItem":
         for table in params["RequestItems"].values():

@@ -83,14 +83,8 @@ def recorded(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[Call]]:
 def iam_actions(operation: str, params: dict[str, Any]) -> set[str]:
     """What IAM checks for one call. A transaction is checked item by item."""
     service, _, name = operation.partition(".")
-    if operation == "dynamodb.TransactWriteItems":
-        kinds = {
-            "Put": "PutItem",
-            "Update": "UpdateItem",
-            "Delete": "DeleteItem",
-            "ConditionCheck": "ConditionCheckItem",
-        }
-        return {f"dynamodb:{kinds[kind]}" for item in params["TransactItems"] for kind in item}
+    if service == "dynamodb":
+        return {request.action for request in iam.requests(operation, params)}
     if operation == "sesv2.SendEmail" and "Raw" in params.get("Content", {}):
         return {"ses:SendEmail", "ses:SendRawEmail"}
     return {f"{IAM_PREFIX[service]}:{name}"}

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import fnmatch
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -11,6 +12,7 @@ from chalicelib.stores.table import (
     ANSWER,
     APPLICATION,
     EMAIL,
+    SLOTS,
     VOTE,
     WAIT,
     application_id_of,
@@ -20,7 +22,11 @@ from chalicelib.stores.table import (
     email_marker,
     email_sort_key,
     item_kind,
+    rate_key,
+    revocation_key,
     vote_sort_key,
+    waitlist_key,
+    waitlist_sort_key,
 )
 from tests.support import PROJECT
 
@@ -69,5 +75,30 @@ def test_the_stream_s_filter_passes_the_items_the_handler_reads() -> None:
 def test_the_stream_function_s_policy_reaches_the_call_s_partition() -> None:
     """The stream's function reads and keeps a call's settings, and nothing else, under CALL#<call id>."""
     policy = json.loads((PROJECT / ".chalice" / "policy-start-review.json").read_text())
-    [leading] = list(_values(policy, "dynamodb:LeadingKeys"))
-    assert [pattern.removesuffix("*") for pattern in leading] == [call_partition("")["S"]]
+    for leading in _values(policy, "dynamodb:LeadingKeys"):
+        assert [pattern.removesuffix("*") for pattern in leading] == [call_partition("")["S"]]
+
+
+def test_every_policy_s_leading_keys_name_partitions_the_table_builds() -> None:
+    """A policy's dynamodb:LeadingKeys (README, "Who may write what") each match a partition of stores/table.py."""
+    partitions = [
+        key["pk"]["S"]
+        for key in (
+            application_key("a"),
+            call_key("c", SLOTS),
+            waitlist_key("c", waitlist_sort_key("2024-05-20T09:30:00+00:00", "a")),
+            rate_key("email", "c", "ada@example.org", 3600),
+            revocation_key("ada@example.org"),
+        )
+    ]
+    documents = [json.loads(path.read_text()) for path in (PROJECT / ".chalice").glob("policy-*.json")]
+    documents.append(json.loads((PROJECT / "infra" / "resources.json").read_text()))
+    patterns = {
+        pattern
+        for document in documents
+        for leading in _values(document, "dynamodb:LeadingKeys")
+        for pattern in leading
+    }
+    assert len(patterns) == 5
+    for pattern in patterns:
+        assert [p for p in partitions if fnmatch.fnmatchcase(p, pattern)], pattern

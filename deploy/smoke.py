@@ -86,14 +86,31 @@ def smoke(stage: str, app_url: str | None = None, seconds: float = STEP_SECONDS)
         say("✓ 2. the table's stream started its review (its execution runs)")
         _until(seconds, "SES to accept its first email", lambda: _verification_sent(table, application_id))
         say(f"✓ 3. SES accepted its first email, to {SMOKE_ADDRESS}")
-    finally:
-        _post(f"{status_url}/withdraw", {}, expected=200, form=True)
-        _until(seconds, "its review to end", lambda: _execution_status(execution) == "SUCCEEDED")
-        say("✓ 4. withdrawn: its review ended (SUCCEEDED), writing to nobody")
-        _post(f"{status_url}/delete", {}, expected=200, form=True)
-        removed = _remove(table, application_id)
-        say(f"✓ 5. its data deleted, its {removed} items removed: nothing of it is left")
+    except SmokeFailed:
+        _clean_up(status_url, table, application_id)
+        raise
+    _post(f"{status_url}/withdraw", {}, expected=200, form=True)
+    _until(seconds, "its review to end", lambda: _execution_status(execution) == "SUCCEEDED")
+    say("✓ 4. withdrawn: its review ended (SUCCEEDED), writing to nobody")
+    _post(f"{status_url}/delete", {}, expected=200, form=True)
+    removed = _remove(table, application_id)
+    say(f"✓ 5. its data deleted, its {removed} items removed: nothing of it is left")
     return application_id
+
+
+def _clean_up(status_url: str, table: str, application_id: str) -> None:
+    """After a failed step: withdraw and delete what can be, without waiting on what failed, then say so."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    for step in ("withdraw", "delete"):
+        try:
+            _post(f"{status_url}/{step}", {}, expected=200, form=True)
+        except (SmokeFailed, urllib.error.URLError) as exc:
+            say(f"  (cleaning up, {step}: {exc})")
+    try:
+        say(f"  cleaned up: {_remove(table, application_id)} items of {application_id} removed")
+    except (SmokeFailed, BotoCoreError, ClientError) as exc:
+        say(f"  (cleaning up: {exc}; remove the items of {application_partition(application_id)['S']} by hand)")
 
 
 def _until(seconds: float, what: str, seen: Callable[[], bool]) -> None:

@@ -30,10 +30,8 @@ from chalicelib.stores.table import (
     SLOTS,
     VOTE,
     WAIT,
-    application_id_of,
     application_partition,
     call_partition,
-    from_item,
     item_kind,
     waitlist_partition,
 )
@@ -167,28 +165,23 @@ def test_every_call_of_each_function_is_in_its_own_policy(cfp: CfP, recorded: li
 
 def assert_every_item_expires_with_its_application(table: str) -> None:
     """The flow wrote every kind of item an application has; DynamoDB's TTL (`expires_at`) removes each with it."""
-    stored = aws.dynamodb().scan(TableName=table)["Items"]
-    items = [from_item(item) for item in stored]
-    applications = {
-        application_partition(application_id)["S"]: int(item["expires_at"])
-        for application_id, item in ((application_id_of(raw), item) for raw, item in zip(stored, items, strict=True))
-        if application_id is not None
-    }
-    calls = {item["call_id"] for item in items if item["sk"] == APPLICATION}
-    calls_partitions = {call_partition(call_id)["S"] for call_id in calls}
-    waitlists = {waitlist_partition(call_id)["S"] for call_id in calls}
+    items: list[dict[str, Any]] = list(aws.dynamodb().scan(TableName=table)["Items"])
+    assert not [item for item in items if "expires_at" not in item]
+    expiry = {item["pk"]["S"]: item["expires_at"]["N"] for item in items if item["sk"]["S"] == APPLICATION}
+    calls = {item["call_id"]["S"] for item in items if item["sk"]["S"] == APPLICATION}
     kinds = set()
     for item in items:
-        assert "expires_at" in item, item
-        if item["pk"] in applications:
-            kinds.add(item_kind(item["sk"]))
-            assert int(item["expires_at"]) == applications[item["pk"]], item
-        elif item["pk"] in waitlists:
-            assert int(item["expires_at"]) == applications[application_partition(item["application_id"])["S"]], item
-        elif item["pk"] in calls_partitions:  # the call's record and slot counter: as long as its latest application
-            kinds.add(item["sk"])
-            assert int(item["expires_at"]) == max(applications.values()), item
-        else:
-            kinds.add(item["sk"])
+        if item["pk"]["S"] in expiry:
+            kinds.add(item_kind(item["sk"]["S"]))
+            assert item["expires_at"]["N"] == expiry[item["pk"]["S"]], item
+        elif item["pk"] in [waitlist_partition(call) for call in calls]:
+            kinds.add("WAITLIST")
+            assert item["expires_at"]["N"] == expiry[application_partition(item["application_id"]["S"])["S"]], item
+        elif item["pk"] in [call_partition(call) for call in calls]:
+            kinds.add(item["sk"]["S"])
+            # The call's record and slot counter: as long as its latest application.
+            assert int(item["expires_at"]["N"]) == max(int(moment) for moment in expiry.values()), item
+        elif item["sk"]["S"] == RATE:
+            kinds.add(RATE)
     # Grace's waitlist entry went with her promotion: tests/fast/test_slot_store.py reads one's expiry.
     assert kinds >= {APPLICATION, VOTE, WAIT, ANSWER, EMAIL, RATE, CALL_RECORD, SLOTS}

@@ -19,8 +19,7 @@ def start_review(event: DynamoDBEvent) -> None:
     """One execution per new application, named after it, with its own call's settings; a replayed record
     starts nothing new. The table keeps the call's settings as long as the application (stores/calls.py), so
     the review runs on if the call's file is removed."""
-    # pydantic (the models, through the stores), which the form's cold start does without
-    from chalicelib.stores.table import application_id_of
+    from chalicelib.stores.table import application_id_of  # pydantic (its models), which the form does without
     from chalicelib.workflow import is_submission
 
     for record in event:

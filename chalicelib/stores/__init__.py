@@ -26,12 +26,11 @@ them; tests/test_table_keys.py holds the stream's filter and the policies to it)
                                                        conditionally (infra/workflow.py; slots.py reads)
     pk = WAITLIST#<call id>     sk = <since>#<application id>
                                                        a waitlisted application's place in the queue
-                                                       (slots.py): a partition apart from the call's, since
-                                                       IAM holds a role to partitions, never to sort keys,
-                                                       and the worker, who writes the queue, must not reach
-                                                       SLOTS. Earlier versions wrote it under CALL#<call id>,
-                                                       sk = WAITLIST#<since>#<application id>: still read,
-                                                       never removed
+                                                       (slots.py): a partition apart from the call's, which
+                                                       the worker, who writes it, may not touch (IAM holds a
+                                                       role to partitions, never to sort keys). Earlier
+                                                       versions wrote CALL#<call id>, WAITLIST#<since>#<id>:
+                                                       read, never removed
     pk = RATE#<scope>#<hash>#<window end>  sk = RATE   submissions counted for rate limiting; the
                                                        TTL attribute `expires_at` removes it (rates.py)
     pk = REVOKED#<organiser hash>  sk = LINKS         `revoked_at` (epoch seconds): that organiser's

@@ -23,8 +23,8 @@ _APP = "APP#"
 _CALL = "CALL#"
 _RATE = "RATE#"
 _REVOKED = "REVOKED#"
-# A call's waitlist has a partition of its own, apart from CALL#<call id>: IAM's dynamodb:LeadingKeys reads the
-# partition key only, and the worker, which writes the queue, must not reach the call's slot counter.
+# The waitlist's entries have a partition per call, apart from CALL#<call id>: IAM's dynamodb:LeadingKeys reads
+# the partition key only, and the worker, which writes them, must not reach the call's slot counter.
 _WAITLIST = "WAITLIST#"
 # Sort keys, and sort keys' prefixes (ending in #).
 APPLICATION = "APPLICATION"
@@ -34,7 +34,7 @@ VOTE = "VOTE#"
 EMAIL = "EMAIL#"
 SLOTS = "SLOTS"
 CALL_RECORD = "CALL"
-# Where versions before the waitlist had a partition of its own kept its entries: in the call's partition.
+# Where earlier versions kept the waitlist: in the call's partition, under this prefix.
 EARLIER_WAITLIST = "WAITLIST#"
 LINKS = "LINKS"
 RATE = "RATE"
@@ -95,9 +95,8 @@ def waitlist_partition(call_id: str) -> dict[str, Any]:
     return {"S": f"{_WAITLIST}{call_id}"}
 
 
-def waitlist_key(call_id: str, place: str) -> dict[str, Any]:
-    """An entry of the call's waitlist, at its place in the queue (waitlist_sort_key)."""
-    return {"pk": waitlist_partition(call_id), "sk": {"S": place}}
+def waitlist_key(call_id: str, sort_key: str) -> dict[str, Any]:
+    return {"pk": waitlist_partition(call_id), "sk": {"S": sort_key}}
 
 
 def waitlist_sort_key(since: str, application_id: str) -> str:
@@ -106,8 +105,7 @@ def waitlist_sort_key(since: str, application_id: str) -> str:
 
 
 def earlier_waitlist_place(sort_key: str) -> str:
-    """The place in the queue of an entry an earlier version wrote in the call's partition (EARLIER_WAITLIST), as
-    waitlist_sort_key writes places now."""
+    """An earlier version's entry's place in the queue (its sort key in the call's partition), as this one's reads."""
     return sort_key.removeprefix(EARLIER_WAITLIST)
 
 
